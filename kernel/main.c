@@ -113,7 +113,9 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base)
         log_error("guest", "%s", err);
         vmxlab_stop(STATUS_BAD_INPUT);
     }
-    log_info("guest", "name=%s size=%u load=0x%x entry=%04x:%04x", guest->string, gsize, opts.guest_load,
+    const char *gname = strchr(guest->string, ' '); /* "guest NAME": an optional name for the log */
+    gname = gname && gname[1] ? gname + 1 : "guest";
+    log_info("guest", "name=%s size=%u load=0x%x entry=%04x:%04x", gname, gsize, opts.guest_load,
              opts.entry_cs, opts.entry_ip);
 
     int st = vmx_probe();
