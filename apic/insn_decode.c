@@ -120,7 +120,8 @@ static int fetch_disp(struct cursor *c, struct insn *i, unsigned n)
 }
 
 /* 16-bit addressing (Table 2-1).  Default segment is SS whenever BP is
- * used as a base (SDM Vol.1 §3.7.4: "BP ... defaults to SS"). */
+ * used as a base, DS otherwise (SDM Vol.1 §3.4.2, table "Default Segment
+ * Selection Rules": stack references via BP/EBP/ESP use SS). */
 static int decode_mem16(struct cursor *c, struct insn *i, uint8_t *def_seg)
 {
     unsigned mod = i->modrm_mod, rm = i->modrm_rm;
@@ -381,7 +382,8 @@ int insn_decode(const uint8_t *bytes, size_t avail, enum insn_mode mode,
         break;
     }
 
-    /* 66/67 toggle the size chosen by CS.D (SDM Vol.1 §3.6, Table 3-4). */
+    /* 66/67 toggle the size chosen by CS.D (SDM Vol.1 §3.6, table
+     * "Effective Operand- and Address-Size Attributes"). */
     i.opnd_size = (uint8_t)(((mode == INSN_MODE_32) != opnd_prefix) ? 4 : 2);
     i.addr_size = (uint8_t)(((mode == INSN_MODE_32) != addr_prefix) ? 4 : 2);
     i.seg_override = seg_prefix >= 0;

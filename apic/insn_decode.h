@@ -14,16 +14,18 @@
  * and then emulates exactly one memory access:
  *
  *     struct insn in;
- *     if (insn_decode(bytes, n, cs_d ? INSN_MODE_32 : INSN_MODE_16, &in) < 0)
- *         -> inject #UD or stop the guest, log insn_strerror(rc)
- *     check (seg_base[in.seg] + insn_effective_offset(&in, regs)) & 0xfff
- *         == exit-qualification offset                (sanity check)
- *     if (in.mem_read)   old = apic_read(offset, in.size);
- *     if (in.mem_write)  { insn_store_value(&in, regs, old, &v);
- *                          apic_write(offset, in.size, v); }
- *     insn_apply_load(&in, regs, old);           (no-op for pure stores)
- *     rflags = insn_update_rflags(&in, regs_before, old, rflags);
+ *     int rc = insn_decode(bytes, n, cs_d ? INSN_MODE_32 : INSN_MODE_16, &in);
+ *     if (rc < 0)  -> log insn_strerror(rc), stop the guest or inject #UD
+ *     sanity: (seg_base[in.seg] + insn_effective_offset(&in, regs)) & 0xfff
+ *             == the page offset in the exit qualification
+ *     if (in.mem_read)  old = apic_read(offset, in.size);
+ *     if (insn_store_value(&in, regs, old, &v)) apic_write(offset, in.size, v);
+ *     rflags = insn_update_rflags(&in, regs, old, rflags);  (ALU/CMP/TEST)
+ *     insn_apply_load(&in, regs, old);          (false for pure stores)
  *     if (insn_string_advance(&in, regs, rflags)) rip += in.length;
+ *
+ * (Call insn_store_value and insn_update_rflags before insn_apply_load:
+ * they read the source register, and XCHG's load overwrites it.)
  *
  * Scope: legacy (non-64-bit) code only - 16-bit real mode / big real mode
  * and 32-bit protected mode.  There are no REX prefixes here; bytes
@@ -35,7 +37,10 @@
  *   Table 2-2 32-bit addressing forms with the ModR/M byte;
  *   Table 2-3 32-bit addressing forms with the SIB byte.
  *
- * Freestanding C11: only <stdint.h>, <stddef.h>, <stdbool.h>.
+ * Freestanding C11: only <stdint.h>, <stddef.h>, <stdbool.h>, no libc
+ * calls.  (As with any freestanding GCC/Clang build, the compiler may still
+ * emit memset/memcpy for struct initialisation and copies; the kernel
+ * provides those.)
  */
 #ifndef VMXLAB_APIC_INSN_DECODE_H
 #define VMXLAB_APIC_INSN_DECODE_H

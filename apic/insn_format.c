@@ -73,7 +73,7 @@ static const char *const op_names[] = {
 };
 
 /* "dword [ss:bp+si-0x2]": registers use the address-size names; a
- * displacement next to registers is shown signed, a bare one unsigned. */
+ * bare displacement is shown unsigned (it is an address). */
 static void put_mem(struct writer *w, const struct insn *i)
 {
     bool have_reg = false;
@@ -100,15 +100,17 @@ static void put_mem(struct writer *w, const struct insn *i)
         uint32_t mask = i->addr_size == 2 ? 0xffffu : 0xffffffffu;
         put_hex(w, i->disp & mask);
     } else if (i->disp_size) {
-        int32_t d = (int32_t)i->disp;
-        if (i->addr_size == 2)
-            d = (int16_t)(uint16_t)i->disp;   /* 16-bit wraps: show signed */
-        if (d < 0) {
+        /* Show small negative displacements as "-0x4", but keep large
+         * ones such as 0xfee00000 unsigned - they are addresses. */
+        uint32_t mask = i->addr_size == 2 ? 0xffffu : 0xffffffffu;
+        int32_t d = i->disp_size == 2 ? (int32_t)(int16_t)(uint16_t)i->disp
+                                      : (int32_t)i->disp;
+        if (d < 0 && (i->disp_size == 1 || d > -0x1000)) {
             put_char(w, '-');
             put_hex(w, 0u - (uint32_t)d);
         } else {
             put_char(w, '+');
-            put_hex(w, (uint32_t)d);
+            put_hex(w, i->disp & mask);
         }
     }
     put_char(w, ']');
