@@ -1,0 +1,57 @@
+/* A virtual CPU: the guest's general registers (saved by vmx/entry.asm on every exit), the
+ * VMCS it runs on, and the software state vmxlab keeps beside the VMCS. */
+#ifndef VMX_VCPU_H
+#define VMX_VCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Order of struct vcpu_regs: the x86 register numbering (SDM Vol.2 Table 2-1 "reg" field),
+ * so an instruction decoder's register index addresses it directly. */
+enum vcpu_gpr { GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
+                GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15, GPR_COUNT };
+
+#define VCPU_HELD_MAX 16 /* external-interrupt vectors held for injection */
+#define EXIT_HISTORY 64
+
+struct exit_record {
+    uint32_t reason;     /* full exit reason field */
+    uint64_t qualification;
+    uint16_t cs;
+    uint64_t rip;
+};
+
+struct vcpu {
+    /* guest GPRs; gpr[GPR_RSP] is a shadow: the real RSP lives in the VMCS (read on demand) */
+    uint64_t gpr[GPR_COUNT];
+    uint64_t host_rsp;   /* entry.asm: where to return on VM exit */
+    uint8_t launched;    /* VMLAUNCH done on the current VMCS (then VMRESUME) */
+
+    unsigned id;         /* vCPU number = its local APIC ID */
+    uint64_t vmcs_pa;
+
+    /* per-exit values read once by the dispatcher (SDM 24.9 exit-information fields) */
+    uint32_t exit_reason;      /* basic reason, bits 15:0 */
+    uint32_t exit_reason_full;
+    uint64_t exit_qualification;
+    uint64_t rip;
+    uint32_t insn_len;
+
+    /* interrupts held for the guest (SDM 25.2 "acknowledge interrupt on exit"): newest last */
+    uint8_t held[VCPU_HELD_MAX];
+    unsigned nheld;
+
+    /* INIT/SIPI state in software (Bochs 2.7 never leaves hardware wait-for-SIPI on one CPU) */
+    bool wait_for_sipi;
+    unsigned init_count;
+
+    /* statistics and history */
+    uint64_t exits_total;
+    uint64_t exit_counts[80];
+    struct exit_record history[EXIT_HISTORY];
+    unsigned history_next;
+
+    int stop_status;           /* set by a handler that returns EXIT_STOP */
+};
+
+#endif
