@@ -1,11 +1,42 @@
-/* The vmx module's entry points for the boot flow. */
+/* The vmx module's entry points for the boot flow and for the modules above it (apic).
+ *
+ * Boot order (kernel/main.c): vmx_probe() -> vmx_setup() (VMXON, EPT, VMCS, guest image)
+ * -> apic_init() (adds its controls, pages and exit handlers) -> vmx_run() (never returns). */
 #ifndef VMX_VMX_H
 #define VMX_VMX_H
 
+#include <stdbool.h>
+#include <stdint.h>
+#include "kernel/options.h"
 #include "kernel/panic.h"
+#include "vmx/vmx_caps.h"
+
+struct mb2_info;
+struct page_pool;
 
 /* Read and report the VMX capabilities; returns STATUS_OK when vmxlab can run a guest here,
  * else the status to stop with (the reason is logged). */
 int vmx_probe(void);
+const struct vmx_caps *vmx_caps(void);
+
+struct vmx_guest_image {
+    const void *data;   /* the module, where GRUB put it */
+    uint32_t size;
+    uint8_t boot_drive; /* DL at entry */
+};
+
+/* VMXON, EPT, VMCS and the guest's initial state. Stops vmxlab on failure. */
+void vmx_setup(const struct options *opts, const struct mb2_info *mbi, struct page_pool *pool,
+               const struct vmx_guest_image *guest);
+/* Enter the guest and dispatch exits until a handler stops it; then vmxlab_stop(). */
+__attribute__((noreturn)) void vmx_run(void);
+
+/* For modules above vmx, between vmx_setup() and vmx_run(): */
+uint64_t vmx_alloc_page(void);                 /* a zeroed 4 KiB page, hidden from the guest */
+/* Set/clear bits of a control field (SDM A.3-A.5 adjusted); false (and *missing) when the CPU
+ * cannot set a wanted bit; nothing is written then. */
+bool vmx_ctl_change(enum vmx_ctl ctl, uint32_t set, uint32_t clear, uint32_t *missing);
+/* Map one 4 KiB guest-physical page in EPT (split a large page if needed) and INVEPT. */
+void vmx_ept_map_page(uint64_t gpa, uint64_t hpa, uint64_t perms, unsigned memtype);
 
 #endif
