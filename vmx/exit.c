@@ -157,6 +157,8 @@ enum exit_action exit_dispatch(struct vcpu *v)
     v->exit_qualification = vmcs_read(VMCS_EXIT_QUALIFICATION);
     v->rip = vmcs_read(VMCS_GUEST_RIP);
     v->insn_len = (uint32_t)vmcs_read(VMCS_EXIT_INSTRUCTION_LENGTH);
+    v->idt_info = (uint32_t)vmcs_read(VMCS_IDT_VECTORING_INFO);
+    v->event_set = false; /* the CPU clears the entry event's valid bit on exit (SDM 24.8.3) */
     v->exits_total++;
     if (v->exit_reason < ARRAY_SIZE(v->exit_counts))
         v->exit_counts[v->exit_reason]++;

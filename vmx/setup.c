@@ -141,26 +141,31 @@ void msr_bitmap_intercept(uint32_t msr, bool read, bool write)
         bm[base + 0x800 + bit / 8] |= (uint8_t)(1u << (bit % 8));
 }
 
-/* ---- EPT: the guest's world ------------------------------------------------------------ */
-static void ept_setup(const struct mb2_info *mbi)
+/* ---- the guest's world: its memory map and EPT ----------------------------------------- */
+static uint64_t ept_alloc_page(void *ctx)
 {
-    struct ept_range r[MB2_MAX_MMAP + 4];
+    (void)ctx;
+    return vmx_alloc_page();
+}
+
+static void *ept_phys_to_virt(void *ctx, uint64_t pa)
+{
+    (void)ctx;
+    return phys_to_virt(pa);
+}
+
+static void memory_setup(const struct mb2_info *mbi)
+{
+    struct e820_entry fw[MB2_MAX_MMAP];
+    struct e820_region hv = {vmx.hidden_start, vmx.hidden_end};
+    struct ept_range r[ARRAY_SIZE(vmx.guest_map) + 3];
     size_t n = 0;
-    /* later ranges win (ept.h): MMIO first, RAM over it, then the exceptions */
-    r[n++] = (struct ept_range){0, 1ull << 32, EPT_MT_UC};
-    for (unsigned i = 0; i < mbi->mmap_count; i++) {
-        const struct mb2_mmap_entry *m = &mbi->mmap[i];
-        uint64_t s = ALIGN_UP(m->base, PAGE_SIZE), e = ALIGN_DOWN(m->base + m->length, PAGE_SIZE);
-        if (m->type == MB2_MEM_AVAILABLE && e > s)
-            r[n++] = (struct ept_range){s, e, EPT_MT_WB};
-    }
-    r[n++] = (struct ept_range){0xA0000, 0xC0000, EPT_MT_UC}; /* legacy VGA frame buffer */
-    r[n++] = (struct ept_range){vmx.hidden_start, vmx.hidden_end, EPT_MEM_HOLE};
-    struct ept_alloc alloc = {0, 0, 0};
-    extern uint64_t vmx_ept_alloc_page(void *ctx);
-    extern void *vmx_ept_phys_to_virt(void *ctx, uint64_t pa);
-    alloc.alloc_page = vmx_ept_alloc_page;
-    alloc.phys_to_virt = vmx_ept_phys_to_virt;
+    for (unsigned i = 0; i < mbi->mmap_count; i++)
+        fw[i] = (struct e820_entry){mbi->mmap[i].base, mbi->mmap[i].length, mbi->mmap[i].type};
+    if (e820_guest_map(fw, mbi->mmap_count, &hv, 1, vmx.guest_map, ARRAY_SIZE(vmx.guest_map), &vmx.guest_map_count) ||
+        e820_ept_ranges(vmx.guest_map, vmx.guest_map_count, &hv, 1, r, ARRAY_SIZE(r), &n))
+        panic("the guest memory map does not fit vmxlab's tables (%u firmware entries)", mbi->mmap_count);
+    struct ept_alloc alloc = {0, ept_alloc_page, ept_phys_to_virt};
     unsigned flags = (vmx.caps.ept.pages_2m ? EPT_BUILD_ALLOW_2M : 0) | (vmx.caps.ept.pages_1g ? EPT_BUILD_ALLOW_1G : 0);
     enum ept_status s = ept_init(&vmx.ept, &alloc);
     if (s == EPT_OK)
@@ -168,21 +173,10 @@ static void ept_setup(const struct mb2_info *mbi)
     if (s != EPT_OK)
         panic("EPT build failed (status %d)", s);
     vmx.eptp = ept_make_eptp(vmx.ept.pml4_pa, false);
-    log_info("ept", "identity map: %zu ranges, %s pages allowed, %u table pages; hidden 0x%08llx-0x%08llx (vmxlab)",
-             n, vmx.caps.ept.pages_1g ? "1G/2M/4K" : vmx.caps.ept.pages_2m ? "2M/4K" : "4K", ept_table_pages(&vmx.ept),
+    log_info("ept", "identity map of %zu ranges (RAM WB, the rest below 4 GiB UC), %s pages, %u table pages; "
+                    "vmxlab's 0x%08llx-0x%08llx unmapped", n,
+             vmx.caps.ept.pages_1g ? "1G/2M/4K" : vmx.caps.ept.pages_2m ? "2M/4K" : "4K", ept_table_pages(&vmx.ept),
              (unsigned long long)vmx.hidden_start, (unsigned long long)vmx.hidden_end - 1);
-}
-
-uint64_t vmx_ept_alloc_page(void *ctx)
-{
-    (void)ctx;
-    return vmx_alloc_page();
-}
-
-void *vmx_ept_phys_to_virt(void *ctx, uint64_t pa)
-{
-    (void)ctx;
-    return phys_to_virt(pa);
 }
 
 /* ---- control registers the guest sees ------------------------------------------------- */
@@ -356,7 +350,7 @@ void vmx_setup(const struct options *opts, const struct mb2_info *mbi, struct pa
     msr_bitmap_intercept(IA32_FEATURE_CONTROL, true, true);
     for (uint32_t msr = IA32_VMX_BASIC; msr <= IA32_VMX_VMFUNC; msr++)
         msr_bitmap_intercept(msr, true, true);
-    ept_setup(mbi);
+    memory_setup(mbi);
     setup_controls();
     setup_host_state();
 
@@ -367,4 +361,22 @@ void vmx_setup(const struct options *opts, const struct mb2_info *mbi, struct pa
     log_info("vcpu0", "ready: real mode at %04x:%04x, %s, DL=0x%02x, VPID %u", opts->entry_cs, opts->entry_ip,
              opts->guest_unreal ? "4 GiB data segment limits (big real mode)" : "64 KiB segment limits",
              guest->boot_drive, vmx.vpid);
+}
+
+/* ---- for INIT resets (vmx/vcpu_reset.c) ------------------------------------------------ */
+struct vcpu_start vcpu_entry_point(void)
+{
+    return (struct vcpu_start){vmx.opts.entry_cs, (uint32_t)vmx.opts.entry_cs << 4, vmx.opts.entry_ip};
+}
+
+/* SDM Vol.3A 9.1.4: the first instruction after reset is at physical FFFFFFF0h */
+struct vcpu_start vcpu_reset_vector(void) { return (struct vcpu_start){0xF000, 0xFFFF0000, 0xFFF0}; }
+
+/* Stale guest translations after a reset (SDM 28.3.3.3: INVVPID; INVEPT for the EPT-derived ones) */
+void vmx_flush_tlb(struct vcpu *v)
+{
+    (void)v;
+    if (vmx.vpid)
+        invvpid(INVVPID_TYPE_SINGLE_CONTEXT, vmx.vpid);
+    invept(INVEPT_TYPE_SINGLE_CONTEXT, vmx.eptp);
 }

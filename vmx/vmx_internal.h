@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "kernel/memory.h"
 #include "kernel/options.h"
+#include "vmx/e820.h"
 #include "vmx/ept.h"
 #include "vmx/exit.h"
 #include "vmx/vcpu.h"
@@ -24,6 +25,8 @@ struct vmx_state {
     uint64_t cr0_mask, cr4_mask;     /* guest/host masks: the bits vmxlab owns */
     uint16_t vpid;                   /* 0: VPID not used */
     uint64_t hidden_start, hidden_end; /* vmxlab's memory, not mapped for the guest */
+    struct e820_entry guest_map[80]; /* what INT 15h E820 tells the guest */
+    size_t guest_map_count;
     uint32_t bios_hook_linear;       /* INT 15h stub's VMCALL address (0: none) */
     struct vcpu vcpu0;
 };
