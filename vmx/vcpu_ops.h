@@ -18,6 +18,12 @@ struct vcpu_start {
  * then the vCPU starts at `start`. Defined in vmx/vcpu_reset.c. */
 void vcpu_init_reset(struct vcpu *v, const struct vcpu_start *start);
 
+/* Invalidate what the TLBs may still hold for the guest: INVVPID (single context) when VPID
+ * is on, INVEPT (single context) for the EPT tables. Mappings tagged with a VPID/EPTP survive
+ * VM exits and entries (SDM Vol.3C 28.3); the guest's own MOV to CR0/CR3 would flush them, a
+ * VMWRITE of its CR0/CR3 does not. vcpu_init_reset() calls it. Implemented by the VMX core. */
+void vmx_flush_tlb(struct vcpu *v);
+
 /* The guest's entry point (guest.entry) and the architectural reset vector. */
 struct vcpu_start vcpu_entry_point(void);
 struct vcpu_start vcpu_reset_vector(void);
