@@ -64,7 +64,7 @@ vmx_enter:
     mov ecx, 1
 .valid:
     mov eax, ecx
-    jmp .out
+    jmp vmx_return
 
 vmx_exit_stub:
     push rax                            ; guest RAX; [rsp + 8] = v
@@ -87,7 +87,7 @@ vmx_exit_stub:
     mov byte [rax + V_LAUNCHED], 1
     add rsp, 8                          ; drop v
     xor eax, eax
-.out:
+vmx_return:
     pop r15
     pop r14
     pop r13

@@ -125,7 +125,7 @@ enum exit_action exit_vmx_instruction(struct vcpu *v)
 }
 
 /* ---- control registers (SDM 25.1.3; qualification: Table 27-3) ------------------------- */
-static void write_cr0(struct vcpu *v, uint64_t value)
+static void guest_write_cr0(struct vcpu *v, uint64_t value)
 {
     uint64_t old = vmcs_read(VMCS_GUEST_CR0), efer = vmcs_read(VMCS_GUEST_IA32_EFER);
     uint64_t real = vmx_guest_cr0_real(value);
@@ -150,7 +150,7 @@ enum exit_action exit_cr_access(struct vcpu *v)
     switch (type) {
     case 0: /* MOV to CR */
         if (cr == 0) {
-            write_cr0(v, value);
+            guest_write_cr0(v, value);
         } else if (cr == 4) {
             if (value & ~vmx.caps.cr4_fixed1 & ~(uint64_t)0x2000) { /* a bit this CPU does not have */
                 inject_gp(v);
@@ -167,7 +167,7 @@ enum exit_action exit_cr_access(struct vcpu *v)
     case 3: { /* LMSW: bits 3:0 of CR0, cannot clear PE (SDM Vol.2 LMSW) */
         uint64_t cur = (vmcs_read(VMCS_GUEST_CR0) & ~vmx.cr0_mask) | vmcs_read(VMCS_CR0_READ_SHADOW);
         uint64_t src = (q >> 16) & 0xF;
-        write_cr0(v, (cur & ~0xEull) | (src & 0xE) | ((cur | src) & 1));
+        guest_write_cr0(v, (cur & ~0xEull) | (src & 0xE) | ((cur | src) & 1));
         break;
     }
     default:

@@ -1,5 +1,6 @@
 /* EPT violations and misconfigurations (SDM Vol.3 28.2.3; qualification: Table 27-7). */
 #include "kernel/log.h"
+#include "kernel/panic.h"
 #include "vmx/vcpu_ops.h"
 #include "vmx/vmx_internal.h"
 

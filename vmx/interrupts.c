@@ -9,6 +9,7 @@
 #include "kernel/log.h"
 #include "vmx/inject.h"
 #include "vmx/vcpu_ops.h"
+#include "vmx/vmx.h"
 #include "vmx/vmx_internal.h"
 
 #define RFLAGS_IF (1ull << 9)
