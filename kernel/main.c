@@ -107,7 +107,8 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base)
         log_error("guest", "no guest module: add 'module2 /boot/guest.bin guest' to the GRUB entry");
         vmxlab_stop(STATUS_BAD_INPUT);
     }
-    uint32_t conv_top = (uint32_t)(*(volatile uint16_t *)phys_to_virt(0x413)) << 10; /* BDA base memory size, KiB */
+    /* BDA base memory size (KiB), less the top KiB that vmxlab's INT 15h stub takes (vmx/biosmem.c) */
+    uint32_t conv_top = ((uint32_t)(*(volatile uint16_t *)phys_to_virt(0x413)) << 10) - 1024;
     uint32_t gsize = guest->end - guest->start;
     if (!guest_image_check(opts.guest_load, gsize, conv_top, err, sizeof(err))) {
         log_error("guest", "%s", err);
@@ -121,5 +122,8 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base)
     int st = vmx_probe();
     if (st != STATUS_OK)
         vmxlab_stop(st);
-    vmxlab_stop(STATUS_OK);
+    struct vmx_guest_image image = {phys_to_virt(guest->start), gsize, (uint8_t)(mbi.has_bootdev ? mbi.biosdev : 0x80)};
+    vmx_setup(&opts, &mbi, &pool, &image);
+    vga_status("vmxlab " VMXLAB_VERSION ": guest running");
+    vmx_run();
 }

@@ -40,6 +40,8 @@ struct vcpu {
     /* interrupts held for the guest (SDM 25.2 "acknowledge interrupt on exit"): newest last */
     uint8_t held[VCPU_HELD_MAX];
     unsigned nheld;
+    uint32_t idt_info;   /* IDT-vectoring information of the last exit: an event to re-inject */
+    bool event_set;      /* an event is set up for the next VM entry */
 
     /* INIT/SIPI state in software (Bochs 2.7 never leaves hardware wait-for-SIPI on one CPU) */
     bool wait_for_sipi;

@@ -3,7 +3,9 @@
  * adjust wanted controls to what the CPU allows, and apply the CR0/CR4 fixed bits.
  *
  * Pure logic: the caller reads the MSRs (rdmsr) and passes their raw values;
- * the same code runs in the kernel and in host unit tests.
+ * the same code runs in the kernel and in host unit tests. Like any C code
+ * built with -ffreestanding, the compiler may emit calls to memset/memcpy for
+ * struct initialisation and copies (clang does here): the kernel provides them.
  * Sections: SDM Vol.3D Appendix A (capability MSRs), Vol.3C 26.2.1.1 and 26.3.1.1
  * (VM-entry checks that tie controls together and the guest CR0/CR4 rules).
  */

@@ -109,6 +109,7 @@ static inline void *frame_pointer(void) { return __builtin_frame_address(0); }
 #define MSR_IA32_GS_BASE 0xC0000101
 
 #define CR0_PE (1ull << 0)
+#define CR0_ET (1ull << 4)
 #define CR0_NE (1ull << 5)
 #define CR0_PG (1ull << 31)
 #define CR4_PAE (1ull << 5)

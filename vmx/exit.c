@@ -1,0 +1,236 @@
+/* VM exits: the dispatch table (indexed by basic exit reason, SDM Vol.3 Appendix C), the run
+ * loop, the exit history ring and per-reason statistics. */
+#include "arch/x86_64/vga.h"
+#include "kernel/lib.h"
+#include "kernel/log.h"
+#include "vmx/guest_check.h"
+#include "vmx/inject.h"
+#include "vmx/vcpu_ops.h"
+#include "vmx/vmx.h"
+#include "vmx/vmx_asm.h"
+#include "vmx/vmx_internal.h"
+#include "vmx/vmx_names.h"
+
+/* handlers in exit_basic.c, exit_ept.c, interrupts.c */
+enum exit_action exit_cpuid(struct vcpu *v);
+enum exit_action exit_vmcall(struct vcpu *v);
+enum exit_action exit_vmx_instruction(struct vcpu *v);
+enum exit_action exit_cr_access(struct vcpu *v);
+enum exit_action exit_rdmsr(struct vcpu *v);
+enum exit_action exit_wrmsr(struct vcpu *v);
+enum exit_action exit_xsetbv(struct vcpu *v);
+enum exit_action exit_cache_invalidate(struct vcpu *v);
+enum exit_action exit_triple_fault(struct vcpu *v);
+enum exit_action exit_init_signal(struct vcpu *v);
+enum exit_action exit_sipi(struct vcpu *v);
+enum exit_action exit_ept_violation(struct vcpu *v);
+enum exit_action exit_ept_misconfig(struct vcpu *v);
+enum exit_action exit_external_interrupt(struct vcpu *v);
+enum exit_action exit_interrupt_window(struct vcpu *v);
+enum exit_action exit_hlt(struct vcpu *v);
+static enum exit_action exit_unhandled(struct vcpu *v);
+
+static exit_handler_t handlers[EXIT_REASON_COUNT] = {
+    [EXIT_REASON_EXTERNAL_INTERRUPT] = exit_external_interrupt,
+    [EXIT_REASON_TRIPLE_FAULT] = exit_triple_fault,
+    [EXIT_REASON_INIT_SIGNAL] = exit_init_signal,
+    [EXIT_REASON_SIPI] = exit_sipi,
+    [EXIT_REASON_INTERRUPT_WINDOW] = exit_interrupt_window,
+    [EXIT_REASON_CPUID] = exit_cpuid,
+    [EXIT_REASON_HLT] = exit_hlt,
+    [EXIT_REASON_INVD] = exit_cache_invalidate,
+    [EXIT_REASON_VMCALL] = exit_vmcall,
+    [EXIT_REASON_VMCLEAR] = exit_vmx_instruction,
+    [EXIT_REASON_VMLAUNCH] = exit_vmx_instruction,
+    [EXIT_REASON_VMPTRLD] = exit_vmx_instruction,
+    [EXIT_REASON_VMPTRST] = exit_vmx_instruction,
+    [EXIT_REASON_VMREAD] = exit_vmx_instruction,
+    [EXIT_REASON_VMRESUME] = exit_vmx_instruction,
+    [EXIT_REASON_VMWRITE] = exit_vmx_instruction,
+    [EXIT_REASON_VMXOFF] = exit_vmx_instruction,
+    [EXIT_REASON_VMXON] = exit_vmx_instruction,
+    [EXIT_REASON_CR_ACCESS] = exit_cr_access,
+    [EXIT_REASON_RDMSR] = exit_rdmsr,
+    [EXIT_REASON_WRMSR] = exit_wrmsr,
+    [EXIT_REASON_EPT_VIOLATION] = exit_ept_violation,
+    [EXIT_REASON_EPT_MISCONFIG] = exit_ept_misconfig,
+    [EXIT_REASON_INVEPT] = exit_vmx_instruction,
+    [EXIT_REASON_INVVPID] = exit_vmx_instruction,
+    [EXIT_REASON_VMFUNC] = exit_vmx_instruction,
+    [EXIT_REASON_WBINVD] = exit_cache_invalidate,
+    [EXIT_REASON_XSETBV] = exit_xsetbv,
+};
+
+void exit_handler_set(unsigned reason, exit_handler_t fn)
+{
+    if (reason < EXIT_REASON_COUNT)
+        handlers[reason] = fn;
+}
+
+const char *exit_reason_text(uint32_t reason) { return vmx_exit_reason_name(reason & EXIT_REASON_BASIC_MASK); }
+
+void vcpu_skip_instruction(struct vcpu *v)
+{
+    v->rip += v->insn_len;
+    vmcs_write(VMCS_GUEST_RIP, v->rip);
+    /* an instruction that completes ends STI/MOV-SS blocking (SDM 24.4.2, Table 24-3) */
+    uint64_t intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_STATE);
+    if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
+        vmcs_write(VMCS_GUEST_INTERRUPTIBILITY_STATE, intr & ~(uint64_t)(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+}
+
+uint64_t vcpu_read_rsp(struct vcpu *v)
+{
+    v->gpr[GPR_RSP] = vmcs_read(VMCS_GUEST_RSP);
+    return v->gpr[GPR_RSP];
+}
+
+/* ---- diagnostics ------------------------------------------------------------------------ */
+void vcpu_log_registers(struct vcpu *v)
+{
+    log_error("vcpu0", "cs=%04llx:%08llx rflags=%08llx ss:sp=%04llx:%08llx cr0=%08llx (shadow %08llx) cr4=%08llx efer=%llx",
+              (unsigned long long)vmcs_read(VMCS_GUEST_CS_SELECTOR), (unsigned long long)vmcs_read(VMCS_GUEST_RIP),
+              (unsigned long long)vmcs_read(VMCS_GUEST_RFLAGS), (unsigned long long)vmcs_read(VMCS_GUEST_SS_SELECTOR),
+              (unsigned long long)vmcs_read(VMCS_GUEST_RSP), (unsigned long long)vmcs_read(VMCS_GUEST_CR0),
+              (unsigned long long)vmcs_read(VMCS_CR0_READ_SHADOW), (unsigned long long)vmcs_read(VMCS_GUEST_CR4),
+              (unsigned long long)vmcs_read(VMCS_GUEST_IA32_EFER));
+    log_error("vcpu0", "eax=%08llx ebx=%08llx ecx=%08llx edx=%08llx esi=%08llx edi=%08llx ebp=%08llx",
+              (unsigned long long)v->gpr[GPR_RAX], (unsigned long long)v->gpr[GPR_RBX],
+              (unsigned long long)v->gpr[GPR_RCX], (unsigned long long)v->gpr[GPR_RDX],
+              (unsigned long long)v->gpr[GPR_RSI], (unsigned long long)v->gpr[GPR_RDI],
+              (unsigned long long)v->gpr[GPR_RBP]);
+}
+
+void exit_history_log(void)
+{
+    struct vcpu *v = &vmx.vcpu0;
+    unsigned n = v->exits_total < EXIT_HISTORY ? (unsigned)v->exits_total : EXIT_HISTORY;
+    log_error("exit", "last %u exits, oldest first:", n);
+    for (unsigned i = 0; i < n; i++) {
+        const struct exit_record *r = &v->history[(v->history_next + EXIT_HISTORY - n + i) % EXIT_HISTORY];
+        log_error("exit", "  reason %2u %-32s qual 0x%llx at %04x:%04llx", r->reason & EXIT_REASON_BASIC_MASK,
+                  exit_reason_text(r->reason), (unsigned long long)r->qualification, r->cs, (unsigned long long)r->rip);
+    }
+}
+
+void exit_stats_log(void)
+{
+    struct vcpu *v = &vmx.vcpu0;
+    for (unsigned r = 0; r < ARRAY_SIZE(v->exit_counts); r++)
+        if (v->exit_counts[r])
+            log_info("stats", "exit reason=%u name=\"%s\" count=%llu", r, exit_reason_text(r),
+                     (unsigned long long)v->exit_counts[r]);
+    log_info("stats", "exits total=%llu INIT resets=%u", (unsigned long long)v->exits_total, v->init_count);
+}
+
+static enum exit_action exit_unhandled(struct vcpu *v)
+{
+    log_error("exit", "unhandled exit reason %u (%s, SDM %s), qualification 0x%llx: vmxlab has no handler for it and stops the guest",
+              v->exit_reason, exit_reason_text(v->exit_reason), vmx_exit_reason_section(v->exit_reason),
+              (unsigned long long)v->exit_qualification);
+    vcpu_log_registers(v);
+    v->stop_status = STATUS_INTERNAL;
+    return EXIT_STOP;
+}
+
+/* VM-entry failure: VMfail on VMLAUNCH/VMRESUME (SDM 26.1-26.2, 30.4) or an exit with the
+ * entry-failure bit (26.3-26.8: invalid guest state, MSR loading, machine check). */
+static void explain_entry_failure(struct vcpu *v, const char *how)
+{
+    struct guest_state g;
+    struct guest_check_failure f;
+    log_error("vmx", "VM entry failed: %s", how);
+    guest_state_read(&g);
+    if (!guest_state_check(&g, &vmx.caps, &f))
+        log_error("vmx", "guest-state check (SDM %s): %s = 0x%llx: %s", f.section, f.field, (unsigned long long)f.value, f.rule);
+    else
+        log_error("vmx", "the software guest-state checker finds every rule it knows satisfied");
+    vcpu_log_registers(v);
+    exit_history_log();
+}
+
+/* ---- the loop ------------------------------------------------------------------------- */
+enum exit_action exit_dispatch(struct vcpu *v)
+{
+    v->exit_reason_full = (uint32_t)vmcs_read(VMCS_EXIT_REASON);
+    v->exit_reason = v->exit_reason_full & EXIT_REASON_BASIC_MASK;
+    v->exit_qualification = vmcs_read(VMCS_EXIT_QUALIFICATION);
+    v->rip = vmcs_read(VMCS_GUEST_RIP);
+    v->insn_len = (uint32_t)vmcs_read(VMCS_EXIT_INSTRUCTION_LENGTH);
+    v->idt_info = (uint32_t)vmcs_read(VMCS_IDT_VECTORING_INFO);
+    v->event_set = false; /* the CPU clears the entry event's valid bit on exit (SDM 24.8.3) */
+    v->exits_total++;
+    if (v->exit_reason < ARRAY_SIZE(v->exit_counts))
+        v->exit_counts[v->exit_reason]++;
+    struct exit_record *r = &v->history[v->history_next];
+    v->history_next = (v->history_next + 1) % EXIT_HISTORY;
+    r->reason = v->exit_reason_full;
+    r->qualification = v->exit_qualification;
+    r->rip = v->rip;
+    r->cs = (uint16_t)vmcs_read(VMCS_GUEST_CS_SELECTOR);
+    if (log_enabled(LOG_TRACE))
+        log_trace("exit", "#%llu reason %u %s (SDM %s) qual 0x%llx at %04x:%04llx len %u",
+                  (unsigned long long)v->exits_total, v->exit_reason, exit_reason_text(v->exit_reason),
+                  vmx_exit_reason_section(v->exit_reason), (unsigned long long)v->exit_qualification, r->cs,
+                  (unsigned long long)v->rip, v->insn_len);
+
+    if (v->exit_reason_full & EXIT_REASON_ENTRY_FAILURE) {
+        char how[160];
+        snprintf(how, sizeof(how), "exit reason %u (%s), qualification %llu", v->exit_reason,
+                 exit_reason_text(v->exit_reason), (unsigned long long)v->exit_qualification);
+        explain_entry_failure(v, how);
+        v->stop_status = STATUS_INTERNAL;
+        return EXIT_STOP;
+    }
+    if (vmx.opts.exit_limit && v->exits_total >= vmx.opts.exit_limit) {
+        log_error("exit", "exits.max=%u reached: stopping the guest", vmx.opts.exit_limit);
+        v->stop_status = STATUS_GUEST_FAILED;
+        return EXIT_STOP;
+    }
+    exit_handler_t h = v->exit_reason < EXIT_REASON_COUNT && handlers[v->exit_reason] ? handlers[v->exit_reason]
+                                                                                       : exit_unhandled;
+    return h(v);
+}
+
+static void fatal_dump(void)
+{
+    if (vmx.vcpu0.exits_total)
+        exit_history_log();
+}
+
+static void stop_report(int status)
+{
+    char line[80];
+    struct vcpu *v = &vmx.vcpu0;
+    exit_stats_log();
+    snprintf(line, sizeof(line), "vmxlab: halted status=%d, %llu exits, last %s", status,
+             (unsigned long long)v->exits_total, v->exits_total ? exit_reason_text(v->exit_reason) : "none");
+    vga_status(line);
+}
+
+void vmx_run(void)
+{
+    struct vcpu *v = &vmx.vcpu0;
+    fatal_hook_register(fatal_dump);
+    stop_hook_register(stop_report);
+    if (vmx.opts.debug == OPT_DEBUG_BAD_GUEST_STATE) {
+        log_info("vmx", "debug=bad-guest-state: guest TR access rights set to 0x89 (an available TSS, not busy)");
+        vmcs_write(VMCS_GUEST_TR_ACCESS_RIGHTS, 0x89);
+    }
+    log_info("vmx", "entering the guest");
+    for (;;) {
+        intr_before_entry(v);
+        int r = vmx_enter(v);
+        if (r != VMX_OK) {
+            char how[160];
+            uint64_t err = r == VMX_FAIL_VALID ? vmcs_read(VMCS_VM_INSTRUCTION_ERROR) : 0;
+            snprintf(how, sizeof(how), "%s %s: VM-instruction error %llu, %s", v->launched ? "VMRESUME" : "VMLAUNCH",
+                     r == VMX_FAIL_VALID ? "VMfailValid" : "VMfailInvalid", (unsigned long long)err,
+                     r == VMX_FAIL_VALID ? vmx_instruction_error_text((uint32_t)err) : "no current VMCS");
+            explain_entry_failure(v, how);
+            vmxlab_stop(STATUS_INTERNAL);
+        }
+        if (exit_dispatch(v) == EXIT_STOP)
+            vmxlab_stop(v->stop_status);
+    }
+}

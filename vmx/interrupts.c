@@ -1,0 +1,117 @@
+/* Events for the guest: injection (SDM Vol.3 24.8.3, 26.6), interrupts held while the guest
+ * cannot take them (interrupt-window exiting, 25.2), external-interrupt exits (with
+ * "acknowledge interrupt on exit", 27.2.2), HLT, and re-injection of an event whose delivery
+ * an exit interrupted (IDT-vectoring information, 27.2.4 / 29.2.1... 26.6.1.1).
+ *
+ * Without external-interrupt exiting (vmxlab's default) the CPU delivers interrupts straight
+ * to the guest through its IVT: no exits at all. Only when a control needs it (virtual-
+ * interrupt delivery on the apicv path) do interrupts exit, and then each is reflected. */
+#include "kernel/log.h"
+#include "vmx/inject.h"
+#include "vmx/vcpu_ops.h"
+#include "vmx/vmx.h"
+#include "vmx/vmx_internal.h"
+
+#define RFLAGS_IF (1ull << 9)
+
+static void set_entry_event(struct vcpu *v, uint32_t info, uint32_t error_code, uint32_t insn_len)
+{
+    v->event_set = true;
+    vmcs_write(VMCS_ENTRY_INTERRUPTION_INFO, info);
+    if (info & INTR_INFO_DELIVER_ERROR_CODE)
+        vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR_CODE, error_code);
+    if (insn_len)
+        vmcs_write(VMCS_ENTRY_INSTRUCTION_LENGTH, insn_len);
+}
+
+void inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error_code)
+{
+    /* real mode has no error codes: the CPU pushes none (SDM 20.1.4) */
+    bool pe = vmcs_read(VMCS_GUEST_CR0) & 1;
+    uint32_t info = INTR_INFO_VALID | INTR_TYPE_HARDWARE_EXCEPTION | vector;
+    if (has_error && pe)
+        info |= INTR_INFO_DELIVER_ERROR_CODE;
+    set_entry_event(v, info, error_code, 0);
+    log_debug("inject", "exception %u at 0x%llx", vector, (unsigned long long)v->rip);
+}
+
+void inject_nmi(struct vcpu *v)
+{
+    set_entry_event(v, INTR_INFO_VALID | INTR_TYPE_NMI | 2, 0, 0);
+}
+
+void inject_hold_interrupt(struct vcpu *v, uint8_t vector)
+{
+    if (v->nheld == VCPU_HELD_MAX) {
+        log_warn("inject", "more than %d interrupts held: vector 0x%02x dropped", VCPU_HELD_MAX, vector);
+        return;
+    }
+    v->held[v->nheld++] = vector;
+}
+
+/* Before every VM entry: re-inject an interrupted delivery, else the newest held interrupt
+ * (the 8259 would present the highest priority, which is the newest here), when the guest
+ * can take it (26.3.1.4: IF=1; 26.3.1.5: no STI/MOV-SS blocking); else ask for an
+ * interrupt window. */
+void intr_before_entry(struct vcpu *v)
+{
+    if (v->event_set)
+        return; /* a handler set up an event for this entry */
+    uint32_t idt = v->idt_info;
+    if (idt & INTR_INFO_VALID) {
+        uint32_t type = idt & INTR_INFO_TYPE_MASK;
+        uint32_t len = (type == INTR_TYPE_SOFTWARE_INTERRUPT || type == INTR_TYPE_SOFTWARE_EXCEPTION ||
+                        type == INTR_TYPE_PRIV_SOFTWARE_EXCEPTION)
+                           ? (uint32_t)vmcs_read(VMCS_EXIT_INSTRUCTION_LENGTH)
+                           : 0;
+        set_entry_event(v, idt & ~INTR_INFO_NMI_UNBLOCKING_IRET, (uint32_t)vmcs_read(VMCS_IDT_VECTORING_ERROR_CODE), len);
+        v->idt_info = 0;
+        return;
+    }
+    if (!v->nheld)
+        return;
+    uint64_t rflags = vmcs_read(VMCS_GUEST_RFLAGS);
+    uint64_t intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_STATE);
+    if ((rflags & RFLAGS_IF) && !(intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))) {
+        uint8_t vector = v->held[--v->nheld];
+        set_entry_event(v, INTR_INFO_VALID | INTR_TYPE_EXTERNAL_INTERRUPT | vector, 0, 0);
+        if (vmcs_read(VMCS_GUEST_ACTIVITY_STATE) == GUEST_ACTIVITY_HLT)
+            vmcs_write(VMCS_GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
+        if (!v->nheld && (vmx.ctl[VMX_CTL_PROC] & CPU_BASED_INTERRUPT_WINDOW_EXITING))
+            vmx_ctl_change(VMX_CTL_PROC, 0, CPU_BASED_INTERRUPT_WINDOW_EXITING, 0);
+    } else if (!(vmx.ctl[VMX_CTL_PROC] & CPU_BASED_INTERRUPT_WINDOW_EXITING)) {
+        vmx_ctl_change(VMX_CTL_PROC, CPU_BASED_INTERRUPT_WINDOW_EXITING, 0, 0);
+    }
+}
+
+enum exit_action exit_external_interrupt(struct vcpu *v)
+{
+    uint32_t info = (uint32_t)vmcs_read(VMCS_EXIT_INTERRUPTION_INFO);
+    if (info & INTR_INFO_VALID) /* acknowledged on exit: the vector is ours to deliver */
+        inject_hold_interrupt(v, (uint8_t)(info & INTR_INFO_VECTOR_MASK));
+    return EXIT_RESUME;
+}
+
+enum exit_action exit_interrupt_window(struct vcpu *v)
+{
+    (void)v; /* intr_before_entry() injects and turns the window off */
+    return EXIT_RESUME;
+}
+
+/* HLT (SDM 25.1.3 with "HLT exiting"): with IF=1 the guest waits for an interrupt: vmxlab
+ * re-enters it in the HLT activity state (24.4.2), or injects a held interrupt at once.
+ * With IF=0 and nothing held, nothing can wake it: a stuck guest. */
+enum exit_action exit_hlt(struct vcpu *v)
+{
+    uint64_t rflags = vmcs_read(VMCS_GUEST_RFLAGS);
+    vcpu_skip_instruction(v);
+    if (!(rflags & RFLAGS_IF) && !v->nheld) {
+        log_error("exit", "HLT with interrupts disabled (IF=0) at %04llx:%04llx and nothing pending: the guest is stuck",
+                  (unsigned long long)vmcs_read(VMCS_GUEST_CS_SELECTOR), (unsigned long long)v->rip);
+        v->stop_status = STATUS_GUEST_FAILED;
+        return EXIT_STOP;
+    }
+    if (!v->nheld)
+        vmcs_write(VMCS_GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_HLT);
+    return EXIT_RESUME;
+}

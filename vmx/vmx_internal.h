@@ -1,0 +1,62 @@
+/* State shared by the files of the vmx module (not for modules above it). */
+#ifndef VMX_INTERNAL_H
+#define VMX_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "kernel/memory.h"
+#include "kernel/options.h"
+#include "vmx/e820.h"
+#include "vmx/ept.h"
+#include "vmx/exit.h"
+#include "vmx/vcpu.h"
+#include "vmx/vmx_caps.h"
+#include "vmx/vmx_defs.h"
+
+struct vmx_state {
+    struct vmx_caps caps;
+    struct options opts;
+    struct page_pool *pool;
+    struct ept ept;
+    uint64_t eptp;
+    uint64_t vmxon_pa;
+    uint64_t msr_bitmap_pa;
+    uint32_t ctl[VMX_CTL_COUNT];     /* control fields as written to the VMCS */
+    uint64_t cr0_mask, cr4_mask;     /* guest/host masks: the bits vmxlab owns */
+    uint16_t vpid;                   /* 0: VPID not used */
+    uint64_t hidden_start, hidden_end; /* vmxlab's memory, not mapped for the guest */
+    struct e820_entry guest_map[80]; /* what INT 15h E820 tells the guest */
+    size_t guest_map_count;
+    uint32_t bios_hook_linear;       /* INT 15h stub's VMCALL address (0: none) */
+    struct vcpu vcpu0;
+};
+
+extern struct vmx_state vmx;
+
+int vmx_enter(struct vcpu *v); /* entry.asm */
+void vmx_exit_stub(void);
+
+/* setup.c */
+void vmx_guest_initial_state(struct vcpu *v, const struct options *o, uint8_t boot_drive);
+/* the CR0/CR4 value vmxlab really loads for a value the guest wants (owned bits forced) */
+uint64_t vmx_guest_cr0_real(uint64_t wanted);
+uint64_t vmx_guest_cr4_real(uint64_t wanted);
+void msr_bitmap_intercept(uint32_t msr, bool read, bool write);
+
+/* exit.c */
+enum exit_action exit_dispatch(struct vcpu *v);
+void exit_stats_log(void);
+void exit_history_log(void);
+void vcpu_log_registers(struct vcpu *v);
+
+/* interrupts.c */
+void intr_before_entry(struct vcpu *v);
+
+/* biosmem.c: the guest's view of memory (INT 15h E820/E801/88h) */
+void biosmem_install(void);
+bool biosmem_vmcall(struct vcpu *v); /* true when the VMCALL was the INT 15h stub's */
+
+/* guest memory access (guest-physical == host-physical below 4 GiB; EPT is an identity map) */
+bool guest_linear_to_phys(struct vcpu *v, uint64_t linear, uint64_t len, uint64_t *pa);
+
+#endif
