@@ -306,8 +306,15 @@ enum vlapic_effect vlapic_write_done(struct vlapic *a, uint32_t offset)
     const struct reg_def *d = find(offset, 0);
     if (!d || (offset & 0xF) >= 4)
         return VLAPIC_ILLEGAL;
-    if (d->access == RO)
+    if (d->access == RO) {
+        /* The CPU stores a write to the ID in the page before the exit (Bochs does; the SDM
+         * lists 020H among the virtualized writes): put the model's value back. */
+        if (d->offset == APIC_ID)
+            *reg(a, APIC_ID) = (uint32_t)a->id << 24;
+        else if (d->offset == APIC_VERSION)
+            *reg(a, APIC_VERSION) = VLAPIC_VERSION;
         return VLAPIC_READ_ONLY;
+    }
     return apply(a, d, offset, *reg(a, offset));
 }
 

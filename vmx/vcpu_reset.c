@@ -68,6 +68,10 @@ void vcpu_init_reset(struct vcpu *v, const struct vcpu_start *start)
     memcpy(v->gpr, regs.gpr, sizeof(v->gpr));
     load_cpu_regs(&regs);
 
+    /* No event survives INIT: neither one vmx set up for this entry nor the re-injection of
+     * a delivery this exit interrupted (IDT-vectoring information). Held interrupts stay. */
+    v->idt_info = 0;
+    v->event_set = false;
     vmx_flush_tlb(v);
     v->init_count++;
     log_debug("vcpu", "vcpu%u: INIT state written (%zu VMCS fields), CR0 %08llx under shadow %08llx, EDX %08x",

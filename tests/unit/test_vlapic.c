@@ -276,7 +276,9 @@ static void test_write_done(void **s)
     vlapic_error(&a, ESR_SEND_ILLEGAL_VECTOR);
     vlapic_write_done(&a, APIC_ESR);
     assert_int_equal(vlapic_reg(&a, APIC_ESR), ESR_SEND_ILLEGAL_VECTOR);
+    page[APIC_ID / 4] = 0x07000000;                          /* the guest tried to change its ID */
     assert_int_equal(vlapic_write_done(&a, APIC_ID), VLAPIC_READ_ONLY);
+    assert_int_equal(vlapic_reg(&a, APIC_ID), 0);
 }
 
 static void test_names(void **s)
