@@ -1,5 +1,6 @@
 /* vmxlab's boot flow: console, descriptor tables, what GRUB handed over, options, memory,
  * the guest image, then VMX. Every way out ends in vmxlab_stop() with a status line. */
+#include "apic/apic.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/idt.h"
@@ -124,6 +125,7 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base)
         vmxlab_stop(st);
     struct vmx_guest_image image = {phys_to_virt(guest->start), gsize, (uint8_t)(mbi.has_bootdev ? mbi.biosdev : 0x80)};
     vmx_setup(&opts, &mbi, &pool, &image);
+    apic_init(&opts);
     vga_status("vmxlab " VMXLAB_VERSION ": guest running");
     vmx_run();
 }

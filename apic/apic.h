@@ -1,0 +1,12 @@
+/* The guest's local APIC (apic/apic.c). */
+#ifndef APIC_APIC_H
+#define APIC_APIC_H
+
+#include "kernel/options.h"
+
+/* Between vmx_setup() and vmx_run(): choose the trap path from the capability MSRs and
+ * apic=auto|apicv|decode|passthrough, set up its pages and controls, and hand the INIT,
+ * SIPI, APIC-access and APIC-write exits to vmx. Stops vmxlab when the path cannot run. */
+void apic_init(const struct options *o);
+
+#endif

@@ -1,0 +1,56 @@
+/* State shared by the files of the apic module (not for other modules). */
+#ifndef APIC_INTERNAL_H
+#define APIC_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "apic/vlapic.h"
+#include "kernel/options.h"
+#include "vmx/exit.h"
+#include "vmx/vcpu.h"
+
+enum apic_path {
+    APIC_PATH_APICV,       /* TPR shadow + APIC-register virtualization + virtual-interrupt delivery */
+    APIC_PATH_DECODE,      /* virtualize APIC accesses only: every access is an exit 44 */
+    APIC_PATH_PASSTHROUGH, /* the seed: the guest reaches the physical APIC */
+};
+
+struct apic_state {
+    enum apic_path path;
+    int init_restart;          /* enum opt_init */
+    struct vlapic vl;          /* vcpu0's local APIC */
+    uint64_t vapic_pa;         /* the vlapic's page (apicv: the VMCS virtual-APIC page) */
+    uint64_t access_pa;        /* the APIC-access page EPT maps at the guest's APIC base */
+    uint64_t base_msr;         /* the guest's IA32_APIC_BASE */
+    /* INIT exits (reason 3) in a row with no guest instruction between them (passthrough) */
+    unsigned init_streak;
+    uint64_t init_streak_exit; /* v->exits_total at the last INIT exit */
+};
+
+extern struct apic_state apic;
+
+#define APIC_GUEST_BASE 0xFEE00000ull
+#define INIT_STREAK_MAX 16     /* passthrough: stop after this many INIT exits in a row */
+
+const char *apic_path_name(enum apic_path p);
+
+/* ipi.c: act on a write to ICR low (the value is in the vlapic) */
+enum exit_action apic_send_ipi(struct vcpu *v);
+/* ipi.c: the INIT reset of a vCPU (Table 9-1 state, virtual APIC reset but for its ID) */
+void apic_vcpu_init(struct vcpu *v, const char *why);
+/* ipi.c: exit handlers for INIT (3) and SIPI (4) */
+enum exit_action apic_exit_init_signal(struct vcpu *v);
+enum exit_action apic_exit_sipi(struct vcpu *v);
+
+/* access.c: exit handlers for APIC access (44) and APIC write (56) */
+enum exit_action apic_exit_access(struct vcpu *v);
+enum exit_action apic_exit_write(struct vcpu *v);
+
+/* apic.c: act on what a vlapic write did */
+enum exit_action apic_write_effect(struct vcpu *v, uint32_t offset, enum vlapic_effect e);
+
+/* Should this INIT-related line be logged at info level? The first few and every 100th: a
+ * storm of 1,000 INITs stays readable. */
+static inline bool apic_log_this_init(unsigned count) { return count <= 3 || count % 100 == 0; }
+
+#endif
