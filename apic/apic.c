@@ -82,7 +82,7 @@ static enum apic_path choose_path(const struct options *o)
     if (!miss)
         return APIC_PATH_APICV;
     if (access) {
-        log_info("apic", "apic=auto: no %s on this CPU, so no APIC-register virtualization: decoding APIC accesses", miss);
+        log_info("apic", "apic=auto: this CPU lacks %s, so no APICv: decoding APIC accesses instead", miss);
         return APIC_PATH_DECODE;
     }
     cannot("apic=auto: this CPU cannot virtualize APIC accesses, and vmxlab does not let a guest reach the "

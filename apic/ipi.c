@@ -116,7 +116,7 @@ static void diagnose_loop(struct vcpu *v)
     log_error("apic", "the loop: %u INIT exits (reason 3) in a row, each before the guest ran a single instruction",
               apic.init_streak);
     log_error("apic", "why: the guest wrote the ICR at 0x%llx and, with apic=%s, that write reached the physical "
-                      "local APIC, which sent a real INIT to this CPU", (unsigned long long)APIC_GUEST_BASE,
+                      "local APIC, which sent a real INIT to this CPU", (unsigned long long)APIC_GUEST_BASE + APIC_ICR_LOW,
               apic_path_name(apic.path));
     log_error("apic", "why: in VMX non-root operation an INIT does not reset the CPU: it is a VM exit (SDM 25.2); "
                       "vmxlab reset the vCPU to the Table 9-1 state and resumed it");
@@ -124,7 +124,8 @@ static void diagnose_loop(struct vcpu *v)
                       "an INIT that arrives in VMX root the same way), so every VM entry takes it again at once");
     log_error("apic", "fix: never let the guest reach the physical APIC: trap its APIC accesses (apic=apicv or "
                       "apic=decode) and carry out INIT and SIPI on the vCPU's state");
-    log_error("apic", "stopping vcpu%u after %u INIT resets without progress", v->id, v->init_count);
+    log_error("apic", "stopping vcpu%u: %u INIT resets, and the guest never ran again after the first", v->id,
+              v->init_count);
 }
 
 enum exit_action apic_exit_init_signal(struct vcpu *v)
