@@ -5,6 +5,7 @@
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/serial.h"
 #include "arch/x86_64/vga.h"
+#include "kernel/acpi.h"
 #include "kernel/guestimg.h"
 #include "kernel/lib.h"
 #include "kernel/log.h"
@@ -65,6 +66,7 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base)
     }
     log_threshold = (enum log_level)opts.log;
     vga_enable(opts.vga);
+    acpi_init(&mbi); /* before any stop that should power off a real machine */
     if (opts.help) {
         options_help(help_line, 0);
         vmxlab_stop(STATUS_OK);
