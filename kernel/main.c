@@ -49,7 +49,6 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base)
     log_raw("vmxlab: start version=" VMXLAB_VERSION);
     gdt_init();
     idt_init(fatal_trap);
-    vga_status("vmxlab " VMXLAB_VERSION ": booting");
 
     if (magic != MB2_BOOTLOADER_MAGIC) {
         log_error("boot", "not started by a multiboot2 loader (EAX=0x%x, expected 0x%x)", magic, MB2_BOOTLOADER_MAGIC);
@@ -66,6 +65,7 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base)
     }
     log_threshold = (enum log_level)opts.log;
     vga_enable(opts.vga);
+    vga_status("vmxlab " VMXLAB_VERSION ": booting"); /* only now: vga=off must leave the screen alone */
     acpi_init(&mbi); /* before any stop that should power off a real machine */
     if (opts.help) {
         options_help(help_line, 0);
