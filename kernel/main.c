@@ -58,6 +58,7 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base)
         log_error("mb2", "malformed boot information at 0x%x: %s", info_phys, err);
         vmxlab_stop(STATUS_BAD_INPUT);
     }
+    acpi_init(&mbi); /* as early as it can: every later stop then powers a real machine off */
     snprintf(cmdline, sizeof(cmdline), "%s", mbi.cmdline);
     if (!options_parse(cmdline, &opts, err, sizeof(err))) {
         log_error("options", "%s", err);
@@ -66,7 +67,6 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base)
     log_threshold = (enum log_level)opts.log;
     vga_enable(opts.vga);
     vga_status("vmxlab " VMXLAB_VERSION ": booting"); /* only now: vga=off must leave the screen alone */
-    acpi_init(&mbi); /* before any stop that should power off a real machine */
     if (opts.help) {
         options_help(help_line, 0);
         vmxlab_stop(STATUS_OK);
