@@ -13,6 +13,7 @@
 #include "kernel/multiboot2.h"
 #include "kernel/options.h"
 #include "kernel/panic.h"
+#include "kernel/status.h"
 #include "vmx/vmx.h"
 
 #define VMXLAB_VERSION "0.1.0"
@@ -49,6 +50,7 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base)
     log_raw("vmxlab: start version=" VMXLAB_VERSION);
     gdt_init();
     idt_init(fatal_trap);
+    status_init();
 
     if (magic != MB2_BOOTLOADER_MAGIC) {
         log_error("boot", "not started by a multiboot2 loader (EAX=0x%x, expected 0x%x)", magic, MB2_BOOTLOADER_MAGIC);
