@@ -95,8 +95,13 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base)
     pool_reserve(&pool, info_phys, info_phys + mbi.total_size);
     for (unsigned i = 0; i < mbi.module_count; i++)
         pool_reserve(&pool, mbi.modules[i].start, mbi.modules[i].end);
-    if (mbi.has_elf_sections)
+    if (mbi.has_elf_sections) {
+        uint64_t sym[2][2];
         symbols_init(mbi.elf_sections, mbi.elf_num, mbi.elf_entsize);
+        symbols_ranges(sym); /* GRUB may have put them anywhere, the pool included */
+        pool_reserve(&pool, sym[0][0], sym[0][1]);
+        pool_reserve(&pool, sym[1][0], sym[1][1]);
+    }
     log_info("mem", "page pool 0x%08llx-0x%08llx (%llu KiB), taken from the top down",
              (unsigned long long)pool.pool.start, (unsigned long long)pool.pool.end - 1,
              (unsigned long long)((pool.pool.end - pool.pool.start) >> 10));
