@@ -184,6 +184,9 @@ kernel_stack_top:
 
 section .text
 extern kmain
+; Typed as a function with a size: backtraces name only STT_FUNC symbols (kernel/panic.c),
+; and kmain's caller is this code.
+global high_entry:function (high_entry.end - high_entry)
 high_entry:
     mov rsp, kernel_stack_top
     mov edi, edi                        ; arg0: multiboot2 magic (upper halves are undefined
@@ -195,5 +198,6 @@ high_entry:
     cli
     hlt
     jmp .hang
+.end:
 
 section .note.GNU-stack noalloc noexec nowrite progbits
