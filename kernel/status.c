@@ -12,12 +12,18 @@ static const char *const meaning[] = {
     [STATUS_INTERNAL] = "internal error: see the serial log",
 };
 
+static void (*detail_fn)(char *buf, unsigned long len);
+
+void status_detail_set(void (*fn)(char *buf, unsigned long len)) { detail_fn = fn; }
+
 static void vga_stop(int status)
 {
-    char line[80];
+    char line[81], detail[48] = "";
     const char *m = status >= 0 && status < (int)ARRAY_SIZE(meaning) ? meaning[status] : "unknown";
+    if (detail_fn)
+        detail_fn(detail, sizeof(detail));
     /* the same words as the last serial line, so a photo of the screen greps like a log */
-    snprintf(line, sizeof(line), "vmxlab: halted status=%d (%s)", status, m);
+    snprintf(line, sizeof(line), "vmxlab: halted status=%d (%s)%s%s", status, m, detail[0] ? ", " : "", detail);
     vga_status(line);
 }
 

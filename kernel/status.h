@@ -7,4 +7,8 @@
  * still shows its status, as vga defaults to on. */
 void status_init(void);
 
+/* A module above the kernel (vmx) adds a few words to the final status line, e.g. the exit
+ * count and the last exit reason. */
+void status_detail_set(void (*fn)(char *buf, unsigned long len));
+
 #endif

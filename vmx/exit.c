@@ -1,8 +1,8 @@
 /* VM exits: the dispatch table (indexed by basic exit reason, SDM Vol.3 Appendix C), the run
  * loop, the exit history ring and per-reason statistics. */
-#include "arch/x86_64/vga.h"
 #include "kernel/lib.h"
 #include "kernel/log.h"
+#include "kernel/status.h"
 #include "vmx/guest_check.h"
 #include "vmx/inject.h"
 #include "vmx/vcpu_ops.h"
@@ -200,12 +200,16 @@ static void fatal_dump(void)
 
 static void stop_report(int status)
 {
-    char line[80];
-    struct vcpu *v = &vmx.vcpu0;
+    (void)status;
     exit_stats_log();
-    snprintf(line, sizeof(line), "vmxlab: halted status=%d, %llu exits, last %s", status,
-             (unsigned long long)v->exits_total, v->exits_total ? exit_reason_text(v->exit_reason) : "none");
-    vga_status(line);
+}
+
+/* for the VGA status line (kernel/status.c) */
+static void status_detail(char *buf, unsigned long len)
+{
+    struct vcpu *v = &vmx.vcpu0;
+    snprintf(buf, len, "%llu exits, last %s", (unsigned long long)v->exits_total,
+             v->exits_total ? exit_reason_text(v->exit_reason) : "none");
 }
 
 void vmx_run(void)
@@ -213,6 +217,7 @@ void vmx_run(void)
     struct vcpu *v = &vmx.vcpu0;
     fatal_hook_register(fatal_dump);
     stop_hook_register(stop_report);
+    status_detail_set(status_detail);
     if (vmx.opts.debug == OPT_DEBUG_BAD_GUEST_STATE) {
         log_info("vmx", "debug=bad-guest-state: guest TR access rights set to 0x89 (an available TSS, not busy)");
         vmcs_write(VMCS_GUEST_TR_ACCESS_RIGHTS, 0x89);
