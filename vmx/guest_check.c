@@ -79,16 +79,17 @@ static bool check_control_regs_msrs(struct ctx *c)
 
     REQUIRE(vmx_cr_check(g->cr0, vmx_guest_cr0_fixed0(c->caps, c->ug), c->caps->cr0_fixed1, NULL),
             "GUEST_CR0", g->cr0,
-            "CR0 must have the bits of IA32_VMX_CR0_FIXED0 set and those clear in FIXED1 clear "
-            "(PE and PG are exempt only with unrestricted guest)");
+            "CR0 bits set in IA32_VMX_CR0_FIXED0 must be 1 and bits clear in IA32_VMX_CR0_FIXED1 "
+            "must be 0 (PE and PG are exempt only with unrestricted guest)");
     REQUIRE(!(g->cr0 & CR0_PG) || (g->cr0 & CR0_PE), "GUEST_CR0", g->cr0,
             "CR0.PG = 1 requires CR0.PE = 1");
     REQUIRE(vmx_guest_cr4_check(c->caps, g->cr4, NULL), "GUEST_CR4", g->cr4,
-            "CR4 must have the bits of IA32_VMX_CR4_FIXED0 set (VMXE) and those clear in FIXED1 "
-            "(unsupported or reserved) clear");
+            "CR4 bits set in IA32_VMX_CR4_FIXED0 (VMXE) must be 1 and bits clear in "
+            "IA32_VMX_CR4_FIXED1 (unsupported or reserved) must be 0");
     REQUIRE(!(g->cr4 & CR4_CET) || (g->cr0 & CR0_WP), "GUEST_CR0", g->cr0,
             "CR4.CET = 1 requires CR0.WP = 1");
-    REQUIRE(!load_dbg || !(g->ia32_debugctl & DEBUGCTL_RESERVED), "GUEST_IA32_DEBUGCTL", g->ia32_debugctl,
+    REQUIRE(!load_dbg || !(g->ia32_debugctl & DEBUGCTL_RESERVED), "GUEST_IA32_DEBUGCTL",
+            g->ia32_debugctl,
             "with \"load debug controls\", IA32_DEBUGCTL reserved bits 5:2 and 63:16 must be 0");
     REQUIRE(!c->ia32e || (g->cr0 & CR0_PG), "GUEST_CR0", g->cr0,
             "\"IA-32e mode guest\" requires CR0.PG = 1");
