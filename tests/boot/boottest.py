@@ -15,6 +15,7 @@ import re
 import shutil
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
 from vmxlab_py import emu, iso  # noqa: E402
@@ -22,6 +23,14 @@ from vmxlab_py import emu, iso  # noqa: E402
 
 E820_RE = re.compile(r"e820: ([0-9a-f]{16})-([0-9a-f]{16}) type (\d+)")
 HIDDEN_RE = re.compile(r"vmxlab's 0x([0-9a-f]+)-0x([0-9a-f]+) unmapped")
+
+
+def rfb_busy(emulator, emu_log):
+    """Bochs stopped before booting because its rfb display found no free port."""
+    if emulator != "bochs" or not os.path.exists(emu_log):
+        return False
+    with open(emu_log, errors="replace") as f:
+        return "RFB could not bind" in f.read()
 
 
 def check_e820(lines):
@@ -70,8 +79,14 @@ def main():
     failures = []
     try:
         image = iso.make_iso(os.path.join(work, "test.iso"), a.kernel, a.guest, a.cmdline, interactive=False)
-        status, text, emu_log = emu.run(image, a.emulator, a.cpu, a.cpus, timeout=a.timeout, workdir=work,
-                                        megs=a.megs)
+        for attempt in range(4):
+            status, text, emu_log = emu.run(image, a.emulator, a.cpu, a.cpus, timeout=a.timeout, workdir=work,
+                                            megs=a.megs)
+            if status is not None or not rfb_busy(a.emulator, emu_log):
+                break
+            # every VNC port of Bochs's rfb display was taken (other Bochs runs on this machine)
+            print("boottest: Bochs found no free RFB port (5900-5949), retrying", flush=True)
+            time.sleep(2 + 3 * attempt)
         if a.keep:
             with open(a.keep, "w") as f:
                 f.write(text)
