@@ -105,7 +105,7 @@ vmx_test(triple_restart triple --cmdline "on_triple=restart" --status 0 ${NO_FAI
 
 vmx_test(hlt hlt --status 1 ${NO_FAIL} --in-order
     --expect "^hlt: cli\\x3b hlt"
-    --expect "E exit: HLT with interrupts disabled \\(IF=0\\) at 0000:[0-9a-f]+ and nothing pending: the guest is stuck"
+    --expect "E exit: HLT with interrupts disabled \\(IF=0\\) at 0000:7e00 and nothing pending: the guest is stuck"
     --expect "I stats: exit reason=12 name=\"HLT\" count=1$")
 
 # TSC per tick: Bochs runs at ips=10000000 (tools/vmxlab_py/emu.py) and the PIT at
