@@ -104,13 +104,13 @@ enum exit_action exit_interrupt_window(struct vcpu *v)
 enum exit_action exit_hlt(struct vcpu *v)
 {
     uint64_t rflags = vmcs_read(VMCS_GUEST_RFLAGS);
-    vcpu_skip_instruction(v);
     if (!(rflags & RFLAGS_IF) && !v->nheld) {
         log_error("exit", "HLT with interrupts disabled (IF=0) at %04llx:%04llx and nothing pending: the guest is stuck",
                   (unsigned long long)vmcs_read(VMCS_GUEST_CS_SELECTOR), (unsigned long long)v->rip);
         v->stop_status = STATUS_GUEST_FAILED;
         return EXIT_STOP;
     }
+    vcpu_skip_instruction(v);
     if (!v->nheld)
         vmcs_write(VMCS_GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_HLT);
     return EXIT_RESUME;
