@@ -1,10 +1,11 @@
 """Lab subcommands for the vmxlab CLI: pxe, pxe-serve, capture.
 
-tools/vmxlab calls register(subparsers); each subcommand sets `func`, which
-takes the parsed arguments and returns an exit code:
+tools/vmxlab calls register(subparsers); each subcommand sets `fn` (the name
+tools/vmxlab_py/cli.py uses) and `func` to a function that takes the parsed
+arguments and returns an exit code:
 
     args = parser.parse_args()
-    sys.exit(args.func(args))
+    sys.exit(args.fn(args))
 
 `python3 -m vmxlab_py` (with tools/ on sys.path) runs these commands alone.
 """
@@ -127,7 +128,7 @@ def register(subparsers):
                    help="proxy mode: the existing network's address (192.168.1.0)")
     p.add_argument("--grub-dir", default=pxe.GRUB_PLATFORM_DIR,
                    help="GRUB platform modules (%(default)s)")
-    p.set_defaults(func=cmd_pxe)
+    p.set_defaults(func=cmd_pxe, fn=cmd_pxe)
 
     p = subparsers.add_parser(
         "pxe-serve", help="serve a netboot tree with dnsmasq (foreground, root)",
@@ -143,7 +144,7 @@ def register(subparsers):
     p.add_argument("--dhcp-range", metavar="RANGE", help="override the derived range")
     p.add_argument("--dry-run", action="store_true",
                    help="check and print the configuration, do not serve")
-    p.set_defaults(func=cmd_pxe_serve)
+    p.set_defaults(func=cmd_pxe_serve, fn=cmd_pxe_serve)
 
     p = subparsers.add_parser(
         "capture", help="capture serial consoles, one log per boot; or summarize",
@@ -159,4 +160,4 @@ def register(subparsers):
     p.add_argument("--summary", metavar="DIR",
                    help="summarize logs (a directory or files) instead of capturing")
     p.add_argument("--json", action="store_true", help="summary as JSON")
-    p.set_defaults(func=cmd_capture)
+    p.set_defaults(func=cmd_capture, fn=cmd_capture)
