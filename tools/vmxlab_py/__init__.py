@@ -1,6 +1,6 @@
-"""vmxlab host-side tools (Python standard library + Debian python3-* only).
+"""Python side of vmxlab: build, ISO, emulators, tests, lab tools (standard library only).
 
-Modules:
+Lab modules (Python standard library + Debian python3-* only):
   logparse  parse the kernel's serial log (docs/log-format.md) into boots
   pxe       build a GRUB netboot tree and dnsmasq configs; run dnsmasq
   capture   read many serial consoles at once, one log file per boot

@@ -1,0 +1,64 @@
+; Exception entry stubs: make every vector look alike (an error code slot, the vector number),
+; save the general registers as struct trap_frame (idt.h) and call the installed handler.
+bits 64
+section .text
+
+extern trap_entry_c
+
+%macro ISR_NOERR 1
+isr%1:
+    push 0
+    push %1
+    jmp isr_common
+%endmacro
+%macro ISR_ERR 1
+isr%1:
+    push %1
+    jmp isr_common
+%endmacro
+
+; Vectors with an error code: 8, 10-14, 17, 21, 29, 30 (SDM Vol.3 Table 6-1).
+%assign v 0
+%rep 32
+%if v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30
+ISR_ERR v
+%else
+ISR_NOERR v
+%endif
+%assign v v+1
+%endrep
+
+isr_common:
+    push r15
+    push r14
+    push r13
+    push r12
+    push r11
+    push r10
+    push r9
+    push r8
+    push rbp
+    push rdi
+    push rsi
+    push rdx
+    push rcx
+    push rbx
+    push rax
+    mov rdi, rsp
+    cld
+    call trap_entry_c                   ; does not return
+.hang:
+    cli
+    hlt
+    jmp .hang
+
+section .rodata
+global isr_table
+isr_table:
+%assign v 0
+%rep 32
+    dq isr %+ v
+%assign v v+1
+%endrep
+
+section .note.GNU-stack noalloc noexec nowrite progbits

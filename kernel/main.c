@@ -1,0 +1,123 @@
+/* vmxlab's boot flow: console, descriptor tables, what GRUB handed over, options, memory,
+ * the guest image, then VMX. Every way out ends in vmxlab_stop() with a status line. */
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/gdt.h"
+#include "arch/x86_64/idt.h"
+#include "arch/x86_64/serial.h"
+#include "arch/x86_64/vga.h"
+#include "kernel/guestimg.h"
+#include "kernel/lib.h"
+#include "kernel/log.h"
+#include "kernel/memory.h"
+#include "kernel/multiboot2.h"
+#include "kernel/options.h"
+#include "kernel/panic.h"
+#include "vmx/vmx.h"
+
+#define VMXLAB_VERSION "0.1.0"
+#define KERNEL_VMA 0xFFFFFFFF80000000ull
+#define LINK_BASE 0x200000ull
+
+extern char __image_start[], __image_end[];
+
+static struct mb2_info mbi;
+static struct options opts;
+static struct page_pool pool;
+static char cmdline[512];
+
+static void help_line(void *ctx, const char *text)
+{
+    (void)ctx;
+    log_info("options", "%s", text);
+}
+
+static void print_memory_map(void)
+{
+    for (unsigned i = 0; i < mbi.mmap_count; i++) {
+        const struct mb2_mmap_entry *m = &mbi.mmap[i];
+        log_info("mb2", "mmap %016llx-%016llx %s", (unsigned long long)m->base,
+                 (unsigned long long)(m->base + m->length - 1), mb2_mem_type_name(m->type));
+    }
+}
+
+void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base);
+void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base)
+{
+    char err[256];
+    serial_init();
+    log_raw("vmxlab: start version=" VMXLAB_VERSION);
+    gdt_init();
+    idt_init(fatal_trap);
+    vga_status("vmxlab " VMXLAB_VERSION ": booting");
+
+    if (magic != MB2_BOOTLOADER_MAGIC) {
+        log_error("boot", "not started by a multiboot2 loader (EAX=0x%x, expected 0x%x)", magic, MB2_BOOTLOADER_MAGIC);
+        vmxlab_stop(STATUS_BAD_INPUT);
+    }
+    if (!mb2_parse((const void *)(uintptr_t)info_phys, 1u << 20, &mbi, err, sizeof(err))) {
+        log_error("mb2", "malformed boot information at 0x%x: %s", info_phys, err);
+        vmxlab_stop(STATUS_BAD_INPUT);
+    }
+    snprintf(cmdline, sizeof(cmdline), "%s", mbi.cmdline);
+    if (!options_parse(cmdline, &opts, err, sizeof(err))) {
+        log_error("options", "%s", err);
+        vmxlab_stop(STATUS_BAD_INPUT);
+    }
+    log_threshold = (enum log_level)opts.log;
+    vga_enable(opts.vga);
+    if (opts.help) {
+        options_help(help_line, 0);
+        vmxlab_stop(STATUS_OK);
+    }
+
+    uint64_t image_size = (uint64_t)(__image_end - __image_start);
+    uint64_t image_phys = load_base;
+    log_info("boot", "vmxlab lives at 0x%08llx-0x%08llx (%llu KiB), linked at 0x%llx, loaded by %s",
+             (unsigned long long)image_phys, (unsigned long long)(image_phys + image_size - 1),
+             (unsigned long long)(image_size >> 10), (unsigned long long)(KERNEL_VMA + LINK_BASE), mbi.bootloader);
+    log_info("boot", "command line: \"%s\"", cmdline);
+    if (mbi.has_bootdev)
+        log_info("mb2", "BIOS boot device 0x%02x partition %d", mbi.biosdev, (int)mbi.partition);
+    print_memory_map();
+
+    struct mem_map_entry map[MB2_MAX_MMAP];
+    for (unsigned i = 0; i < mbi.mmap_count; i++)
+        map[i] = (struct mem_map_entry){mbi.mmap[i].base, mbi.mmap[i].length, mbi.mmap[i].type};
+    const char *why = "";
+    if (!pool_init(&pool, map, mbi.mmap_count, image_phys, image_phys + image_size, &why)) {
+        log_error("mem", "no page pool for vmxlab: %s", why);
+        vmxlab_stop(STATUS_BAD_INPUT);
+    }
+    pool_reserve(&pool, info_phys, info_phys + mbi.total_size);
+    for (unsigned i = 0; i < mbi.module_count; i++)
+        pool_reserve(&pool, mbi.modules[i].start, mbi.modules[i].end);
+    if (mbi.has_elf_sections)
+        symbols_init(mbi.elf_sections, mbi.elf_num, mbi.elf_entsize);
+    log_info("mem", "page pool 0x%08llx-0x%08llx (%llu KiB), taken from the top down",
+             (unsigned long long)pool.pool.start, (unsigned long long)pool.pool.end - 1,
+             (unsigned long long)((pool.pool.end - pool.pool.start) >> 10));
+
+    if (opts.debug == OPT_DEBUG_FAULT) {
+        log_info("boot", "debug=fault: executing UD2 to exercise the fatal funnel");
+        __asm__ volatile("ud2");
+    }
+
+    const struct mb2_module *guest = mb2_find_module(&mbi, "guest");
+    if (!guest) {
+        log_error("guest", "no guest module: add 'module2 /boot/guest.bin guest' to the GRUB entry");
+        vmxlab_stop(STATUS_BAD_INPUT);
+    }
+    uint32_t conv_top = (uint32_t)(*(volatile uint16_t *)phys_to_virt(0x413)) << 10; /* BDA base memory size, KiB */
+    uint32_t gsize = guest->end - guest->start;
+    if (!guest_image_check(opts.guest_load, gsize, conv_top, err, sizeof(err))) {
+        log_error("guest", "%s", err);
+        vmxlab_stop(STATUS_BAD_INPUT);
+    }
+    log_info("guest", "name=%s size=%u load=0x%x entry=%04x:%04x", guest->string, gsize, opts.guest_load,
+             opts.entry_cs, opts.entry_ip);
+
+    int st = vmx_probe();
+    if (st != STATUS_OK)
+        vmxlab_stop(st);
+    vmxlab_stop(STATUS_OK);
+}

@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""One boot test: build an ISO, boot it, assert on the serial log.
+
+Every test ends on the kernel's status line (`vmxlab: halted status=N`): a run without it
+fails, whatever else it printed. Expectations are regular expressions matched per line
+(re.search, multiline); --expect-order checks that they appear in the given order.
+
+  boottest.py --kernel build/vmxlab.elf --guest build/guests/hello.bin \
+      --emulator bochs --cpu corei7_skylake_x --cmdline "log=debug" \
+      --expect 'hello from a real-mode guest' --status 0
+"""
+import argparse
+import os
+import re
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from vmxlab_py import emu, iso  # noqa: E402
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--kernel", required=True)
+    p.add_argument("--guest", default=None, help="guest image; omit for no guest module")
+    p.add_argument("--emulator", default="bochs", choices=["bochs", "qemu"])
+    p.add_argument("--cpu", default="corei7_skylake_x")
+    p.add_argument("--cpus", type=int, default=1)
+    p.add_argument("--megs", type=int, default=128)
+    p.add_argument("--cmdline", default="")
+    p.add_argument("--expect", action="append", default=[], help="regex that must match a line")
+    p.add_argument("--reject", action="append", default=[], help="regex that must not match any line")
+    p.add_argument("--count", action="append", default=[], help="REGEX=N: exactly N matching lines")
+    p.add_argument("--in-order", action="store_true", help="--expect patterns must match in this order")
+    p.add_argument("--status", type=int, default=0, help="expected final status")
+    p.add_argument("--timeout", type=int, default=240)
+    p.add_argument("--keep", default=None, help="copy the serial log here")
+    a = p.parse_args()
+
+    work = tempfile.mkdtemp(prefix="vmxlab-boottest-")
+    failures = []
+    try:
+        image = iso.make_iso(os.path.join(work, "test.iso"), a.kernel, a.guest, a.cmdline, interactive=False)
+        status, text, emu_log = emu.run(image, a.emulator, a.cpu, a.cpus, timeout=a.timeout, workdir=work,
+                                        megs=a.megs)
+        if a.keep:
+            with open(a.keep, "w") as f:
+                f.write(text)
+        lines = text.splitlines()
+        if status is None:
+            failures.append("no status line 'vmxlab: halted status=N' (killed after %d s or crashed)" % a.timeout)
+        elif status != a.status:
+            failures.append("status %d, expected %d" % (status, a.status))
+        pos = 0
+        for pat in a.expect:
+            rx = re.compile(pat)
+            hits = [i for i, l in enumerate(lines) if rx.search(l)]
+            if not hits:
+                failures.append("no line matches %r" % pat)
+            elif a.in_order:
+                later = [i for i in hits if i >= pos]
+                if not later:
+                    failures.append("%r matches only before the previous expectation" % pat)
+                else:
+                    pos = later[0]
+        for pat in a.reject:
+            rx = re.compile(pat)
+            bad = [l for l in lines if rx.search(l)]
+            if bad:
+                failures.append("line matches rejected %r: %s" % (pat, bad[0]))
+        for spec in a.count:
+            pat, _, n = spec.rpartition("=")
+            got = sum(1 for l in lines if re.search(pat, l))
+            if got != int(n):
+                failures.append("%d lines match %r, expected %s" % (got, pat, n))
+        if failures:
+            sys.stdout.write(text[-12000:])
+            if a.emulator == "bochs" and os.path.exists(emu_log):
+                with open(emu_log, errors="replace") as f:
+                    tail = [l for l in f if " e[" in l or "PANIC" in l or "VMENTER" in l or "VMFAIL" in l]
+                sys.stdout.write("--- bochs log (errors) ---\n" + "".join(tail[-30:]))
+            for f in failures:
+                print("FAIL: " + f)
+            return 1
+        print("PASS: status %s, %d expectations" % (status, len(a.expect) + len(a.reject) + len(a.count)))
+        return 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

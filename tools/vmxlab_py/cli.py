@@ -1,0 +1,137 @@
+"""Subcommands of tools/vmxlab."""
+import argparse
+import importlib
+import os
+import subprocess
+import sys
+
+from . import build as buildmod
+from . import deps, emu, iso, paths
+
+EXIT_CODES = "exit code: the kernel's status (0 ok, 1 guest failed, 2 bad input, 3 no VMX, 4 internal), 124 no status line"
+
+
+def cmd_deps(a):
+    return deps.ensure()
+
+
+def cmd_build(a):
+    if deps.ensure(quiet=True):
+        return 1
+    return buildmod.build(a.build_dir)
+
+
+def _guest_path(name):
+    path = paths.guest_bin(name)
+    if not os.path.exists(path):
+        raise SystemExit("vmxlab: no guest image %s (build first, or give a file)" % path)
+    return path
+
+
+def _all_guests():
+    d = os.path.join(paths.BUILD, "guests")
+    return sorted((f[:-4], os.path.join(d, f)) for f in os.listdir(d) if f.endswith(".bin")) if os.path.isdir(d) else []
+
+
+def _make_iso(a, out, interactive):
+    guest = None if a.guest == "none" else _guest_path(a.guest)
+    extras = [g for g in _all_guests() if not guest or g[1] != os.path.abspath(guest)] if interactive else []
+    return iso.make_iso(out, paths.kernel_elf(), guest, a.cmdline or "", interactive=interactive, extra_guests=extras)
+
+
+def cmd_iso(a):
+    if deps.ensure(quiet=True) or buildmod.build(quiet=True):
+        return 1
+    os.makedirs(paths.OUT, exist_ok=True)
+    out = a.output or os.path.join(paths.OUT, "vmxlab.iso")
+    _make_iso(a, out, interactive=not a.batch)
+    print("iso: %s (guest %s, options \"%s\")" % (out, a.guest, a.cmdline or ""))
+    return 0
+
+
+def pick_emulator(requested):
+    if requested:
+        return requested, "asked for with --emulator"
+    if emu.host_has_nested_vmx():
+        return "qemu-kvm", "this host has nested Intel VMX, so QEMU with KVM runs VMX natively"
+    return "bochs", "the host has no nested Intel VMX; Bochs 2.7 emulates VMX with EPT and APIC virtualization"
+
+
+def cmd_run(a):
+    if deps.ensure(quiet=True) or buildmod.build(quiet=True):
+        return 1
+    os.makedirs(paths.OUT, exist_ok=True)
+    image = os.path.join(paths.OUT, "run.iso")
+    _make_iso(a, image, interactive=False)
+    which, why = pick_emulator(a.emulator)
+    print("run: %s (%s), cpu %s x%d, guest %s; serial log in %s" % (which, why, a.cpu, a.cpus, a.guest, a.log),
+          flush=True)
+    status, _, emu_log = emu.run(image, which, a.cpu, a.cpus, serial_log=os.path.abspath(a.log), timeout=a.timeout,
+                                 stream=sys.stdout, workdir=os.path.join(paths.OUT, "run-" + which))
+    if status is None:
+        print("run: no status line from vmxlab (see %s)" % emu_log, file=sys.stderr)
+        return 124
+    print("run: vmxlab status %d" % status)
+    return status
+
+
+def cmd_test(a):
+    if deps.ensure(quiet=True):
+        return 1
+    if buildmod.build(quiet=False):
+        return 1
+    args = ["ctest", "--test-dir", paths.BUILD, "--output-on-failure", "-j", str(a.jobs)]
+    if a.label:
+        args += ["-L", a.label]
+    if a.regex:
+        args += ["-R", a.regex]
+    return subprocess.run(args).returncode
+
+
+def main(argv):
+    p = argparse.ArgumentParser(prog="vmxlab", description="Build, boot and test vmxlab, a teaching VMX hypervisor.",
+                                epilog=EXIT_CODES)
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    s = sub.add_parser("deps", help="install the Debian packages vmxlab needs (prints the apt line when not root)")
+    s.set_defaults(fn=cmd_deps)
+
+    s = sub.add_parser("build", help="build the kernel, guest images and host tests (CMake)")
+    s.add_argument("--build-dir", default=None)
+    s.set_defaults(fn=cmd_build)
+
+    def guest_opts(s):
+        s.add_argument("--guest", default="hello", help="guest image: a name from guest-images/ or a file (default hello; 'none' for no module)")
+        s.add_argument("--cmdline", default="", help="vmxlab options, e.g. 'log=debug apic=decode'")
+
+    s = sub.add_parser("iso", help="build a bootable ISO (GRUB menu of every guest, the chosen one first)")
+    guest_opts(s)
+    s.add_argument("-o", "--output", default=None, help="default out/vmxlab.iso")
+    s.add_argument("--batch", action="store_true", help="no menu, no serial terminal: boot the guest at once")
+    s.set_defaults(fn=cmd_iso)
+
+    s = sub.add_parser("run", help="boot vmxlab and a guest in an emulator, streaming the serial log", epilog=EXIT_CODES)
+    guest_opts(s)
+    s.add_argument("--emulator", choices=["bochs", "qemu", "qemu-kvm"], default=None,
+                   help="default: bochs, or qemu-kvm on a host with nested Intel VMX")
+    s.add_argument("--cpu", default="corei7_skylake_x", help="Bochs CPU model: " + ", ".join(emu.BOCHS_CPUS))
+    s.add_argument("--cpus", type=int, default=1)
+    s.add_argument("--log", default=os.path.join(paths.OUT, "serial.log"), help="serial log file (default out/serial.log)")
+    s.add_argument("--timeout", type=int, default=600, help="seconds before the emulator is stopped")
+    s.set_defaults(fn=cmd_run)
+
+    s = sub.add_parser("test", help="install what is missing, build, and run every test (ctest)")
+    s.add_argument("-L", "--label", default=None, help="only tests with this label (unit, boot, tools)")
+    s.add_argument("-R", "--regex", default=None, help="only tests matching this regex")
+    s.add_argument("-j", "--jobs", type=int, default=2)
+    s.set_defaults(fn=cmd_test)
+
+    for mod in ("lab", "bench"):  # optional command groups, each in its own module
+        try:
+            m = importlib.import_module("vmxlab_py." + mod)
+        except ImportError:
+            continue
+        m.register(sub)
+
+    a = p.parse_args(argv)
+    return a.fn(a)

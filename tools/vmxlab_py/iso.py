@@ -1,0 +1,63 @@
+"""GRUB configuration and the bootable ISO (grub-mkrescue, BIOS/i386-pc)."""
+import os
+import shutil
+import subprocess
+import tempfile
+
+GRUB_PC = "/usr/lib/grub/i386-pc"
+
+
+def grub_cfg(entries, interactive=True, timeout=5):
+    """entries: list of (title, kernel options, guest path inside the tree or None).
+
+    For people: a menu on the serial line and the screen with a timeout. For tests
+    (interactive=False): the first entry boots at once, and GRUB stays off the serial
+    line so that the serial log holds only what vmxlab and the guest print."""
+    lines = []
+    if interactive:
+        lines += ["serial --unit=0 --speed=115200 --word=8 --parity=no --stop=1",
+                  "terminal_input serial console", "terminal_output serial console",
+                  "set timeout=%d" % timeout]
+    else:
+        lines += ["terminal_output console", "set timeout=0", "set timeout_style=hidden"]
+    lines.append("set default=0")
+    for title, opts, guest in entries:
+        lines.append('menuentry "%s" {' % title)
+        lines.append("    multiboot2 /boot/vmxlab.elf %s" % opts if opts else "    multiboot2 /boot/vmxlab.elf")
+        if guest:
+            lines.append("    module2 %s guest" % guest)
+        lines.append("    boot")
+        lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def make_iso(out, kernel, guest=None, cmdline="", interactive=True, extra_guests=(), timeout=5):
+    """Build out (an ISO). guest: the default guest image file (None: no guest module).
+    extra_guests: more (name, file) pairs offered in the menu."""
+    tree = tempfile.mkdtemp(prefix="vmxlab-iso-")
+    try:
+        boot = os.path.join(tree, "boot")
+        os.makedirs(os.path.join(boot, "grub"))
+        os.makedirs(os.path.join(boot, "guests"))
+        shutil.copy(kernel, os.path.join(boot, "vmxlab.elf"))
+        entries = []
+        if guest:
+            shutil.copy(guest, os.path.join(boot, "guest.bin"))
+            name = os.path.splitext(os.path.basename(guest))[0]
+            entries.append(("vmxlab: %s" % name, cmdline, "/boot/guest.bin"))
+        else:
+            entries.append(("vmxlab (no guest)", cmdline, None))
+        for name, path in extra_guests:
+            shutil.copy(path, os.path.join(boot, "guests", name + ".bin"))
+            entries.append(("vmxlab: %s" % name, cmdline, "/boot/guests/%s.bin" % name))
+        with open(os.path.join(boot, "grub", "grub.cfg"), "w") as f:
+            f.write(grub_cfg(entries, interactive, timeout))
+        r = subprocess.run(["grub-mkrescue", "-d", GRUB_PC, "-o", out, tree,
+                            "--install-modules=multiboot2 normal serial terminal iso9660 biosdisk part_msdos boot",
+                            "--fonts=", "--locales=", "--themes="],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if r.returncode:
+            raise RuntimeError("grub-mkrescue failed:\n" + r.stdout)
+    finally:
+        shutil.rmtree(tree, ignore_errors=True)
+    return out
