@@ -363,12 +363,19 @@ def serve(tree, interface, mode="full", log=None, dhcp_range=None, dry_run=False
         if dry_run:
             print(conf, end="")
             return 0
+        # SIGTERM to us (a test harness, systemd) stops dnsmasq too.
+        def on_term(signum, frame):
+            raise KeyboardInterrupt
+        old_term = signal.signal(signal.SIGTERM, on_term)
         proc = subprocess.Popen(cmd)
         try:
             return proc.wait()
         except KeyboardInterrupt:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait()
             return 0
+        finally:
+            signal.signal(signal.SIGTERM, old_term)
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait()
     finally:
         os.unlink(conf_path)
