@@ -166,6 +166,32 @@ class CliTests(unittest.TestCase):
         self.assertEqual(rc, 2)
         self.assertIn("not a netboot tree", err)
 
+    def test_serve_errors(self):
+        tree = os.path.join(self.tmp, "t")
+        os.makedirs(os.path.join(tree, "boot/grub/i386-pc"))
+        open(os.path.join(tree, pxe.BOOTFILE), "w").close()
+        real = pxe.find_dnsmasq
+        try:
+            pxe.find_dnsmasq = lambda: None
+            rc, _, err = run_cli(["pxe-serve", tree, "-i", "lo"])
+            self.assertEqual(rc, 2)
+            self.assertIn("dnsmasq not found", err)
+        finally:
+            pxe.find_dnsmasq = real
+        if pxe.find_dnsmasq():
+            rc, _, err = run_cli(["pxe-serve", tree, "-i", "no-such-if0", "--dry-run"])
+            self.assertEqual(rc, 2)
+            self.assertIn("no such network interface 'no-such-if0'", err)
+            if os.geteuid() != 0:
+                rc, _, err = run_cli(["pxe-serve", tree, "-i", "lo"])
+                self.assertIn("must run as root", err)
+            rc, out, err = run_cli(["pxe-serve", tree, "-i", "lo", "--dry-run",
+                                    "--log", os.path.join(self.tmp, "d.log")])
+            self.assertEqual(rc, 0, err)
+            self.assertIn("dhcp-range=127.0.0.128,127.0.0.227,255.0.0.0,1h", out)
+            self.assertIn("tftp-root=%s" % tree, out)
+            self.assertFalse(os.path.exists(os.path.join(self.tmp, "d.log")))
+
     @unittest.skipUnless(HAVE_MKNETDIR, "grub-mknetdir / grub-pc-bin not installed")
     def test_tree(self):
         rc, out, err = run_cli([

@@ -288,8 +288,13 @@ def find_dnsmasq():
 
 def interface_addresses(interface):
     """(IPv4Interface or None, has_global_ipv6) for an interface, via `ip -j`."""
+    ip = shutil.which("ip") or next((p for p in ("/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip")
+                                     if os.access(p, os.X_OK)), None)
+    if ip is None:
+        raise PxeError("the `ip` command is missing: apt-get install iproute2")
+
     def addrs(family):
-        p = subprocess.run(["ip", "-j", family, "addr", "show", "dev", interface],
+        p = subprocess.run([ip, "-j", family, "addr", "show", "dev", interface],
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                            universal_newlines=True)
         if p.returncode != 0 or not p.stdout.strip():
