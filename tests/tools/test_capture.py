@@ -138,7 +138,10 @@ class CaptureTests(unittest.TestCase):
         data = json.loads(js)
         self.assertEqual([d["machine"] for d in data], ["pc-a", "pc-b"])
         self.assertEqual(data[1]["exits"]["30"], {"name": "I/O instruction", "count": 7})
-        self.assertEqual(len(data[1]["notes"]), 2)      # lost, back
+        # at least one "lost" and one "back": a loaded machine may need more reconnect attempts
+        notes = data[1]["notes"]
+        self.assertTrue(any(" lost: " in n for n in notes), notes)
+        self.assertTrue(any(" back after" in n for n in notes), notes)
 
     def test_incomplete_boot_and_numbering(self):
         # A boot that never ends, then a new banner: 1 incomplete, 2 complete;
