@@ -198,11 +198,23 @@ static void fatal_dump(void)
         exit_history_log();
 }
 
+/* vmxlab's resident memory: its image, and the pool pages it took (VMXON, VMCS, MSR bitmap,
+ * EPT tables and any module's pages), as bench reads it (docs/performance.md) */
+extern char __image_start[], __image_end[];
+static void memory_stats_log(void)
+{
+    uint64_t image = (uint64_t)(__image_end - __image_start), pages = vmx.pool->pages_used;
+    log_info("stats", "memory image=%llu pool_pages=%llu ept_tables=%u resident=%llu hidden=%llu",
+             (unsigned long long)image, (unsigned long long)pages, ept_table_pages(&vmx.ept),
+             (unsigned long long)(image + pages * PAGE_SIZE), (unsigned long long)(vmx.hidden_end - vmx.hidden_start));
+}
+
 static void stop_report(int status)
 {
     char line[80];
     struct vcpu *v = &vmx.vcpu0;
     exit_stats_log();
+    memory_stats_log();
     snprintf(line, sizeof(line), "vmxlab: halted status=%d, %llu exits, last %s", status,
              (unsigned long long)v->exits_total, v->exits_total ? exit_reason_text(v->exit_reason) : "none");
     vga_status(line);
