@@ -200,14 +200,17 @@ def run_all(quick, jobs, timeout, workroot):
         if kind == "vmxlab":
             status, text = vmxlab_run(paths.guest_bin(g), cpu, cmdline, wd, timeout)
             res = {"status": status, "bench": parse(text), "facts": vmxlab_facts(text)}
+            if g == "bench_init" and status != 0:
+                res["bench"].setdefault("init", {}).setdefault("ticks", "n/a (vmxlab stopped with status %s)" % status)
         else:
             text = bare_run(paths.guest_bin(g), cpu, wd, timeout)
             res = {"bench": parse(text)}
+        res["done"] = bool(re.search(r"^BENCH done\s*$", text, re.M))
         with open(os.path.join(wd, "serial.txt"), "w") as f:
             f.write(text)
         res.update(cpu=cpu, guest=g, kind=kind, options=cmdline, seconds=round(time.time() - t0, 1), workdir=wd)
         print("bench: %-16s %-12s %-6s %5.1f s %s" % (cpu, g, kind, res["seconds"],
-              "done" if "done" in res["bench"] else "(no 'BENCH done')"), flush=True)
+              "done" if res["done"] else "(no 'BENCH done': see serial.txt)"), flush=True)
         return item, res
 
     results = {}
