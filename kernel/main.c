@@ -42,8 +42,8 @@ static void print_memory_map(void)
     }
 }
 
-void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base);
-void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base)
+void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base, uint64_t handoff_tsc);
+void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base, uint64_t handoff_tsc)
 {
     char err[256];
     serial_init();
@@ -79,6 +79,7 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base)
     log_info("boot", "vmxlab lives at 0x%08llx-0x%08llx (%llu KiB), linked at 0x%llx, loaded by %s",
              (unsigned long long)image_phys, (unsigned long long)(image_phys + image_size - 1),
              (unsigned long long)(image_size >> 10), (unsigned long long)(KERNEL_VMA + LINK_BASE), mbi.bootloader);
+    log_info("boot", "hand-off tsc=%llu (TSC when GRUB jumped to vmxlab)", (unsigned long long)handoff_tsc);
     log_info("boot", "command line: \"%s\"", cmdline);
     if (mbi.has_bootdev)
         log_info("mb2", "BIOS boot device 0x%02x partition %d", mbi.biosdev, (int)mbi.partition);
