@@ -6,6 +6,7 @@
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/serial.h"
 #include "arch/x86_64/vga.h"
+#include "kernel/acpi.h"
 #include "kernel/guestimg.h"
 #include "kernel/lib.h"
 #include "kernel/log.h"
@@ -13,6 +14,7 @@
 #include "kernel/multiboot2.h"
 #include "kernel/options.h"
 #include "kernel/panic.h"
+#include "kernel/status.h"
 #include "vmx/vmx.h"
 
 #define VMXLAB_VERSION "0.1.0"
@@ -41,15 +43,15 @@ static void print_memory_map(void)
     }
 }
 
-void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base);
-void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base)
+void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base, uint64_t handoff_tsc);
+void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base, uint64_t handoff_tsc)
 {
     char err[256];
     serial_init();
     log_raw("vmxlab: start version=" VMXLAB_VERSION);
     gdt_init();
     idt_init(fatal_trap);
-    vga_status("vmxlab " VMXLAB_VERSION ": booting");
+    status_init();
 
     if (magic != MB2_BOOTLOADER_MAGIC) {
         log_error("boot", "not started by a multiboot2 loader (EAX=0x%x, expected 0x%x)", magic, MB2_BOOTLOADER_MAGIC);
@@ -59,6 +61,7 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base)
         log_error("mb2", "malformed boot information at 0x%x: %s", info_phys, err);
         vmxlab_stop(STATUS_BAD_INPUT);
     }
+    acpi_init(&mbi); /* as early as it can: every later stop then powers a real machine off */
     snprintf(cmdline, sizeof(cmdline), "%s", mbi.cmdline);
     if (!options_parse(cmdline, &opts, err, sizeof(err))) {
         log_error("options", "%s", err);
@@ -66,6 +69,7 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base)
     }
     log_threshold = (enum log_level)opts.log;
     vga_enable(opts.vga);
+    vga_status("vmxlab " VMXLAB_VERSION ": booting"); /* only now: vga=off must leave the screen alone */
     if (opts.help) {
         options_help(help_line, 0);
         vmxlab_stop(STATUS_OK);
@@ -76,6 +80,7 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base)
     log_info("boot", "vmxlab lives at 0x%08llx-0x%08llx (%llu KiB), linked at 0x%llx, loaded by %s",
              (unsigned long long)image_phys, (unsigned long long)(image_phys + image_size - 1),
              (unsigned long long)(image_size >> 10), (unsigned long long)(KERNEL_VMA + LINK_BASE), mbi.bootloader);
+    log_info("boot", "hand-off tsc=%llu (TSC when GRUB jumped to vmxlab)", (unsigned long long)handoff_tsc);
     log_info("boot", "command line: \"%s\"", cmdline);
     if (mbi.has_bootdev)
         log_info("mb2", "BIOS boot device 0x%02x partition %d", mbi.biosdev, (int)mbi.partition);
@@ -92,8 +97,13 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base)
     pool_reserve(&pool, info_phys, info_phys + mbi.total_size);
     for (unsigned i = 0; i < mbi.module_count; i++)
         pool_reserve(&pool, mbi.modules[i].start, mbi.modules[i].end);
-    if (mbi.has_elf_sections)
+    if (mbi.has_elf_sections) {
+        uint64_t sym[2][2];
         symbols_init(mbi.elf_sections, mbi.elf_num, mbi.elf_entsize);
+        symbols_ranges(sym); /* GRUB may have put them anywhere, the pool included */
+        pool_reserve(&pool, sym[0][0], sym[0][1]);
+        pool_reserve(&pool, sym[1][0], sym[1][1]);
+    }
     log_info("mem", "page pool 0x%08llx-0x%08llx (%llu KiB), taken from the top down",
              (unsigned long long)pool.pool.start, (unsigned long long)pool.pool.end - 1,
              (unsigned long long)((pool.pool.end - pool.pool.start) >> 10));

@@ -66,7 +66,11 @@ bool mb2_parse(const void *info, uint32_t limit, struct mb2_info *out, char *err
     while (off + 8 <= total) {
         const uint8_t *t = base + off;
         uint32_t type = rd32(t), size = rd32(t + 4);
-        if (size < 8 || size > total - off) {
+        if (size < 8) { /* also keeps the walk moving: a zero size would loop forever */
+            set_err(err, errlen, "tag size below the 8-byte tag header", off, size);
+            return false;
+        }
+        if (size > total - off) {
             set_err(err, errlen, "tag size runs past the structure", off, size);
             return false;
         }

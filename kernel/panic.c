@@ -78,6 +78,14 @@ void symbols_init(const void *sh, uint32_t count, uint32_t entsize)
     }
 }
 
+void symbols_ranges(uint64_t range[2][2])
+{
+    range[0][0] = (uint64_t)symtab;
+    range[0][1] = (uint64_t)symtab + nsyms * sizeof(struct elf64_sym);
+    range[1][0] = (uint64_t)strtab;
+    range[1][1] = (uint64_t)strtab + strtab_size;
+}
+
 const char *symbol_name(uint64_t addr, uint64_t *offset)
 {
     const struct elf64_sym *best = 0;

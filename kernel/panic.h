@@ -26,6 +26,9 @@ void fatal_hook_register(void (*fn)(void));
 
 /* Symbols for backtraces: the ELF section headers GRUB passes (multiboot2 tag 9). */
 void symbols_init(const void *section_headers, uint32_t count, uint32_t entsize);
+/* Where GRUB put .symtab (range[0]) and .strtab (range[1]), physical [start, end); zeroes
+ * when absent. The page pool must not hand these pages out: backtraces read them to the end. */
+void symbols_ranges(uint64_t range[2][2]);
 /* "name+0xoff" for a kernel address, or NULL. */
 const char *symbol_name(uint64_t addr, uint64_t *offset);
 void backtrace_print(uint64_t rbp);

@@ -1,8 +1,8 @@
 /* VM exits: the dispatch table (indexed by basic exit reason, SDM Vol.3 Appendix C), the run
  * loop, the exit history ring and per-reason statistics. */
-#include "arch/x86_64/vga.h"
 #include "kernel/lib.h"
 #include "kernel/log.h"
+#include "kernel/status.h"
 #include "vmx/guest_check.h"
 #include "vmx/inject.h"
 #include "vmx/vcpu_ops.h"
@@ -72,9 +72,9 @@ const char *exit_reason_text(uint32_t reason) { return vmx_exit_reason_name(reas
 void vcpu_skip_instruction(struct vcpu *v)
 {
     v->rip += v->insn_len;
-    vmcs_write(VMCS_GUEST_RIP, v->rip);
+    vmcs_write_hot(VMCS_GUEST_RIP, v->rip);
     /* an instruction that completes ends STI/MOV-SS blocking (SDM 24.4.2, Table 24-3) */
-    uint64_t intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_STATE);
+    uint64_t intr = vmcs_read_hot(VMCS_GUEST_INTERRUPTIBILITY_STATE);
     if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
         vmcs_write(VMCS_GUEST_INTERRUPTIBILITY_STATE, intr & ~(uint64_t)(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
 }
@@ -150,14 +150,44 @@ static void explain_entry_failure(struct vcpu *v, const char *how)
 }
 
 /* ---- the loop ------------------------------------------------------------------------- */
+/* What is not on every exit's path (trace logging, a failed entry, exits.max) is out of line,
+ * so the dispatcher's own path is the reads, the counts and the handler call
+ * (docs/performance.md counts it). Returns true when it decided the exit itself. */
+static __attribute__((noinline, cold)) bool exit_dispatch_rare(struct vcpu *v, enum exit_action *act)
+{
+    if (log_enabled(LOG_TRACE))
+        log_trace("exit", "#%llu reason %u %s (SDM %s) qual 0x%llx at %04x:%04llx len %u",
+                  (unsigned long long)v->exits_total, v->exit_reason, exit_reason_text(v->exit_reason),
+                  vmx_exit_reason_section(v->exit_reason), (unsigned long long)v->exit_qualification,
+                  v->history[(v->history_next + EXIT_HISTORY - 1) % EXIT_HISTORY].cs, (unsigned long long)v->rip,
+                  v->insn_len);
+
+    if (v->exit_reason_full & EXIT_REASON_ENTRY_FAILURE) {
+        char how[160];
+        snprintf(how, sizeof(how), "exit reason %u (%s), qualification %llu", v->exit_reason,
+                 exit_reason_text(v->exit_reason), (unsigned long long)v->exit_qualification);
+        explain_entry_failure(v, how);
+        v->stop_status = STATUS_INTERNAL;
+        *act = EXIT_STOP;
+        return true;
+    }
+    if (vmx.opts.exit_limit && v->exits_total >= vmx.opts.exit_limit) {
+        log_error("exit", "exits.max=%u reached: stopping the guest", vmx.opts.exit_limit);
+        v->stop_status = STATUS_GUEST_FAILED;
+        *act = EXIT_STOP;
+        return true;
+    }
+    return false;
+}
+
 enum exit_action exit_dispatch(struct vcpu *v)
 {
-    v->exit_reason_full = (uint32_t)vmcs_read(VMCS_EXIT_REASON);
+    v->exit_reason_full = (uint32_t)vmcs_read_hot(VMCS_EXIT_REASON);
     v->exit_reason = v->exit_reason_full & EXIT_REASON_BASIC_MASK;
-    v->exit_qualification = vmcs_read(VMCS_EXIT_QUALIFICATION);
-    v->rip = vmcs_read(VMCS_GUEST_RIP);
-    v->insn_len = (uint32_t)vmcs_read(VMCS_EXIT_INSTRUCTION_LENGTH);
-    v->idt_info = (uint32_t)vmcs_read(VMCS_IDT_VECTORING_INFO);
+    v->exit_qualification = vmcs_read_hot(VMCS_EXIT_QUALIFICATION);
+    v->rip = vmcs_read_hot(VMCS_GUEST_RIP);
+    v->insn_len = (uint32_t)vmcs_read_hot(VMCS_EXIT_INSTRUCTION_LENGTH);
+    v->idt_info = (uint32_t)vmcs_read_hot(VMCS_IDT_VECTORING_INFO);
     v->event_set = false; /* the CPU clears the entry event's valid bit on exit (SDM 24.8.3) */
     v->exits_total++;
     if (v->exit_reason < ARRAY_SIZE(v->exit_counts))
@@ -167,26 +197,13 @@ enum exit_action exit_dispatch(struct vcpu *v)
     r->reason = v->exit_reason_full;
     r->qualification = v->exit_qualification;
     r->rip = v->rip;
-    r->cs = (uint16_t)vmcs_read(VMCS_GUEST_CS_SELECTOR);
-    if (log_enabled(LOG_TRACE))
-        log_trace("exit", "#%llu reason %u %s (SDM %s) qual 0x%llx at %04x:%04llx len %u",
-                  (unsigned long long)v->exits_total, v->exit_reason, exit_reason_text(v->exit_reason),
-                  vmx_exit_reason_section(v->exit_reason), (unsigned long long)v->exit_qualification, r->cs,
-                  (unsigned long long)v->rip, v->insn_len);
+    r->cs = (uint16_t)vmcs_read_hot(VMCS_GUEST_CS_SELECTOR);
 
-    if (v->exit_reason_full & EXIT_REASON_ENTRY_FAILURE) {
-        char how[160];
-        snprintf(how, sizeof(how), "exit reason %u (%s), qualification %llu", v->exit_reason,
-                 exit_reason_text(v->exit_reason), (unsigned long long)v->exit_qualification);
-        explain_entry_failure(v, how);
-        v->stop_status = STATUS_INTERNAL;
-        return EXIT_STOP;
-    }
-    if (vmx.opts.exit_limit && v->exits_total >= vmx.opts.exit_limit) {
-        log_error("exit", "exits.max=%u reached: stopping the guest", vmx.opts.exit_limit);
-        v->stop_status = STATUS_GUEST_FAILED;
-        return EXIT_STOP;
-    }
+    enum exit_action act;
+    if (__builtin_expect(log_enabled(LOG_TRACE) || (v->exit_reason_full & EXIT_REASON_ENTRY_FAILURE) ||
+                         vmx.opts.exit_limit, 0) &&
+        exit_dispatch_rare(v, &act))
+        return act;
     exit_handler_t h = v->exit_reason < EXIT_REASON_COUNT && handlers[v->exit_reason] ? handlers[v->exit_reason]
                                                                                        : exit_unhandled;
     return h(v);
@@ -198,14 +215,30 @@ static void fatal_dump(void)
         exit_history_log();
 }
 
+/* vmxlab's resident memory: its image, and the pool pages it took (VMXON, VMCS, MSR bitmap,
+ * EPT tables and any module's pages), as bench reads it (docs/performance.md) */
+extern char __image_start[], __image_end[];
+static void memory_stats_log(void)
+{
+    uint64_t image = (uint64_t)(__image_end - __image_start), pages = vmx.pool->pages_used;
+    log_info("stats", "memory image=%llu pool_pages=%llu ept_tables=%u resident=%llu hidden=%llu",
+             (unsigned long long)image, (unsigned long long)pages, ept_table_pages(&vmx.ept),
+             (unsigned long long)(image + pages * PAGE_SIZE), (unsigned long long)(vmx.hidden_end - vmx.hidden_start));
+}
+
 static void stop_report(int status)
 {
-    char line[80];
-    struct vcpu *v = &vmx.vcpu0;
+    (void)status;
     exit_stats_log();
-    snprintf(line, sizeof(line), "vmxlab: halted status=%d, %llu exits, last %s", status,
-             (unsigned long long)v->exits_total, v->exits_total ? exit_reason_text(v->exit_reason) : "none");
-    vga_status(line);
+    memory_stats_log();
+}
+
+/* for the VGA status line (kernel/status.c) */
+static void status_detail(char *buf, unsigned long len)
+{
+    struct vcpu *v = &vmx.vcpu0;
+    snprintf(buf, len, "%llu exits, last %s", (unsigned long long)v->exits_total,
+             v->exits_total ? exit_reason_text(v->exit_reason) : "none");
 }
 
 void vmx_run(void)
@@ -213,6 +246,7 @@ void vmx_run(void)
     struct vcpu *v = &vmx.vcpu0;
     fatal_hook_register(fatal_dump);
     stop_hook_register(stop_report);
+    status_detail_set(status_detail);
     if (vmx.opts.debug == OPT_DEBUG_BAD_GUEST_STATE) {
         log_info("vmx", "debug=bad-guest-state: guest TR access rights set to 0x89 (an available TSS, not busy)");
         vmcs_write(VMCS_GUEST_TR_ACCESS_RIGHTS, 0x89);

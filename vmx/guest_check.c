@@ -79,16 +79,17 @@ static bool check_control_regs_msrs(struct ctx *c)
 
     REQUIRE(vmx_cr_check(g->cr0, vmx_guest_cr0_fixed0(c->caps, c->ug), c->caps->cr0_fixed1, NULL),
             "GUEST_CR0", g->cr0,
-            "CR0 must have the bits of IA32_VMX_CR0_FIXED0 set and those clear in FIXED1 clear "
-            "(PE and PG are exempt only with unrestricted guest)");
+            "CR0 bits set in IA32_VMX_CR0_FIXED0 must be 1 and bits clear in IA32_VMX_CR0_FIXED1 "
+            "must be 0 (PE and PG are exempt only with unrestricted guest)");
     REQUIRE(!(g->cr0 & CR0_PG) || (g->cr0 & CR0_PE), "GUEST_CR0", g->cr0,
             "CR0.PG = 1 requires CR0.PE = 1");
     REQUIRE(vmx_guest_cr4_check(c->caps, g->cr4, NULL), "GUEST_CR4", g->cr4,
-            "CR4 must have the bits of IA32_VMX_CR4_FIXED0 set (VMXE) and those clear in FIXED1 "
-            "(unsupported or reserved) clear");
+            "CR4 bits set in IA32_VMX_CR4_FIXED0 (VMXE) must be 1 and bits clear in "
+            "IA32_VMX_CR4_FIXED1 (unsupported or reserved) must be 0");
     REQUIRE(!(g->cr4 & CR4_CET) || (g->cr0 & CR0_WP), "GUEST_CR0", g->cr0,
             "CR4.CET = 1 requires CR0.WP = 1");
-    REQUIRE(!load_dbg || !(g->ia32_debugctl & DEBUGCTL_RESERVED), "GUEST_IA32_DEBUGCTL", g->ia32_debugctl,
+    REQUIRE(!load_dbg || !(g->ia32_debugctl & DEBUGCTL_RESERVED), "GUEST_IA32_DEBUGCTL",
+            g->ia32_debugctl,
             "with \"load debug controls\", IA32_DEBUGCTL reserved bits 5:2 and 63:16 must be 0");
     REQUIRE(!c->ia32e || (g->cr0 & CR0_PG), "GUEST_CR0", g->cr0,
             "\"IA-32e mode guest\" requires CR0.PG = 1");
@@ -143,7 +144,8 @@ static bool check_control_regs_msrs(struct ctx *c)
 enum { F_SELECTOR, F_BASE, F_LIMIT, F_AR };
 
 static const char *const seg_field[GSEG_COUNT][4] = {
-#define SEG_FIELDS(R) { "GUEST_" #R "_SELECTOR", "GUEST_" #R "_BASE", "GUEST_" #R "_LIMIT", "GUEST_" #R "_ACCESS_RIGHTS" }
+#define SEG_FIELDS(R) \
+    { "GUEST_" #R "_SELECTOR", "GUEST_" #R "_BASE", "GUEST_" #R "_LIMIT", "GUEST_" #R "_ACCESS_RIGHTS" }
     [GSEG_ES] = SEG_FIELDS(ES), [GSEG_CS] = SEG_FIELDS(CS), [GSEG_SS] = SEG_FIELDS(SS),
     [GSEG_DS] = SEG_FIELDS(DS), [GSEG_FS] = SEG_FIELDS(FS), [GSEG_GS] = SEG_FIELDS(GS),
     [GSEG_LDTR] = SEG_FIELDS(LDTR), [GSEG_TR] = SEG_FIELDS(TR),
@@ -152,8 +154,8 @@ static const char *const seg_field[GSEG_COUNT][4] = {
 
 /* The data-segment registers that "if usable" rules apply to, in SDM order. */
 static const enum guest_seg_id data_segs[] = { GSEG_DS, GSEG_ES, GSEG_FS, GSEG_GS };
-/* The six registers the virtual-8086 rules apply to. */
-static const enum guest_seg_id v86_segs[] = { GSEG_CS, GSEG_SS, GSEG_DS, GSEG_ES, GSEG_FS, GSEG_GS };
+/* The six code/data registers, in the order the SDM lists them. */
+static const enum guest_seg_id six_segs[] = { GSEG_CS, GSEG_SS, GSEG_DS, GSEG_ES, GSEG_FS, GSEG_GS };
 
 static bool usable(const struct guest_seg *s)
 {
@@ -179,17 +181,12 @@ static bool granularity_ok(const struct guest_seg *s)
 
 #define SEG_REQUIRE(ok, id, which, value, rule) REQUIRE(ok, seg_field[id][which], value, rule)
 
-/* The rules common to every usable (and to CS, always) code/data segment: S, P,
- * reserved bits, G. Split by bit so the order across registers follows the SDM,
- * which lists "bit 4 for CS, SS, DS, ES, FS, GS", then "bit 7 ...", and so on. */
-static const enum guest_seg_id cs_ss_data[] = { GSEG_CS, GSEG_SS, GSEG_DS, GSEG_ES, GSEG_FS, GSEG_GS };
-
-static bool check_segments(struct ctx *c)
+/* Selector and base-address fields; limits and access rights in virtual-8086 mode. */
+static bool check_selectors_bases_v86(struct ctx *c)
 {
     const struct guest_state *g = c->g;
     const struct guest_seg *cs = &g->seg[GSEG_CS], *ss = &g->seg[GSEG_SS];
     const struct guest_seg *tr = &g->seg[GSEG_TR], *ldtr = &g->seg[GSEG_LDTR];
-    unsigned cs_type = AR_TYPE(cs->access_rights);
 
     /* Selector fields */
     SEG_REQUIRE(!(tr->selector & SEL_TI), GSEG_TR, F_SELECTOR, tr->selector,
@@ -201,8 +198,8 @@ static bool check_segments(struct ctx *c)
 
     /* Base-address fields */
     for (unsigned i = 0; c->v86 && i < 6; i++) {
-        const struct guest_seg *s = &g->seg[v86_segs[i]];
-        SEG_REQUIRE(s->base == (uint64_t)s->selector << 4, v86_segs[i], F_BASE, s->base,
+        const struct guest_seg *s = &g->seg[six_segs[i]];
+        SEG_REQUIRE(s->base == (uint64_t)s->selector << 4, six_segs[i], F_BASE, s->base,
                     "virtual-8086 mode: base must be the selector shifted left by 4");
     }
     SEG_REQUIRE(canonical(tr->base, c->la_width), GSEG_TR, F_BASE, tr->base, "TR base must be canonical");
@@ -223,84 +220,102 @@ static bool check_segments(struct ctx *c)
     /* Limit and access-rights fields in virtual-8086 mode */
     if (c->v86) {
         for (unsigned i = 0; i < 6; i++) {
-            const struct guest_seg *s = &g->seg[v86_segs[i]];
-            SEG_REQUIRE(s->limit == 0xFFFF, v86_segs[i], F_LIMIT, s->limit,
+            const struct guest_seg *s = &g->seg[six_segs[i]];
+            SEG_REQUIRE(s->limit == 0xFFFF, six_segs[i], F_LIMIT, s->limit,
                         "virtual-8086 mode: limit must be 0000FFFFh");
         }
         for (unsigned i = 0; i < 6; i++) {
-            const struct guest_seg *s = &g->seg[v86_segs[i]];
-            SEG_REQUIRE(s->access_rights == 0xF3, v86_segs[i], F_AR, s->access_rights,
+            const struct guest_seg *s = &g->seg[six_segs[i]];
+            SEG_REQUIRE(s->access_rights == 0xF3, six_segs[i], F_AR, s->access_rights,
                         "virtual-8086 mode: access rights must be 000000F3h "
                         "(present, DPL 3, read/write accessed data)");
         }
-    } else {
-        /* Type (bits 3:0) */
-        SEG_REQUIRE(cs_type == 9 || cs_type == 11 || cs_type == 13 || cs_type == 15 || (c->ug && cs_type == 3),
-                    GSEG_CS, F_AR, cs->access_rights,
-                    c->ug ? "CS type must be 3 (read/write accessed data), 9, 11, 13 or 15 (accessed code)"
-                          : "CS type must be 9, 11, 13 or 15 (accessed code); 3 needs unrestricted guest");
-        SEG_REQUIRE(!usable(ss) || AR_TYPE(ss->access_rights) == 3 || AR_TYPE(ss->access_rights) == 7,
-                    GSEG_SS, F_AR, ss->access_rights,
-                    "usable SS: type must be 3 or 7 (read/write accessed data)");
-        for (unsigned i = 0; i < 4; i++) {
-            const struct guest_seg *s = &g->seg[data_segs[i]];
-            unsigned t = AR_TYPE(s->access_rights);
-            SEG_REQUIRE(!usable(s) || (t & 1), data_segs[i], F_AR, s->access_rights,
-                        "usable DS, ES, FS, GS: type bit 0 (accessed) must be 1");
-            SEG_REQUIRE(!usable(s) || !(t & 8) || (t & 2), data_segs[i], F_AR, s->access_rights,
-                        "usable DS, ES, FS, GS: a code segment must be readable (type bit 1)");
-        }
-        /* S (bit 4) */
-        for (unsigned i = 0; i < 6; i++) {
-            const struct guest_seg *s = &g->seg[cs_ss_data[i]];
-            SEG_REQUIRE(!applies(s, cs_ss_data[i]) || (s->access_rights & AR_S), cs_ss_data[i], F_AR,
-                        s->access_rights, "CS, and any usable SS, DS, ES, FS, GS: S (bit 4) must be 1");
-        }
-        /* DPL (bits 6:5) */
-        unsigned cs_dpl = AR_DPL(cs->access_rights), ss_dpl = AR_DPL(ss->access_rights);
-        SEG_REQUIRE(cs_type != 3 || cs_dpl == 0, GSEG_CS, F_AR, cs->access_rights,
-                    "CS type 3 (unrestricted guest): DPL must be 0");
-        SEG_REQUIRE(!(cs_type == 9 || cs_type == 11) || cs_dpl == ss_dpl, GSEG_CS, F_AR, cs->access_rights,
-                    "non-conforming CS (type 9 or 11): DPL must equal SS.DPL");
-        SEG_REQUIRE(!(cs_type == 13 || cs_type == 15) || cs_dpl <= ss_dpl, GSEG_CS, F_AR, cs->access_rights,
-                    "conforming CS (type 13 or 15): DPL must not be greater than SS.DPL");
-        SEG_REQUIRE(c->ug || ss_dpl == SEL_RPL(ss->selector), GSEG_SS, F_AR, ss->access_rights,
-                    "without unrestricted guest, SS.DPL must equal SS.RPL");
-        SEG_REQUIRE(!(cs_type == 3 || !(g->cr0 & CR0_PE)) || ss_dpl == 0, GSEG_SS, F_AR, ss->access_rights,
-                    "SS.DPL must be 0 when CR0.PE = 0 or CS type is 3");
-        for (unsigned i = 0; i < 4; i++) {
-            const struct guest_seg *s = &g->seg[data_segs[i]];
-            bool applies = !c->ug && usable(s) && AR_TYPE(s->access_rights) <= 11;
-            SEG_REQUIRE(!applies || AR_DPL(s->access_rights) >= SEL_RPL(s->selector), data_segs[i], F_AR,
-                        s->access_rights,
-                        "without unrestricted guest, usable data or non-conforming code segment: DPL >= RPL");
-        }
-        /* P (bit 7), reserved bits 11:8 */
-        for (unsigned i = 0; i < 6; i++) {
-            const struct guest_seg *s = &g->seg[cs_ss_data[i]];
-            SEG_REQUIRE(!applies(s, cs_ss_data[i]) || (s->access_rights & AR_P), cs_ss_data[i], F_AR,
-                        s->access_rights, "CS, and any usable SS, DS, ES, FS, GS: P (bit 7) must be 1");
-        }
-        for (unsigned i = 0; i < 6; i++) {
-            const struct guest_seg *s = &g->seg[cs_ss_data[i]];
-            SEG_REQUIRE(!applies(s, cs_ss_data[i]) || !(s->access_rights & AR_RSVD_11_8), cs_ss_data[i], F_AR,
-                        s->access_rights, "CS, and any usable SS, DS, ES, FS, GS: reserved bits 11:8 must be 0");
-        }
-        /* D/B (bit 14) */
-        SEG_REQUIRE(!(c->ia32e && c->cs_l) || !(cs->access_rights & AR_DB), GSEG_CS, F_AR, cs->access_rights,
-                    "IA-32e mode guest with CS.L = 1: CS.D/B must be 0");
-        /* G (bit 15), reserved bits 31:17 */
-        for (unsigned i = 0; i < 6; i++) {
-            const struct guest_seg *s = &g->seg[cs_ss_data[i]];
-            SEG_REQUIRE(!applies(s, cs_ss_data[i]) || granularity_ok(s), cs_ss_data[i], F_AR, s->access_rights,
-                        "G (bit 15) must be 1 if any limit bit 31:20 is 1, and 0 if any limit bit 11:0 is 0");
-        }
-        for (unsigned i = 0; i < 6; i++) {
-            const struct guest_seg *s = &g->seg[cs_ss_data[i]];
-            SEG_REQUIRE(!applies(s, cs_ss_data[i]) || !(s->access_rights & AR_RSVD_31_17), cs_ss_data[i], F_AR,
-                        s->access_rights, "CS, and any usable SS, DS, ES, FS, GS: reserved bits 31:17 must be 0");
-        }
     }
+    return true;
+}
+
+/* Access rights of CS, SS, DS, ES, FS, GS outside virtual-8086 mode. The SDM
+ * lists the rules by bit ("bit 4 for CS, SS, ...", then "bits 6:5 ..."), so the
+ * loops go bit by bit across registers, not register by register. */
+static bool check_code_data_access_rights(struct ctx *c)
+{
+    const struct guest_state *g = c->g;
+    const struct guest_seg *cs = &g->seg[GSEG_CS], *ss = &g->seg[GSEG_SS];
+    unsigned cs_type = AR_TYPE(cs->access_rights);
+
+    /* Type (bits 3:0) */
+    SEG_REQUIRE(cs_type == 9 || cs_type == 11 || cs_type == 13 || cs_type == 15 || (c->ug && cs_type == 3),
+                GSEG_CS, F_AR, cs->access_rights,
+                c->ug ? "CS type must be 3 (read/write accessed data), 9, 11, 13 or 15 (accessed code)"
+                      : "CS type must be 9, 11, 13 or 15 (accessed code); 3 needs unrestricted guest");
+    SEG_REQUIRE(!usable(ss) || AR_TYPE(ss->access_rights) == 3 || AR_TYPE(ss->access_rights) == 7,
+                GSEG_SS, F_AR, ss->access_rights,
+                "usable SS: type must be 3 or 7 (read/write accessed data)");
+    for (unsigned i = 0; i < 4; i++) {
+        const struct guest_seg *s = &g->seg[data_segs[i]];
+        unsigned t = AR_TYPE(s->access_rights);
+        SEG_REQUIRE(!usable(s) || (t & 1), data_segs[i], F_AR, s->access_rights,
+                    "usable DS, ES, FS, GS: type bit 0 (accessed) must be 1");
+        SEG_REQUIRE(!usable(s) || !(t & 8) || (t & 2), data_segs[i], F_AR, s->access_rights,
+                    "usable DS, ES, FS, GS: a code segment must be readable (type bit 1)");
+    }
+    /* S (bit 4) */
+    for (unsigned i = 0; i < 6; i++) {
+        const struct guest_seg *s = &g->seg[six_segs[i]];
+        SEG_REQUIRE(!applies(s, six_segs[i]) || (s->access_rights & AR_S), six_segs[i], F_AR,
+                    s->access_rights, "CS, and any usable SS, DS, ES, FS, GS: S (bit 4) must be 1");
+    }
+    /* DPL (bits 6:5) */
+    unsigned cs_dpl = AR_DPL(cs->access_rights), ss_dpl = AR_DPL(ss->access_rights);
+    SEG_REQUIRE(cs_type != 3 || cs_dpl == 0, GSEG_CS, F_AR, cs->access_rights,
+                "CS type 3 (unrestricted guest): DPL must be 0");
+    SEG_REQUIRE(!(cs_type == 9 || cs_type == 11) || cs_dpl == ss_dpl, GSEG_CS, F_AR, cs->access_rights,
+                "non-conforming CS (type 9 or 11): DPL must equal SS.DPL");
+    SEG_REQUIRE(!(cs_type == 13 || cs_type == 15) || cs_dpl <= ss_dpl, GSEG_CS, F_AR, cs->access_rights,
+                "conforming CS (type 13 or 15): DPL must not be greater than SS.DPL");
+    SEG_REQUIRE(c->ug || ss_dpl == SEL_RPL(ss->selector), GSEG_SS, F_AR, ss->access_rights,
+                "without unrestricted guest, SS.DPL must equal SS.RPL");
+    SEG_REQUIRE(!(cs_type == 3 || !(g->cr0 & CR0_PE)) || ss_dpl == 0, GSEG_SS, F_AR, ss->access_rights,
+                "SS.DPL must be 0 when CR0.PE = 0 or CS type is 3");
+    for (unsigned i = 0; i < 4; i++) {
+        const struct guest_seg *s = &g->seg[data_segs[i]];
+        bool checked = !c->ug && usable(s) && AR_TYPE(s->access_rights) <= 11;
+        SEG_REQUIRE(!checked || AR_DPL(s->access_rights) >= SEL_RPL(s->selector), data_segs[i], F_AR,
+                    s->access_rights,
+                    "without unrestricted guest, usable data or non-conforming code segment: DPL >= RPL");
+    }
+    /* P (bit 7), reserved bits 11:8 */
+    for (unsigned i = 0; i < 6; i++) {
+        const struct guest_seg *s = &g->seg[six_segs[i]];
+        SEG_REQUIRE(!applies(s, six_segs[i]) || (s->access_rights & AR_P), six_segs[i], F_AR,
+                    s->access_rights, "CS, and any usable SS, DS, ES, FS, GS: P (bit 7) must be 1");
+    }
+    for (unsigned i = 0; i < 6; i++) {
+        const struct guest_seg *s = &g->seg[six_segs[i]];
+        SEG_REQUIRE(!applies(s, six_segs[i]) || !(s->access_rights & AR_RSVD_11_8), six_segs[i], F_AR,
+                    s->access_rights, "CS, and any usable SS, DS, ES, FS, GS: reserved bits 11:8 must be 0");
+    }
+    /* D/B (bit 14) */
+    SEG_REQUIRE(!(c->ia32e && c->cs_l) || !(cs->access_rights & AR_DB), GSEG_CS, F_AR, cs->access_rights,
+                "IA-32e mode guest with CS.L = 1: CS.D/B must be 0");
+    /* G (bit 15), reserved bits 31:17 */
+    for (unsigned i = 0; i < 6; i++) {
+        const struct guest_seg *s = &g->seg[six_segs[i]];
+        SEG_REQUIRE(!applies(s, six_segs[i]) || granularity_ok(s), six_segs[i], F_AR, s->access_rights,
+                    "G (bit 15) must be 1 if any limit bit 31:20 is 1, and 0 if any limit bit 11:0 is 0");
+    }
+    for (unsigned i = 0; i < 6; i++) {
+        const struct guest_seg *s = &g->seg[six_segs[i]];
+        SEG_REQUIRE(!applies(s, six_segs[i]) || !(s->access_rights & AR_RSVD_31_17), six_segs[i], F_AR,
+                    s->access_rights, "CS, and any usable SS, DS, ES, FS, GS: reserved bits 31:17 must be 0");
+    }
+    return true;
+}
+
+/* TR (always) and LDTR (if usable) */
+static bool check_system_segments(struct ctx *c)
+{
+    const struct guest_seg *tr = &c->g->seg[GSEG_TR], *ldtr = &c->g->seg[GSEG_LDTR];
 
     /* TR: never unusable */
     unsigned tr_ar = tr->access_rights, tr_type = AR_TYPE(tr_ar);
@@ -328,6 +343,12 @@ static bool check_segments(struct ctx *c)
         SEG_REQUIRE(!(ar & AR_RSVD_31_17), GSEG_LDTR, F_AR, ar, "usable LDTR: reserved bits 31:17 must be 0");
     }
     return true;
+}
+
+static bool check_segments(struct ctx *c)
+{
+    return check_selectors_bases_v86(c) && (c->v86 || check_code_data_access_rights(c)) &&
+           check_system_segments(c);
 }
 #undef SECTION
 

@@ -3,8 +3,9 @@
  * guest-state checker (guest_check.c). Kernel only: vmcs_read() is VMREAD
  * behind the fatal funnel (vmx/vcpu_ops.h).
  *
- * Call it after a VM-entry failure (exit reason 33): the VMCS still holds the
- * guest state the CPU refused (SDM 26.7: a failed entry loads no guest state).
+ * Call it after a VM-entry failure (exit reason 33): the guest-state area still
+ * holds what the CPU refused, since the VM exit that reports a failed entry
+ * saves no guest state (SDM 26.8).
  */
 #include "vmx/guest_check.h"
 #include "vmx/vcpu_ops.h"

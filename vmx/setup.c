@@ -20,10 +20,22 @@ struct vmx_state vmx;
 const struct vmx_caps *vmx_caps(void) { return &vmx.caps; }
 
 /* ---- capabilities ---------------------------------------------------------------------- */
+/* The full report (about 130 lines) at log=debug: at 115200 baud each line costs the boot
+ * ~60,000 instructions of waiting for the UART (docs/performance.md); info gets one summary. */
 static void report_line(void *ctx, const char *text)
 {
     (void)ctx;
-    log_info("vmxcap", "%s", text);
+    log_debug("vmxcap", "%s", text);
+}
+
+static void report_summary(const struct vmx_caps *c)
+{
+    char sum[320];
+    size_t n = (size_t)snprintf(sum, sizeof(sum), "%s;", vmx_verdict_text(c->verdict));
+    for (int f = 0; f < VMX_FEAT_COUNT && c->verdict != VMX_VERDICT_NO_VMX && n < sizeof(sum); f++)
+        n += (size_t)snprintf(sum + n, sizeof(sum) - n, " %s %s%s", vmx_feature_name((enum vmx_feature)f),
+                              c->has[f] ? "yes" : "no", f + 1 < VMX_FEAT_COUNT ? "," : "");
+    log_info("vmxcap", "%s (the full report with log=debug)", sum);
 }
 
 int vmx_probe(void)
@@ -58,6 +70,7 @@ int vmx_probe(void)
     }
     vmx_caps_decode(&m, &vmx.caps);
     vmx_caps_report(&vmx.caps, report_line, 0);
+    report_summary(&vmx.caps);
     if (vmx.caps.verdict != VMX_VERDICT_OK) {
         log_error("vmx", "%s", vmx_verdict_text(vmx.caps.verdict));
         return STATUS_NO_VMX;

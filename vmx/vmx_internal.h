@@ -36,6 +36,26 @@ extern struct vmx_state vmx;
 int vmx_enter(struct vcpu *v); /* entry.asm */
 void vmx_exit_stub(void);
 
+/* The exit path's VMCS access: VMREAD/VMWRITE inline, with one branch on CF|ZF; a failure
+ * goes to the checked vmcs_read()/vmcs_write() (vmcs.c), which repeats the instruction and
+ * stops vmxlab naming the field and the VM-instruction error (docs/performance.md). */
+uint64_t vmcs_read(uint64_t field);
+void vmcs_write(uint64_t field, uint64_t value);
+static inline uint64_t vmcs_read_hot(uint64_t field)
+{
+    uint64_t v;
+    bool bad;
+    __asm__ volatile("vmread %2, %0" : "=r"(v), "=@ccbe"(bad) : "r"(field));
+    return __builtin_expect(bad, 0) ? vmcs_read(field) : v;
+}
+static inline void vmcs_write_hot(uint64_t field, uint64_t value)
+{
+    bool bad;
+    __asm__ volatile("vmwrite %2, %1" : "=@ccbe"(bad) : "r"(field), "rm"(value));
+    if (__builtin_expect(bad, 0))
+        vmcs_write(field, value);
+}
+
 /* setup.c */
 void vmx_guest_initial_state(struct vcpu *v, const struct options *o, uint8_t boot_drive);
 /* the CR0/CR4 value vmxlab really loads for a value the guest wants (owned bits forced) */

@@ -54,6 +54,8 @@ _start32:
     cld
     mov edi, eax                        ; keep magic and info pointer in EDI/ESI
     mov esi, ebx
+    rdtsc                               ; GRUB's hand-off time (the boot cost in docs/performance.md):
+    mov ebx, eax                        ; EDX:EBX until EBP locates boot_tsc
     mov ebp, LINK_BASE                  ; not relocated: the loader honoured the link address
     cmp edi, MB2_BOOT_MAGIC
     jne .find_done                      ; kmain reports the bad magic
@@ -73,6 +75,8 @@ _start32:
     mov ebp, [ecx + 8]                  ; EBP = physical load base of mb2_header
 .find_done:
 %define PHYS(sym) (ebp + (sym) - mb2_header)
+    mov [PHYS(boot_tsc)], ebx
+    mov [PHYS(boot_tsc) + 4], edx
     lea esp, [PHYS(boot_stack_top)]
 
     ; PML4[0] -> identity PDPT, PML4[511] -> high PDPT
@@ -166,6 +170,8 @@ boot_gdt:
 boot_gdtr:
     dw 3 * 8 - 1
     dd 0
+align 8
+boot_tsc:   dq 0                        ; TSC at _start32, for kmain
 
 align 4096
 pml4:      times 4096 db 0
@@ -184,16 +190,22 @@ kernel_stack_top:
 
 section .text
 extern kmain
+; Typed as a function with a size: backtraces name only STT_FUNC symbols (kernel/panic.c),
+; and kmain's caller is this code.
+global high_entry:function (high_entry.end - high_entry)
 high_entry:
     mov rsp, kernel_stack_top
     mov edi, edi                        ; arg0: multiboot2 magic (upper halves are undefined
     mov esi, esi                        ; arg1: info physical address   after the mode switch)
     mov edx, ebp                        ; arg2: physical load base
+    mov rcx, KERNEL_VMA + boot_tsc      ; arg3: TSC at GRUB's hand-off (through the high window)
+    mov rcx, [rcx]
     xor ebp, ebp                        ; a zero frame pointer ends backtraces
     call kmain
 .hang:
     cli
     hlt
     jmp .hang
+.end:
 
 section .note.GNU-stack noalloc noexec nowrite progbits

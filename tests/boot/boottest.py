@@ -15,9 +15,42 @@ import re
 import shutil
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
 from vmxlab_py import emu, iso  # noqa: E402
+
+
+E820_RE = re.compile(r"e820: ([0-9a-f]{16})-([0-9a-f]{16}) type (\d+)")
+HIDDEN_RE = re.compile(r"vmxlab's 0x([0-9a-f]+)-0x([0-9a-f]+) unmapped")
+
+
+def rfb_busy(emulator, emu_log):
+    """Bochs stopped before booting because its rfb display found no free port."""
+    if emulator != "bochs" or not os.path.exists(emu_log):
+        return False
+    with open(emu_log, errors="replace") as f:
+        return "RFB could not bind" in f.read()
+
+
+def check_e820(lines):
+    """vmxlab's range (inclusive) against the guest's E820 listing."""
+    hidden = [HIDDEN_RE.search(l) for l in lines]
+    hidden = [(int(m.group(1), 16), int(m.group(2), 16)) for m in hidden if m]
+    entries = [E820_RE.search(l) for l in lines]
+    entries = [(int(m.group(1), 16), int(m.group(2), 16), int(m.group(3))) for m in entries if m]
+    if not hidden:
+        return ["--check-e820: no line names vmxlab's unmapped range"]
+    if not entries:
+        return ["--check-e820: the guest printed no 'e820:' entries"]
+    lo, hi = hidden[0]
+    out = []
+    for b, e, t in entries:
+        if t == 1 and b <= hi and lo <= e:
+            out.append("--check-e820: usable entry 0x%x-0x%x overlaps vmxlab's 0x%x-0x%x" % (b, e, lo, hi))
+    if not any(t != 1 and b <= lo and hi <= e for b, e, t in entries):
+        out.append("--check-e820: no reserved entry covers vmxlab's 0x%x-0x%x" % (lo, hi))
+    return out
 
 
 def main():
@@ -33,6 +66,10 @@ def main():
     p.add_argument("--reject", action="append", default=[], help="regex that must not match any line")
     p.add_argument("--count", action="append", default=[], help="REGEX=N: exactly N matching lines")
     p.add_argument("--in-order", action="store_true", help="--expect patterns must match in this order")
+    p.add_argument("--check-e820", action="store_true",
+                   help="the guest's printed E820 map ('e820: START-END type T', hex, END inclusive) must cover "
+                        "vmxlab's memory (its 'vmxlab's 0xA-0xB unmapped' line) with a reserved entry and offer "
+                        "none of it as usable (type 1)")
     p.add_argument("--status", type=int, default=0, help="expected final status")
     p.add_argument("--timeout", type=int, default=240)
     p.add_argument("--keep", default=None, help="copy the serial log here")
@@ -42,8 +79,14 @@ def main():
     failures = []
     try:
         image = iso.make_iso(os.path.join(work, "test.iso"), a.kernel, a.guest, a.cmdline, interactive=False)
-        status, text, emu_log = emu.run(image, a.emulator, a.cpu, a.cpus, timeout=a.timeout, workdir=work,
-                                        megs=a.megs)
+        for attempt in range(4):
+            status, text, emu_log = emu.run(image, a.emulator, a.cpu, a.cpus, timeout=a.timeout, workdir=work,
+                                            megs=a.megs)
+            if status is not None or not rfb_busy(a.emulator, emu_log):
+                break
+            # every VNC port of Bochs's rfb display was taken (other Bochs runs on this machine)
+            print("boottest: Bochs found no free RFB port (5900-5949), retrying", flush=True)
+            time.sleep(2 + 3 * attempt)
         if a.keep:
             with open(a.keep, "w") as f:
                 f.write(text)
@@ -74,6 +117,8 @@ def main():
             got = sum(1 for l in lines if re.search(pat, l))
             if got != int(n):
                 failures.append("%d lines match %r, expected %s" % (got, pat, n))
+        if a.check_e820:
+            failures += check_e820(lines)
         if failures:
             sys.stdout.write(text[-12000:])
             if a.emulator == "bochs" and os.path.exists(emu_log):

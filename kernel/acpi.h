@@ -1,0 +1,40 @@
+/* ACPI, only as far as soft-off (S5) needs it: RSDP -> RSDT/XSDT -> FADT -> PM1 control
+ * blocks and the DSDT -> the \_S5 package's SLP_TYP values (ACPI 6.5: 5.2.5 RSDP, 5.2.7
+ * RSDT, 5.2.8 XSDT, 5.2.9 FADT, 7.4.2 \_Sx, 4.8.3.2.1 PM1 control). The parser is pure
+ * logic: memory is reached through a map callback, so the host tests feed it synthetic
+ * tables and the kernel its identity map. acpi_init() (acpi_boot.c) is the kernel side. */
+#ifndef KERNEL_ACPI_H
+#define KERNEL_ACPI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct mb2_info;
+
+/* Returns a pointer to `len` bytes at physical address `phys`, or NULL when unreachable. */
+typedef const void *(*acpi_map_fn)(uint64_t phys, uint64_t len, void *ctx);
+
+struct acpi_s5 {
+    const char *root;           /* "XSDT" or "RSDT": the table the FADT was found through */
+    uint64_t fadt, dsdt;        /* physical addresses, for the log */
+    uint16_t pm1a_cnt, pm1b_cnt;/* I/O ports (PM1b: 0 when absent) */
+    uint8_t slp_typa, slp_typb; /* 3-bit SLP_TYP values for S5 */
+};
+
+/* A valid RSDP at p: signature, the ACPI 1.0 checksum, and for revision >= 2 the extended
+ * checksum over its length (when `avail` bytes cover it). */
+bool acpi_rsdp_valid(const void *p, size_t avail);
+/* The first valid RSDP on a 16-byte boundary in [area, area+len) (ACPI 5.2.5.1), or -1. */
+long acpi_rsdp_scan(const void *area, size_t len);
+/* The first Name(_S5_, Package{...}) in AML: SLP_TYPa and SLP_TYPb. */
+bool acpi_aml_find_s5(const uint8_t *aml, size_t len, uint8_t *typa, uint8_t *typb);
+/* Follow the tables from a valid RSDP of `rsdp_len` bytes (a 20-byte ACPI 1.0 copy has no
+ * XSDT address). On failure, one line saying what is missing. */
+bool acpi_find_s5(const void *rsdp, size_t rsdp_len, acpi_map_fn map, void *ctx, struct acpi_s5 *out, char *err, size_t errlen);
+
+/* Kernel: find the RSDP (multiboot2 tag, else EBDA and BIOS area scan), the S5 values, hand
+ * them to power_off (power_set_acpi_s5) and log one line with the result. */
+void acpi_init(const struct mb2_info *mi);
+
+#endif

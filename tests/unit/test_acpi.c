@@ -1,0 +1,319 @@
+/* kernel/acpi.c on the host: a synthetic ACPI table set in a buffer that stands for
+ * physical memory 0xE0000-0xFFFFF, shaped like QEMU's (RSDT, FADT with PM1a at 0x604,
+ * DSDT with Name(\_S5, Package(4){...})), then broken one piece at a time. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "kernel/acpi.h"
+
+#define BASE 0xE0000u
+static uint8_t mem[0x20000];
+#define AT(pa) (mem + ((pa) - BASE))
+
+#define RSDP 0xF0010u
+#define RSDT 0xE1000u
+#define XSDT 0xE2000u
+#define FADT 0xE3000u
+#define DSDT 0xE4000u
+#define FADT_LEN 244u
+
+static const void *map(uint64_t phys, uint64_t len, void *ctx)
+{
+    assert_ptr_equal(ctx, mem);
+    if (phys < BASE || phys >= BASE + sizeof(mem) || len > BASE + sizeof(mem) - phys)
+        return NULL;
+    return AT(phys);
+}
+
+static void put32(uint32_t pa, uint32_t v) { memcpy(AT(pa), &v, 4); }
+static void put64(uint32_t pa, uint64_t v) { memcpy(AT(pa), &v, 8); }
+static uint8_t sum(const uint8_t *p, size_t n)
+{
+    uint8_t s = 0;
+    while (n--)
+        s = (uint8_t)(s + *p++);
+    return s;
+}
+
+/* Header of a system description table; fix_sum() once its body is written. */
+static void sdt(uint32_t pa, const char *sig, uint32_t len)
+{
+    memcpy(AT(pa), sig, 4);
+    put32(pa + 4, len);
+    AT(pa)[8] = 2;
+    memcpy(AT(pa) + 10, "VMXLAB", 6);
+}
+static void fix_sum(uint32_t pa)
+{
+    uint32_t len;
+    memcpy(&len, AT(pa + 4), 4);
+    AT(pa)[9] = 0;
+    AT(pa)[9] = (uint8_t)-sum(AT(pa), len);
+}
+
+static void rsdp(uint32_t pa, uint8_t rev, uint32_t rsdt, uint64_t xsdt)
+{
+    memcpy(AT(pa), "RSD PTR ", 8);
+    memcpy(AT(pa) + 9, "VMXLAB", 6);
+    AT(pa)[15] = rev;
+    put32(pa + 16, rsdt);
+    put32(pa + 20, 36);
+    put64(pa + 24, xsdt);
+    AT(pa)[8] = 0;
+    AT(pa)[8] = (uint8_t)-sum(AT(pa), 20);
+    AT(pa)[32] = 0;
+    AT(pa)[32] = (uint8_t)-sum(AT(pa), 36);
+}
+
+/* QEMU's: Name (\_S5, Package (0x04) { Zero, Zero, Zero, Zero }), after other names */
+static const uint8_t aml_qemu[] = {
+    0x08, '_', 'S', '4', '_', 0x12, 0x06, 0x04, 0x0A, 0x01, 0x0A, 0x01, 0x00, 0x00, /* Name(_S4_,...) */
+    0x0D, '_', 'S', '5', '_', 0x00,                   /* a string "_S5_": not a name */
+    0x08, 0x5C, '_', 'S', '5', '_', 0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00,
+};
+
+static void dsdt(const uint8_t *aml, uint32_t n)
+{
+    sdt(DSDT, "DSDT", 36 + n);
+    memcpy(AT(DSDT) + 36, aml, n);
+    fix_sum(DSDT);
+}
+
+static void fadt(uint16_t pm1a, uint16_t pm1b)
+{
+    sdt(FADT, "FACP", FADT_LEN);
+    put32(FADT + 40, DSDT);
+    put32(FADT + 64, pm1a);
+    put32(FADT + 68, pm1b);
+    fix_sum(FADT);
+}
+
+/* QEMU-like: RSDP rev 0 -> RSDT {a decoy table, FACP} -> FADT -> DSDT */
+static void build(void)
+{
+    memset(mem, 0, sizeof(mem));
+    sdt(0xE5000, "APIC", 44);
+    fix_sum(0xE5000);
+    sdt(RSDT, "RSDT", 36 + 8);
+    put32(RSDT + 36, 0xE5000);
+    put32(RSDT + 40, FADT);
+    fix_sum(RSDT);
+    fadt(0x604, 0);
+    dsdt(aml_qemu, sizeof(aml_qemu));
+    rsdp(RSDP, 0, RSDT, 0);
+}
+
+/* ACPI 2.0+: an XSDT too, pointing at the same FADT */
+static void build_xsdt(void)
+{
+    build();
+    sdt(XSDT, "XSDT", 36 + 16);
+    put64(XSDT + 36, 0xE5000);
+    put64(XSDT + 44, FADT);
+    fix_sum(XSDT);
+    rsdp(RSDP, 2, RSDT, XSDT);
+}
+
+static struct acpi_s5 s5;
+static char err[200];
+
+static size_t rsdp_len = 36;
+static bool find(void) { return acpi_find_s5(AT(RSDP), rsdp_len, map, mem, &s5, err, sizeof(err)); }
+static void expect_error(const char *text)
+{
+    assert_false(find());
+    assert_string_equal(err, text);
+}
+
+static void qemu_like_tables(void **state)
+{
+    (void)state;
+    build();
+    assert_true(acpi_rsdp_valid(AT(RSDP), 20));
+    assert_true(find());
+    assert_string_equal(s5.root, "RSDT");
+    assert_int_equal(s5.fadt, FADT);
+    assert_int_equal(s5.dsdt, DSDT);
+    assert_int_equal(s5.pm1a_cnt, 0x604);
+    assert_int_equal(s5.pm1b_cnt, 0);
+    assert_int_equal(s5.slp_typa, 0);
+    assert_int_equal(s5.slp_typb, 0);
+}
+
+static void xsdt_preferred(void **state)
+{
+    (void)state;
+    build_xsdt();
+    assert_true(acpi_rsdp_valid(AT(RSDP), 36));
+    assert_true(find());
+    assert_string_equal(s5.root, "XSDT");
+    /* a 20-byte copy (multiboot2 'old' ACPI tag) has no XSDT address to follow */
+    rsdp_len = 20;
+    assert_true(find());
+    assert_string_equal(s5.root, "RSDT");
+    rsdp_len = 36;
+    /* a broken XSDT falls back to the RSDT */
+    AT(XSDT)[20] ^= 1;
+    assert_true(find());
+    assert_string_equal(s5.root, "RSDT");
+}
+
+static void x_fields_used(void **state)
+{
+    (void)state;
+    build();
+    /* real hardware: PM1a/PM1b control blocks, 64-bit DSDT address, typ 5 / 7 */
+    static const uint8_t aml[] = {0x08, '_', 'S', '5', '_', 0x12, 0x0A, 0x04, 0x0A, 0x05, 0x0A, 0x07, 0x00, 0x00};
+    uint32_t d2 = 0xE8000;
+    sdt(d2, "DSDT", 36 + sizeof(aml));
+    memcpy(AT(d2) + 36, aml, sizeof(aml));
+    fix_sum(d2);
+    fadt(0, 0);
+    put64(FADT + 140, d2);
+    AT(FADT + 172)[0] = 1; /* X_PM1a_CNT_BLK: system I/O, port 0x1804 */
+    put64(FADT + 176, 0x1804);
+    AT(FADT + 184)[0] = 1;
+    put64(FADT + 188, 0x1844);
+    fix_sum(FADT);
+    assert_true(find());
+    assert_int_equal(s5.dsdt, d2);
+    assert_int_equal(s5.pm1a_cnt, 0x1804);
+    assert_int_equal(s5.pm1b_cnt, 0x1844);
+    assert_int_equal(s5.slp_typa, 5);
+    assert_int_equal(s5.slp_typb, 7);
+}
+
+static void rsdp_checks(void **state)
+{
+    (void)state;
+    build_xsdt();
+    AT(RSDP)[9] ^= 0x20; /* breaks the 20-byte checksum */
+    assert_false(acpi_rsdp_valid(AT(RSDP), 36));
+    build_xsdt();
+    AT(RSDP)[33] ^= 0x20; /* breaks only the extended checksum */
+    assert_false(acpi_rsdp_valid(AT(RSDP), 36));
+    assert_true(acpi_rsdp_valid(AT(RSDP), 20)); /* a v1 copy of 20 bytes cannot check it */
+    build();
+    AT(RSDP)[0] = 'X';
+    assert_false(acpi_rsdp_valid(AT(RSDP), 20));
+    assert_false(acpi_rsdp_valid(AT(RSDP), 19));
+    assert_false(acpi_rsdp_valid(NULL, 36));
+}
+
+static void rsdp_scan(void **state)
+{
+    (void)state;
+    build();
+    assert_int_equal(acpi_rsdp_scan(AT(0xF0000), 0x10000), 0x10);
+    /* only 16-byte boundaries count, and a bad checksum is passed over */
+    memset(mem, 0, sizeof(mem));
+    rsdp(0xF0008, 0, RSDT, 0);
+    assert_int_equal(acpi_rsdp_scan(AT(0xE0000), 0x20000), -1);
+    rsdp(0xF1000, 0, RSDT, 0);
+    AT(0xF1000)[9] ^= 1;
+    rsdp(0xFA020, 0, RSDT, 0);
+    assert_int_equal(acpi_rsdp_scan(AT(0xE0000), 0x20000), 0x1A020);
+    /* one that starts inside the area but would run past its end is not read */
+    assert_int_equal(acpi_rsdp_scan(AT(0xFA020), 16), -1);
+}
+
+static void no_fadt(void **state)
+{
+    (void)state;
+    build();
+    put32(RSDT + 40, 0xE5000);
+    fix_sum(RSDT);
+    expect_error("no FACP entry in the RSDT");
+    build_xsdt();
+    put64(XSDT + 44, 0xE5000);
+    fix_sum(XSDT);
+    put32(RSDT + 36, 0x12345000); /* not reachable */
+    put32(RSDT + 40, 0xE5000);
+    fix_sum(RSDT);
+    expect_error("no FACP entry in the XSDT; no FACP entry in the RSDT");
+}
+
+static void bad_root(void **state)
+{
+    (void)state;
+    build();
+    AT(RSDT + 30)[0] ^= 1;
+    expect_error("RSDT at 0xe1000 fails its checksum");
+    build();
+    memcpy(AT(RSDT), "RSDX", 4);
+    expect_error("table at 0xe1000 is 'RSDX', expected RSDT");
+    build();
+    put32(RSDT + 4, 0x10000000);
+    expect_error("RSDT at 0xe1000 has a bad length 268435456");
+    build();
+    rsdp(RSDP, 0, 0x40000000, 0);
+    expect_error("RSDT at 0x40000000 is not reachable");
+}
+
+static void bad_fadt(void **state)
+{
+    (void)state;
+    build();
+    AT(FADT + 100)[0] ^= 1;
+    expect_error("FACP at 0xe3000 fails its checksum");
+    build();
+    fadt(0, 0);
+    expect_error("FADT at 0xe3000 has no PM1a control block in I/O space (0x0)");
+}
+
+static void bad_dsdt(void **state)
+{
+    (void)state;
+    build();
+    AT(DSDT + 40)[0] ^= 1;
+    expect_error("DSDT at 0xe4000 fails its checksum");
+    build();
+    static const uint8_t no_s5[] = {0x08, '_', 'S', '4', '_', 0x12, 0x06, 0x04, 0x0A, 0x01, 0x0A, 0x01, 0x00, 0x00,
+                                    0x14, 0x08, '_', 'S', '5', '_', 0x00, 0xA4, 0x00}; /* Method(_S5_): not a package */
+    dsdt(no_s5, sizeof(no_s5));
+    expect_error("no \\_S5 package in the DSDT at 0xe4000");
+}
+
+static void aml_forms(void **state)
+{
+    (void)state;
+    uint8_t a = 9, b = 9;
+    /* two-byte PkgLength, OneOp and WordPrefix elements */
+    static const uint8_t two[] = {0x08, '_', 'S', '5', '_', 0x12, 0x40, 0x01, 0x02, 0x01, 0x0B, 0x06, 0x00};
+    assert_true(acpi_aml_find_s5(two, sizeof(two), &a, &b));
+    assert_int_equal(a, 1);
+    assert_int_equal(b, 6);
+    /* DWordPrefix, and a value wider than SLP_TYP's 3 bits */
+    static const uint8_t dw[] = {0x08, '_', 'S', '5', '_', 0x12, 0x0C, 0x02, 0x0C, 0x0D, 0, 0, 0, 0x0A, 0x03};
+    assert_true(acpi_aml_find_s5(dw, sizeof(dw), &a, &b));
+    assert_int_equal(a, 5);
+    assert_int_equal(b, 3);
+    /* truncated inside the package, one element only, an unknown element opcode */
+    assert_false(acpi_aml_find_s5(two, sizeof(two) - 2, &a, &b));
+    static const uint8_t one[] = {0x08, '_', 'S', '5', '_', 0x12, 0x04, 0x01, 0x0A, 0x05};
+    assert_false(acpi_aml_find_s5(one, sizeof(one), &a, &b));
+    static const uint8_t odd[] = {0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x02, 0x0D, 'x', 0x00, 0x00};
+    assert_false(acpi_aml_find_s5(odd, sizeof(odd), &a, &b));
+    assert_false(acpi_aml_find_s5(two, 5, &a, &b));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(qemu_like_tables),
+        cmocka_unit_test(xsdt_preferred),
+        cmocka_unit_test(x_fields_used),
+        cmocka_unit_test(rsdp_checks),
+        cmocka_unit_test(rsdp_scan),
+        cmocka_unit_test(no_fadt),
+        cmocka_unit_test(bad_root),
+        cmocka_unit_test(bad_fadt),
+        cmocka_unit_test(bad_dsdt),
+        cmocka_unit_test(aml_forms),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
