@@ -2,6 +2,7 @@
 ; switch it to x2APIC mode, touch an x2APIC MSR - and checks each is refused with #GP while
 ; the APIC stays where it was.
 %include "guest.inc"
+%include "checks.inc"
 %include "apic.inc"
 
 %define IA32_APIC_BASE 0x1B

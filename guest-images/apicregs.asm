@@ -2,6 +2,7 @@
 ; (Vol.3A 10.4-10.6): read-only ID and version, TPR/PPR, LDR/DFR reserved bits, SVR, the ESR's
 ; write-then-read protocol, write-only EOI, ICR high, LVT masks, the timer.
 %include "guest.inc"
+%include "checks.inc"
 %include "apic.inc"
 
 main:

@@ -3,6 +3,7 @@
 ; a SIPI to a vCPU that does not wait for one (ignored), an absent destination (dropped), an
 ; illegal vector (refused, ESR "send illegal vector").
 %include "guest.inc"
+%include "checks.inc"
 %include "apic.inc"
 
 main:

@@ -1,7 +1,9 @@
 ; initstorm: 1,000 INIT IPIs in a row. Each run counts itself in memory (INIT keeps memory),
 ; puts the segments back into big real mode (INIT set their limits to 64 KiB) and sends
 ; itself another INIT. Run 1001 checks the count and stops.
+%define SAVE_ENTRY_STATE
 %include "guest.inc"
+%include "checks.inc"
 %include "apic.inc"
 
 %define STORM 1000

@@ -3,7 +3,9 @@
 ; and expects never to come back. vmxlab traps the write and resets the vCPU, which restarts at
 ; 0000:7C00 with memory kept. The second run (a flag in memory tells) checks the state it finds
 ; against SDM Vol.3A Table 9-1 and prints a verdict.
+%define SAVE_ENTRY_STATE
 %include "guest.inc"
+%include "checks.inc"
 %include "apic.inc"
 
 main:

@@ -1,6 +1,7 @@
 ; selfipi: fixed self-IPIs taken by real-mode IVT handlers, an IPI sent with IF=0 taken at STI,
 ; an NMI to the own APIC ID, and a fixed IPI to a software-disabled APIC (dropped).
 %include "guest.inc"
+%include "checks.inc"
 %include "apic.inc"
 
 %define SPIN 0x4000
