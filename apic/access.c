@@ -112,7 +112,7 @@ enum exit_action apic_exit_access(struct vcpu *v)
              writes ? value : old);
     }
     if (next) {
-        v->insn_len = in.length;    /* decoded, not the exit field: SDM 27.2.5 does not define it here */
+        v->insn_len = in.length;    /* the length of what was emulated, from the decoder */
         vcpu_skip_instruction(v);
     }
     return writes ? apic_write_effect(v, off, e) : EXIT_RESUME;

@@ -214,7 +214,7 @@ void apic_init(const struct options *o)
     vlapic_init(&apic.vl, phys_to_virt(apic.vapic_pa), 0, tsc_clock);
 
     /* The APIC-access page: a page of vmxlab's, mapped with a 4 KiB EPT entry at the guest's
-     * APIC base. The CPU compares the address after EPT translation (SDM 29.4.6.1); APIC-access
+     * APIC base. The CPU compares the address after EPT translation (SDM 29.4); APIC-access
      * exits are guaranteed only through a 4 KiB mapping. Should a guest access ever slip past
      * the virtualization, it lands in this page, never in the physical APIC. */
     apic.access_pa = vmx_alloc_page();
