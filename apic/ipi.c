@@ -82,12 +82,14 @@ enum exit_action apic_send_ipi(struct vcpu *v)
     if (d.esr)
         vlapic_error(&apic.vl, d.esr);
 
-    char line[200];
-    icr_describe(&d, low, high, line, sizeof(line));
     enum log_level lvl = d.action == ICR_INVALID ? LOG_WARN
                          : d.action != ICR_DELIVER_INIT || apic_log_this_init(v->init_count + 1) ? LOG_INFO
                                                                                                : LOG_DEBUG;
-    klog(lvl, "apic", "%s", line);
+    if (log_enabled(lvl)) { /* the description is formatted only when it is printed */
+        char line[200];
+        icr_describe(&d, low, high, line, sizeof(line));
+        klog(lvl, "apic", "%s", line);
+    }
 
     switch (d.action) {
     case ICR_DELIVER_INIT:          /* the only vCPU is the sender: d.targets == 1 */

@@ -1,20 +1,19 @@
 /* Freestanding string and formatting routines. */
 #include "kernel/lib.h"
 
+/* REP STOSB / REP MOVSB: one instruction for a whole page (fast strings, SDM Vol.1 7.3.9.3),
+ * which matters on the INIT path (the virtual APIC page is cleared) and in an emulator */
 void *memset(void *d, int c, size_t n)
 {
-    unsigned char *p = d;
-    while (n--)
-        *p++ = (unsigned char)c;
+    void *p = d;
+    __asm__ volatile("rep stosb" : "+D"(p), "+c"(n) : "a"(c) : "memory");
     return d;
 }
 
 void *memcpy(void *d, const void *s, size_t n)
 {
-    unsigned char *dp = d;
-    const unsigned char *sp = s;
-    while (n--)
-        *dp++ = *sp++;
+    void *dp = d;
+    __asm__ volatile("rep movsb" : "+D"(dp), "+S"(s), "+c"(n) : : "memory");
     return d;
 }
 
