@@ -175,7 +175,11 @@ static void memory_setup(const struct mb2_info *mbi)
     size_t n = 0;
     for (unsigned i = 0; i < mbi->mmap_count; i++)
         fw[i] = (struct e820_entry){mbi->mmap[i].base, mbi->mmap[i].length, mbi->mmap[i].type};
-    if (e820_guest_map(fw, mbi->mmap_count, &hv, 1, vmx.guest_map, ARRAY_SIZE(vmx.guest_map), &vmx.guest_map_count) ||
+    /* the E820 map also reserves the KiB that biosmem_install() takes for its INT 15h stub (the
+     * top of base memory, BDA 0040:0013), which stays mapped in EPT: the guest runs it */
+    uint64_t stub = ((uint64_t)*(volatile uint16_t *)phys_to_virt(0x413) - 1) << 10;
+    struct e820_region reserved[2] = {hv, {stub, stub + 1024}};
+    if (e820_guest_map(fw, mbi->mmap_count, reserved, 2, vmx.guest_map, ARRAY_SIZE(vmx.guest_map), &vmx.guest_map_count) ||
         e820_ept_ranges(vmx.guest_map, vmx.guest_map_count, &hv, 1, r, ARRAY_SIZE(r), &n))
         panic("the guest memory map does not fit vmxlab's tables (%u firmware entries)", mbi->mmap_count);
     struct ept_alloc alloc = {0, ept_alloc_page, ept_phys_to_virt};
