@@ -14,8 +14,7 @@ main:
     cli
     mov eax, [8 * 4]
     mov [old_int8], eax
-    mov word [8 * 4], int8_hook
-    mov word [8 * 4 + 2], 0
+    set_ivt 8, int8_hook
     sti
     print_com1 "ticks: INT 8 hook installed"
 

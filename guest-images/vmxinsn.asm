@@ -29,8 +29,7 @@ main:
     cli
     mov eax, [6 * 4]
     mov [old_ud], eax
-    mov word [6 * 4], ud_handler
-    mov word [6 * 4 + 2], 0
+    set_ivt 6, ud_handler
     sti
     print_com1 "vmxinsn: #UD handler installed at IVT vector 6"
 
