@@ -125,6 +125,17 @@ def check_boot(boot, a, what):
     return problems
 
 
+def one_boot(log, a, what, machine):
+    """Read a serial log that must hold exactly one boot; returns (text, boot, problems)
+    with check_boot's problems (boot is None when the count is wrong)."""
+    with open(log, "rb") as f:
+        text = f.read()
+    boots = logparse.parse_text(text, machine).boots
+    if len(boots) != 1:
+        return text, None, ["%s: want 1 boot in the serial log, found %d" % (what, len(boots))]
+    return text, boots[0], check_boot(boots[0], a, what)
+
+
 def fail(msg):
     print("FAIL: " + msg, flush=True)
     sys.exit(1)

@@ -57,11 +57,7 @@ def main():
         if not done:
             lb.show_tail(log)
             lb.fail("no final status line within %.0f s" % a.timeout)
-        with open(log, "rb") as f:
-            text = f.read()
-        boots = lb.logparse.parse_text(text, "bochs").boots
-        problems = lb.check_boot(boots[0], a, "Bochs PXE boot") if len(boots) == 1 else \
-            ["want 1 boot in the serial log, found %d" % len(boots)]
+        text, boot, problems = lb.one_boot(log, a, "Bochs PXE boot", "bochs")
         if b"I vmx: entering the guest" not in text:
             problems.append("vmxlab never entered the guest")
         if b"hello from a real-mode guest (COM1)" not in text:
@@ -69,7 +65,7 @@ def main():
         if problems:
             lb.show_tail(log)
             lb.fail("; ".join(problems))
-        print("PASS: Bochs PXE boot with VMX in %.1f s: %s" % (took, boots[0].outcome))
+        print("PASS: Bochs PXE boot with VMX in %.1f s: %s" % (took, boot.outcome))
         return 0
     finally:
         lb.stop(proc)

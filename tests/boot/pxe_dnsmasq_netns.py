@@ -107,15 +107,11 @@ def main():
             lb.show_tail(dlog)
             lb.fail("no final status line within %.0f s" % a.timeout)
 
-        with open(log, "rb") as f:
-            boots = lb.logparse.parse_text(f.read(), "netns").boots
-        problems = [] if len(boots) == 1 else ["want 1 boot, found %d" % len(boots)]
-        if boots:
-            problems += lb.check_boot(boots[-1], a, "dnsmasq PXE boot")
-            with open(log, "rb") as f:   # the kernel echoes its command line
-                if not re.search(rb"^\[ *\d+\] I boot: .*log=debug", f.read(), re.M):
-                    problems.append("kernel did not get log=debug: grub.cfg-01-%s "
-                                    "was not used" % MAC.replace(":", "-"))
+        text, boot, problems = lb.one_boot(log, a, "dnsmasq PXE boot", "netns")
+        if boot:  # the kernel echoes its command line
+            if not re.search(rb"^\[ *\d+\] I boot: .*log=debug", text, re.M):
+                problems.append("kernel did not get log=debug: grub.cfg-01-%s "
+                                "was not used" % MAC.replace(":", "-"))
         with open(dlog) as f:
             dl = f.read()
         for what, rx in (("DHCP lease", r"DHCPACK\(br0\) 10\.77\.0\.\d+ " + MAC),
@@ -130,7 +126,7 @@ def main():
             lb.show_tail(log)
             lb.fail("; ".join(problems))
         print("PASS: PXE boot from dnsmasq in namespace %s in %.1f s: %s"
-              % (ns, took, boots[-1].outcome))
+              % (ns, took, boot.outcome))
         return 0
     finally:
         lb.stop(qemu)

@@ -40,17 +40,12 @@ def main():
         if not done:
             lb.show_tail(log)
             lb.fail("no final status line within %.0f s" % a.timeout)
-        with open(log, "rb") as f:
-            boots = lb.logparse.parse_text(f.read(), "qemu").boots
-        if len(boots) != 1:
-            lb.show_tail(log)
-            lb.fail("want 1 boot in the serial log, found %d" % len(boots))
-        problems = lb.check_boot(boots[0], a, "PXE boot")
+        _, boot, problems = lb.one_boot(log, a, "PXE boot", "qemu")
         if problems:
             lb.show_tail(log)
             lb.fail("; ".join(problems))
         print("PASS: PXE boot through QEMU's TFTP in %.1f s: %s, %s"
-              % (took, boots[0].outcome, boots[0].errors[0] if boots[0].errors else "no errors"))
+              % (took, boot.outcome, boot.errors[0] if boot.errors else "no errors"))
         return 0
     finally:
         lb.stop(proc)
