@@ -52,7 +52,10 @@ static void set16(struct vcpu *v, enum vcpu_gpr r, uint16_t value) { v->gpr[r] =
 
 bool biosmem_vmcall(struct vcpu *v)
 {
-    if (!vmx.bios_hook_linear || vmcs_read(VMCS_GUEST_CS_BASE) + v->rip != vmx.bios_hook_linear)
+    /* the stub runs at SEG:0000, so its VMCALL is at offset biosmem_stub_vmcall: compare that
+     * first and read CS.base only for a likely match (every hypercall passes through here) */
+    if (!vmx.bios_hook_linear || v->rip != biosmem_stub_vmcall ||
+        vmcs_read(VMCS_GUEST_CS_BASE) + v->rip != vmx.bios_hook_linear)
         return false;
     uint32_t eax = (uint32_t)v->gpr[GPR_RAX];
     bool ok = true;

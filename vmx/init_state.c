@@ -8,6 +8,7 @@
  * (execute/read, accessed); LDTR 0x82 (LDT), TR 0x8B (busy TSS): the VM-entry checks of
  * SDM 26.3.1.2 want a usable TR of type 3 or 11 and an LDT of type 2. */
 #include "vmx/init_state.h"
+#include "vmx/vmx_caps.h"
 #include "vmx/vmx_defs.h"
 
 #define AR_DATA 0x93u
@@ -104,9 +105,9 @@ static uint64_t value_of(const struct init_params *p, const struct init_item *it
     case INIT_SIGNATURE: return p->signature;
     /* The guest reads the shadow; underneath, the bits VMX insists on (CR0.NE, CR4.VMXE) stay
      * set, and the guest/host masks make sure the guest never sees them. */
-    case INIT_CR0_GUEST: return (cr0 | p->cr0_fixed0) & p->cr0_fixed1;
+    case INIT_CR0_GUEST: return vmx_cr_apply_fixed(cr0, p->cr0_fixed0, p->cr0_fixed1);
     case INIT_CR0_SHADOW: return cr0;
-    case INIT_CR4_GUEST: return (0 | p->cr4_fixed0) & p->cr4_fixed1;
+    case INIT_CR4_GUEST: return vmx_cr_apply_fixed(0, p->cr4_fixed0, p->cr4_fixed1);
     case INIT_CR4_SHADOW: return 0;
     case INIT_ENTRY_CTLS: return p->entry_controls & ~(uint64_t)ENTRY_IA32E_MODE_GUEST;
     case INIT_ACTIVITY: return p->activity_state;

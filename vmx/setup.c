@@ -128,12 +128,19 @@ bool vmx_ctl_change(enum vmx_ctl ctl, uint32_t set, uint32_t clear, uint32_t *mi
     return true;
 }
 
+/* After an EPT change: INVEPT of the type the CPU supports (SDM 28.3.3.1, IA32_VMX_EPT_VPID_CAP
+ * bits 25/26); single-context drops only this EPTP's translations. */
+static void ept_invalidate(void)
+{
+    invept(vmx.caps.ept.invept_single_context ? INVEPT_TYPE_SINGLE_CONTEXT : INVEPT_TYPE_ALL_CONTEXT, vmx.eptp);
+}
+
 void vmx_ept_map_page(uint64_t gpa, uint64_t hpa, uint64_t perms, unsigned memtype)
 {
     enum ept_status s = ept_map_4k(&vmx.ept, gpa, hpa, (uint8_t)perms, (uint8_t)memtype);
     if (s != EPT_OK)
         panic("EPT: mapping guest page 0x%llx failed (status %d)", (unsigned long long)gpa, s);
-    invept(INVEPT_TYPE_SINGLE_CONTEXT, vmx.eptp);
+    ept_invalidate();
 }
 
 void msr_bitmap_intercept(uint32_t msr, bool read, bool write)
@@ -202,11 +209,13 @@ static void memory_setup(const struct mb2_info *mbi)
  * in step with EFER.LMA (SDM 24.8.1, 26.3.1.1). */
 uint64_t vmx_guest_cr0_real(uint64_t wanted)
 {
-    uint64_t fixed0 = vmx_guest_cr0_fixed0(&vmx.caps, true);
-    return (wanted | fixed0) & vmx.caps.cr0_fixed1;
+    return vmx_cr_apply_fixed(wanted, vmx_guest_cr0_fixed0(&vmx.caps, true), vmx.caps.cr0_fixed1);
 }
 
-uint64_t vmx_guest_cr4_real(uint64_t wanted) { return (wanted | vmx.caps.cr4_fixed0) & vmx.caps.cr4_fixed1; }
+uint64_t vmx_guest_cr4_real(uint64_t wanted)
+{
+    return vmx_cr_apply_fixed(wanted, vmx.caps.cr4_fixed0, vmx.caps.cr4_fixed1);
+}
 
 static void setup_controls(void)
 {
@@ -393,7 +402,7 @@ struct vcpu_start vcpu_reset_vector(void) { return (struct vcpu_start){0xF000, 0
 void vmx_flush_tlb(struct vcpu *v)
 {
     (void)v;
-    if (vmx.vpid)
-        invvpid(INVVPID_TYPE_SINGLE_CONTEXT, vmx.vpid);
-    invept(INVEPT_TYPE_SINGLE_CONTEXT, vmx.eptp);
+    if (vmx.vpid) /* VPID is enabled only with all-context INVVPID (setup_controls) */
+        invvpid(vmx.caps.ept.invvpid_single_context ? INVVPID_TYPE_SINGLE_CONTEXT : INVVPID_TYPE_ALL_CONTEXT, vmx.vpid);
+    ept_invalidate();
 }
