@@ -178,8 +178,7 @@ static uint32_t timer_current(const struct vlapic *a)
 
 void vlapic_reset(struct vlapic *a)
 {
-    for (unsigned i = 0; i < 1024; i++)
-        a->page[i] = 0;
+    __builtin_memset(a->page, 0, 4096); /* memset: one REP STOSB in the kernel, not 1,024 stores */
     for (unsigned i = 0; i < NREGS; i++)
         for (unsigned k = 0; k < regs[i].count; k++)
             a->page[(regs[i].offset + 0x10u * k) / 4] = regs[i].reset;
