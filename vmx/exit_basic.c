@@ -1,6 +1,6 @@
 /* Handlers for the exits a guest causes by executing an instruction (SDM Vol.3 25.1.2-25.1.3):
- * CPUID, VMCALL (vmxlab's hypercalls, docs/hypercalls.md), VMX instructions, control-register
- * and MSR accesses, XSETBV, INVD/WBINVD; and the triple-fault, INIT and SIPI defaults. */
+ * VMCALL (vmxlab's hypercalls, docs/hypercalls.md), VMX instructions, control-register
+ * and MSR accesses, XSETBV, INVD/WBINVD; and the triple-fault, INIT and SIPI defaults. CPUID: vmx/cpuid.c. */
 #include "arch/x86_64/cpu.h"
 #include "kernel/lib.h"
 #include "kernel/log.h"
@@ -17,9 +17,6 @@
 #define HC_ERROR_ARGUMENT 0xFFFFFFFEu /* -2: bad argument */
 #define VMXLAB_HC_VERSION 0x000100    /* 0.1.0 */
 
-static cpuid_filter_t cpuid_filter;
-void cpuid_filter_set(cpuid_filter_t fn) { cpuid_filter = fn; }
-
 bool guest_linear_to_phys(struct vcpu *v, uint64_t linear, uint64_t len, uint64_t *pa)
 {
     (void)v;
@@ -30,32 +27,6 @@ bool guest_linear_to_phys(struct vcpu *v, uint64_t linear, uint64_t len, uint64_
         return false;
     *pa = linear;
     return true;
-}
-
-/* ---- CPUID (SDM 25.1.2: always exits) -------------------------------------------------- */
-enum exit_action exit_cpuid(struct vcpu *v)
-{
-    uint32_t leaf = (uint32_t)v->gpr[GPR_RAX], sub = (uint32_t)v->gpr[GPR_RCX], r[4];
-    if (leaf >= 0x40000000 && leaf <= 0x400000FF) {
-        /* the hypervisor range: a vendor signature (by convention EBX:ECX:EDX) */
-        r[0] = leaf == 0x40000000 ? 0x40000000 : 0;
-        r[1] = leaf == 0x40000000 ? 0x6c786d76 : 0; /* "vmxl" */
-        r[2] = leaf == 0x40000000 ? 0x00006261 : 0; /* "ab" */
-        r[3] = 0;
-    } else {
-        struct cpuid_regs c = cpuid(leaf, sub);
-        r[0] = c.eax, r[1] = c.ebx, r[2] = c.ecx, r[3] = c.edx;
-        if (leaf == 1) {
-            r[2] &= ~(1u << 5); /* VMX: not for the guest */
-            r[2] |= 1u << 31;   /* hypervisor present */
-        }
-    }
-    if (cpuid_filter)
-        cpuid_filter(leaf, sub, r);
-    v->gpr[GPR_RAX] = r[0], v->gpr[GPR_RBX] = r[1], v->gpr[GPR_RCX] = r[2], v->gpr[GPR_RDX] = r[3];
-    log_debug("exit", "CPUID leaf 0x%x.%x -> %08x %08x %08x %08x", leaf, sub, r[0], r[1], r[2], r[3]);
-    vcpu_skip_instruction(v);
-    return EXIT_RESUME;
 }
 
 /* ---- VMCALL: vmxlab's hypercalls ------------------------------------------------------- */

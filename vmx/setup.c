@@ -228,6 +228,8 @@ static void setup_controls(void)
         proc2 |= SECONDARY_ENABLE_VPID;
         vmx.vpid = 1;
     }
+    /* the controls without which a feature CPUID shows would #UD (SDM 25.3; vmx/cpuid.c) */
+    proc2 |= vmx_cpuid_setup();
     vmx.ctl[VMX_CTL_PROC2] = require_controls(VMX_CTL_PROC2, proc2);
     vmx.ctl[VMX_CTL_EXIT] = require_controls(VMX_CTL_EXIT, EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_ACKNOWLEDGE_INTERRUPT_ON_EXIT |
                                                                EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
@@ -245,6 +247,10 @@ static void setup_controls(void)
     vmcs_write(VMCS_EPT_POINTER, vmx.eptp);
     if (vmx.vpid)
         vmcs_write(VMCS_VPID, vmx.vpid);
+    /* SDM 24.6, "XSS-Exiting Bitmap": with "enable XSAVES/XRSTORS", XSAVES/XRSTORS exit
+     * for a set bit of IA32_XSS; 0: they never exit (25.1.3) */
+    if (vmx.ctl[VMX_CTL_PROC2] & SECONDARY_ENABLE_XSAVES_XRSTORS)
+        vmcs_write(VMCS_XSS_EXITING_BITMAP, 0);
     /* owned CR bits: the fixed ones (hidden behind the read shadows) and CR0.PG */
     vmx.cr0_mask = (vmx_cr_host_owned_bits(vmx_guest_cr0_fixed0(&vmx.caps, true), vmx.caps.cr0_fixed1) | CR0_PG) &
                    0xFFFFFFFFull;
