@@ -355,6 +355,10 @@ static void enable_vmx_operation(void)
     /* SDM 23.8: CR0/CR4 must obey the VMX fixed bits in VMX operation (CR4.VMXE among them) */
     write_cr0(vmx_cr_apply_fixed(read_cr0(), vmx.caps.cr0_fixed0, vmx.caps.cr0_fixed1));
     write_cr4(vmx_cr_apply_fixed(read_cr4() | CR4_VMXE, vmx.caps.cr4_fixed0, vmx.caps.cr4_fixed1));
+    /* CR4.OSXSAVE, so that vmxlab can execute a guest's XSETBV (an exit: vmx/exit_cr.c); XCR0
+     * is then the guest's, which vmxlab's code (general registers only) never uses */
+    if (cpuid(1, 0).ecx & (1u << 26))
+        write_cr4(read_cr4() | CR4_OSXSAVE);
     vmx.vmxon_pa = vmx_alloc_page();
     *(uint32_t *)phys_to_virt(vmx.vmxon_pa) = vmx.caps.revision_id; /* SDM 24.11.5 */
     int r = vmxon(vmx.vmxon_pa);

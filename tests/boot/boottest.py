@@ -68,6 +68,8 @@ def main():
     p.add_argument("--megs", type=int, default=128)
     p.add_argument("--cmdline", default="")
     p.add_argument("--expect", action="append", default=[], help="regex that must match a line")
+    p.add_argument("--anywhere", action="append", default=[],
+                   help="regex that must match a line, wherever it is (not part of --in-order)")
     p.add_argument("--reject", action="append", default=[], help="regex that must not match any line")
     p.add_argument("--count", action="append", default=[], help="REGEX=N: exactly N matching lines")
     p.add_argument("--in-order", action="store_true", help="--expect patterns must match in this order")
@@ -122,6 +124,9 @@ def main():
                     failures.append("%r matches only before the previous expectation" % pat)
                 else:
                     pos = later[0]
+        for pat in a.anywhere:
+            if not any(re.search(pat, l) for l in lines):
+                failures.append("no line matches %r" % pat)
         for pat in a.reject:
             rx = re.compile(pat)
             bad = [l for l in lines if rx.search(l)]
@@ -143,7 +148,7 @@ def main():
             for f in failures:
                 print("FAIL: " + f)
             return 1
-        print("PASS: status %s, %d expectations" % (status, len(a.expect) + len(a.reject) + len(a.count)))
+        print("PASS: status %s, %d expectations" % (status, len(a.expect) + len(a.anywhere) + len(a.reject) + len(a.count)))
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)

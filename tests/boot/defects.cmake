@@ -10,8 +10,8 @@
 #   STATUS   the final status of both runs (default 0; guest.inc's `finish` gives 0 or 1)
 #   CPUS     the CPU models (default corei7_skylake_x corei3_cnl: APICv and the decode path)
 #   EXPECT   boottest.py options for both runs: the guest's PASS lines, --reject "^FAIL: "
-#   VMXLAB   options for the vmxlab run only: --cmdline, vmxlab's own log lines; they come
-#            first on boottest's command line (with --in-order: lines before the guest's)
+#   VMXLAB   options for the vmxlab run only: --cmdline, vmxlab's own log lines (use
+#            --anywhere REGEX for a line that may fall between the guest's --in-order lines)
 #   (a ";" in a regular expression splits the CMake list: write \\x3b instead)
 # Run one pair: tools/vmxlab test -R 'defect\.NAME\.corei3_cnl'
 function(defect_test name guest)
@@ -70,4 +70,33 @@ defect_test(cpufeat cpufeat
         --expect "^PASS: XRSTORS runs$"
         --expect "^RESULT: PASS$"
     VMXLAB
-        --expect "I cpuid: the guest's CPUID shows RDTSCP INVPCID XSAVES/XRSTORS \\(their controls on\\), hides VMX")
+        --anywhere "I cpuid: the guest's CPUID shows RDTSCP INVPCID XSAVES/XRSTORS \\(their controls on\\), hides VMX")
+
+# ==== cpu1: defect 1, XSETBV (SDM Vol.2 XSETBV; always exits, SDM 25.1.2) ===================
+# Bare Bochs (both models) refuses with #GP(0) exactly the XCR0 values the SDM names and takes
+# the others. vmxlab refused every XSETBV (it tested its own CR4.OSXSAVE, which was 0): the
+# vmxlab runs failed "XCR0=1/3/7/E7h/every supported bit: no fault" (got #GP).
+defect_test(xsetbv xsetbv
+    VMXLAB
+        --anywhere "I exit: XSETBV XCR0=0x5 refused: AVX \\(bit 2\\) without SSE \\(bit 1\\): injecting #GP\\(0\\)"
+    EXPECT ${DEFECT_OK} --in-order
+        --expect "^PASS: XSETBV with CR4.OSXSAVE=0: #UD$"
+        --expect "^PASS: XSETBV XCR0=1 \\(x87\\): no fault$"
+        --expect "^PASS: XGETBV reads XCR0=1$"
+        --expect "^PASS: XSETBV XCR0=3 \\(x87 SSE\\): no fault$"
+        --expect "^PASS: XGETBV reads XCR0=3$"
+        --expect "^PASS: XSETBV XCR0=7 \\(x87 SSE AVX\\): no fault$"
+        --expect "^PASS: XSETBV XCR0=5 \\(AVX without SSE\\): #GP$"
+        --expect "^PASS: XCR0 unchanged after the #GP$"
+        --expect "^PASS: XSETBV XCR0=0 \\(x87 bit clear\\): #GP$"
+        --expect "^PASS: XSETBV XCR0=2 \\(x87 bit clear\\): #GP$"
+        --expect "^PASS: XSETBV ECX=1 \\(no such XCR\\): #GP$"
+        --expect "^PASS: XSETBV XCR0 bit 32 \\(unsupported\\): #GP$"
+        --expect "^PASS: XSETBV XCR0 bit 8 \\(a supervisor state, never in XCR0\\): #GP$"
+        --expect "^PASS: XCR0 unchanged after the #GPs$"
+        --expect "^PASS: XSETBV XCR0=27h \\(AVX-512 opmask without ZMM state\\): #GP$"
+        --expect "^PASS: XSETBV XCR0=E3h \\(AVX-512 without AVX\\): #GP$"
+        --expect "^PASS: XSETBV XCR0=E7h \\(x87 SSE AVX AVX-512\\): no fault$"
+        --expect "^PASS: XSETBV XCR0=every supported bit: no fault$"
+        --expect "^PASS: XGETBV reads every supported bit$"
+        --expect "^RESULT: PASS$")
