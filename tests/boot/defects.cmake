@@ -100,3 +100,30 @@ defect_test(xsetbv xsetbv
         --expect "^PASS: XSETBV XCR0=every supported bit: no fault$"
         --expect "^PASS: XGETBV reads every supported bit$"
         --expect "^RESULT: PASS$")
+
+# ==== cpu1: defect 2, MOV to CR0/CR4 checked (SDM Vol.3A 2.5, 9.8.5, 4.10.4.1; Vol.2 MOV CR) ==
+# Bare Bochs (both models) raises #GP(0) for each write below and takes the mode switches to
+# IA-32e mode and back. vmxlab took the writes that exit (they change CR0.PG or an owned CR4
+# bit): the first one, CR0 PG=1 with PE=0, failed VM entry ("CR0.PG = 1 requires CR0.PE = 1",
+# status 4). The TLB check (a PDE changed without INVLPG, then CR0.PG cleared and set again)
+# passes on Bochs 2.7 even without vmxlab's INVVPID: Bochs flushes its TLB on VM entries
+# itself, so it cannot show that defect; it stays as the check a real CPU needs.
+defect_test(crcheck crcheck
+    VMXLAB
+        --anywhere "I exit: MOV to CR0 0x[0-9a-f]+ at 0x[0-9a-f]+ refused: PG=1 with PE=0 \\(SDM Vol.2 MOV CR\\): injecting #GP\\(0\\)"
+        --anywhere "I exit: MOV to CR0 0x[0-9a-f]+ at 0x[0-9a-f]+ refused: PG cleared in 64-bit mode"
+        --anywhere "I exit: MOV to CR4 0x2000 at 0x[0-9a-f]+ refused: VMXE=1 while the guest's CPUID shows no VMX"
+    EXPECT ${DEFECT_OK} --in-order
+        --expect "^PASS: MOV CR0 PG=1 with PE=0: #GP$"
+        --expect "^PASS: MOV CR0 NW=1 with CD=0: #GP$"
+        --expect "^PASS: MOV CR0 NW=1 with CD=0, PE=1 and PG=1: #GP$"
+        --expect "^PASS: MOV CR0 PE=1 PG=1 with EFER.LME=1 and CR4.PAE=0: #GP$"
+        --expect "^PASS: MOV CR4 VMXE=1: no fault exactly when CPUID.1:ECX\\[5\\] shows VMX \\(else #GP\\)$"
+        --expect "^PASS: MOV CR4 reserved bit 31: #GP$"
+        --expect "^PASS: MOV CR4 reserved bit 31 with VMXE=1: #GP$"
+        --expect "^PASS: MOV CR4 PCIDE=1 outside IA-32e mode: #GP$"
+        --expect "^PASS: back in real mode from IA-32e mode through compatibility mode$"
+        --expect "^PASS: clearing CR0.PG flushed the TLB \\(the changed PDE is used\\)$"
+        --expect "^PASS: MOV CR0 clearing PG in 64-bit mode: #GP$"
+        --expect "^PASS: MOV CR4 clearing PAE in IA-32e mode: #GP$"
+        --expect "^RESULT: PASS$")
