@@ -48,7 +48,7 @@ void cpuid_view_apply(const struct cpuid_view *v, uint32_t leaf, uint32_t sublea
         regs[CPUID_ECX] &= ~(1u << 5); /* VMX */
         regs[CPUID_ECX] |= 1u << 31;   /* hypervisor present */
     }
-    for (unsigned i = 0; i < cpuid_feature_count; i++) {
+    for (unsigned i = 0; v->hidden && i < cpuid_feature_count; i++) { /* the exit path: usually none */
         const struct cpuid_feature *f = &cpuid_features[i];
         if ((v->hidden >> i & 1) && f->leaf == leaf && f->subleaf == subleaf)
             regs[f->reg] &= ~(1u << f->bit);

@@ -97,7 +97,7 @@ enum exit_action exit_vmx_instruction(struct vcpu *v)
 }
 
 /* ---- MSRs: the MSR bitmap makes only the hooked ones exit (SDM 24.6.9, 25.1.3) ---------- */
-#define MSR_HOOKS 4
+#define MSR_HOOKS 8
 static struct {
     uint32_t first, last;
     msr_read_t rd;

@@ -388,6 +388,7 @@ void vmx_setup(const struct options *opts, const struct mb2_info *mbi, struct pa
         msr_bitmap_intercept(msr, true, true);
     memory_setup(mbi);
     setup_controls();
+    vmx_tsc_setup(v);
     setup_host_state();
 
     /* the guest image: copied to guest.load; vmxlab kept the module out of its pool */

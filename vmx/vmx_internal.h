@@ -68,6 +68,9 @@ void msr_bitmap_intercept(uint32_t msr, bool read, bool write);
 /* cpuid.c: decides the guest's CPUID view; returns the secondary controls it needs */
 uint32_t vmx_cpuid_setup(void);
 
+/* tsc.c: "use TSC offsetting" and the TSC MSR hooks (after setup_controls) */
+void vmx_tsc_setup(struct vcpu *v);
+
 /* exit.c */
 enum exit_action exit_dispatch(struct vcpu *v);
 void exit_stats_log(void);

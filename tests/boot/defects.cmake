@@ -127,3 +127,23 @@ defect_test(crcheck crcheck
         --expect "^PASS: MOV CR0 clearing PG in 64-bit mode: #GP$"
         --expect "^PASS: MOV CR4 clearing PAE in IA-32e mode: #GP$"
         --expect "^RESULT: PASS$")
+
+# ==== cpu1: defect 11, the guest owns its TSC (SDM 24.6.5, 25.3, 17.17.3) ====================
+# Bare Bochs (both models): after WRMSR IA32_TSC each read (RDTSC, RDTSCP, RDMSR) is the value
+# written plus a few instructions, and IA32_TSC_ADJUST and the TSC move together. The unfixed
+# vmxlab passed the guest's lines but let the WRMSR reach the CPU: its power-off lines after
+# the guest's last (backwards) write were stamped ~55883, after 78661572 (--monotonic failed).
+defect_test(tscwrite tscwrite
+    VMXLAB --monotonic
+        --anywhere "I tsc: the guest owns its TSC: \"use TSC offsetting\" on, WRMSR IA32_TIME_STAMP_COUNTER and IA32_TSC_ADJUST intercepted"
+        --anywhere "I tsc: vcpu0: WRMSR IA32_TIME_STAMP_COUNTER 0x1000: TSC offset 0x[0-9a-f]+ \\(vmxlab's clock is not moved\\)"
+    EXPECT ${DEFECT_OK} --in-order
+        --expect "^PASS: RDTSC after WRMSR IA32_TSC=100000000h reads the written value$"
+        --expect "^PASS: RDTSCP after WRMSR IA32_TSC=12345670000h reads the written value$"
+        --expect "^tscwrite: IA32_TSC_ADJUST shown by CPUID.\\(7,0\\):EBX\\[1\\]$"
+        --expect "^PASS: WRMSR IA32_TSC_ADJUST \\+= 20000000h moves the TSC forward by 20000000h$"
+        --expect "^PASS: RDMSR IA32_TSC_ADJUST reads the written value$"
+        --expect "^PASS: WRMSR IA32_TSC forward by about 40000000h moves IA32_TSC_ADJUST by as much$"
+        --expect "^PASS: RDTSC after WRMSR IA32_TSC=1000h \\(backwards\\) reads the written value$"
+        --expect "^PASS: RDMSR IA32_TSC reads the written value$"
+        --expect "^RESULT: PASS$")
