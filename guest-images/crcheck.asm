@@ -6,6 +6,8 @@
 ; such write: the guest stopped with status 4 or ran on in a state bare metal refuses.
 ; Expectations come from bare Bochs (tests/boot/defects.cmake).
 ;
+; PAE paging: the PDPTEs load when PG is set (with EPT a hypervisor that takes the write must
+; load them into the VMCS, SDM 26.3.2.4); a present PDPTE with a reserved bit is #GP (4.4.1).
 ; Real mode: PG without PE, NW without CD, PG with EFER.LME and no PAE, CR4.VMXE (allowed only
 ; when CPUID shows VMX), reserved CR4 bits, PCIDE outside IA-32e mode. Protected mode with
 ; paging: a PDE changed without INVLPG, PG cleared and set again, the new mapping must be read.
@@ -18,6 +20,9 @@
 %define PDPT    0x12000
 %define PD64    0x13000
 %define IDT64   0x14000
+%define PDPT32  0x15000             ; PAE paging: the PDPT (4 entries) and one page directory
+%define PDPAE   0x16000
+%define IDT32   0x17000
 %define MARK_A  0x400000            ; physical 4 MiB: what linear 4 MiB maps first
 %define MARK_B  0x800000            ; physical 8 MiB: what it maps after the PDE changes
 %define IA32_EFER 0xC0000080
@@ -138,6 +143,44 @@ pm32:
     and eax, ~(1 << 31)
     mov cr0, eax
 
+    mov edi, PDPT32                 ; PAE paging: zero the PDPT, the PD and the 32-bit IDT
+    xor eax, eax
+    mov ecx, 3 * 1024
+    rep stosd
+    mov dword [PDPT32], PDPAE | 1   ; PDPTE 0: present (bits 2:1 are reserved in a PDPTE)
+    mov dword [PDPAE], 0x83         ; 0-2 MiB identity, a 2 MiB page
+    mov word [IDT32 + 13 * 8], gp32 ; #GP: a 32-bit interrupt gate
+    mov word [IDT32 + 13 * 8 + 2], 0x08
+    mov word [IDT32 + 13 * 8 + 4], 0x8E00
+    lidt [idt32r]
+    mov eax, cr4
+    or eax, 1 << 5                  ; PAE
+    mov cr4, eax
+    mov eax, PDPT32
+    mov cr3, eax
+    mov byte [pae_vector], FAULT_NONE
+    mov eax, cr0
+    or eax, 1 << 31
+    mov cr0, eax                    ; PAE paging on: the next fetch goes through PDPTE 0
+    mov eax, [0x7C00]
+    mov [pae_read], eax
+    mov eax, cr0
+    and eax, ~(1 << 31)
+    mov cr0, eax
+    mov dword [PDPT32 + 8], PDPAE | 3   ; PDPTE 1: present with bit 1 (reserved) set
+    mov eax, cr0
+    or eax, 1 << 31
+    mov byte [pae_vector], FAULT_NONE
+    mov cr0, eax                    ; #GP (3 bytes: gp32 skips them)
+    mov al, [pae_vector]
+    mov [pae_bad], al
+    mov eax, cr0                    ; paging off, if the bad PDPTE was taken after all
+    and eax, ~(1 << 31)
+    mov cr0, eax
+    mov eax, cr4
+    and eax, ~(1 << 5)
+    mov cr4, eax
+
     mov dword [PML4], PDPT | 3      ; 4-level paging: 0-2 MiB identity (a 2 MiB page)
     mov dword [PDPT], PD64 | 3
     mov dword [PD64], 0x83
@@ -182,6 +225,12 @@ gp64:                               ; #GP in 64-bit mode: error code, then RIP
     iretq
 
 bits 32
+gp32:                               ; #GP in protected mode: error code, then EIP
+    mov byte [pae_vector], FAULT_GP
+    add dword [esp + 4], 3
+    add esp, 4
+    iretd
+
 compat:
     mov eax, cr0
     and eax, ~(1 << 31)
@@ -228,6 +277,17 @@ real_again:
 .tlb_bad:
     fail "clearing CR0.PG did not flush the TLB (a stale translation is used)"
 .lm:
+    mov eax, [pae_read]
+    cmp eax, [0x7C00]
+    jne .pae_bad
+    pass "PAE paging on through MOV CR0: the PDPTEs were loaded"
+    jmp .pae_rsvd
+.pae_bad:
+    fail "PAE paging on through MOV CR0: the PDPTEs were not loaded"
+.pae_rsvd:
+    mov al, [pae_bad]
+    mov [fault_vector], al
+    check_fault FAULT_GP, "MOV CR0 PG=1 with PAE and a reserved bit in a present PDPTE: #GP"
     mov al, [lm_pg]
     mov [fault_vector], al
     check_fault FAULT_GP, "MOV CR0 clearing PG in 64-bit mode: #GP"
@@ -245,6 +305,9 @@ tlb_second: dd 0
 lm_vector: db 0
 lm_pg: db 0
 lm_pae: db 0
+pae_vector: db 0
+pae_bad: db 0
+pae_read: dd 0
 compat_ptr: dd compat
             dw 0x08
 align 8
@@ -260,5 +323,7 @@ gdtr: dw gdt_end - gdt - 1
       dd gdt
 idt64r: dw 256 * 16 - 1
         dd IDT64
+idt32r: dw 256 * 8 - 1
+        dd IDT32
 ivtr: dw 0x3FF
       dd 0

@@ -107,12 +107,15 @@ defect_test(xsetbv xsetbv
 # bit): the first one, CR0 PG=1 with PE=0, failed VM entry ("CR0.PG = 1 requires CR0.PE = 1",
 # status 4). The TLB check (a PDE changed without INVLPG, then CR0.PG cleared and set again)
 # passes on Bochs 2.7 even without vmxlab's INVVPID: Bochs flushes its TLB on VM entries
-# itself, so it cannot show that defect; it stays as the check a real CPU needs.
+# itself, so it cannot show that defect; it stays as the check a real CPU needs. PAE paging
+# turned on by the exiting MOV CR0 needs the PDPTEs in the VMCS (SDM 26.3.2.4): without
+# vmxlab's load the guest triple-faulted at its next instruction fetch (checked by disabling it).
 defect_test(crcheck crcheck
     VMXLAB
         --anywhere "I exit: MOV to CR0 0x[0-9a-f]+ at 0x[0-9a-f]+ refused: PG=1 with PE=0 \\(SDM Vol.2 MOV CR\\): injecting #GP\\(0\\)"
         --anywhere "I exit: MOV to CR0 0x[0-9a-f]+ at 0x[0-9a-f]+ refused: PG cleared in 64-bit mode"
         --anywhere "I exit: MOV to CR4 0x2000 at 0x[0-9a-f]+ refused: VMXE=1 while the guest's CPUID shows no VMX"
+        --anywhere "I exit: MOV to CR0 0x[0-9a-f]+ at 0x[0-9a-f]+ refused: a present PDPTE has a reserved bit set"
     EXPECT ${DEFECT_OK} --in-order
         --expect "^PASS: MOV CR0 PG=1 with PE=0: #GP$"
         --expect "^PASS: MOV CR0 NW=1 with CD=0: #GP$"
@@ -124,6 +127,8 @@ defect_test(crcheck crcheck
         --expect "^PASS: MOV CR4 PCIDE=1 outside IA-32e mode: #GP$"
         --expect "^PASS: back in real mode from IA-32e mode through compatibility mode$"
         --expect "^PASS: clearing CR0.PG flushed the TLB \\(the changed PDE is used\\)$"
+        --expect "^PASS: PAE paging on through MOV CR0: the PDPTEs were loaded$"
+        --expect "^PASS: MOV CR0 PG=1 with PAE and a reserved bit in a present PDPTE: #GP$"
         --expect "^PASS: MOV CR0 clearing PG in 64-bit mode: #GP$"
         --expect "^PASS: MOV CR4 clearing PAE in IA-32e mode: #GP$"
         --expect "^RESULT: PASS$")
