@@ -44,7 +44,7 @@ static void guest_tlb_flush(void)
  * (SDM 4.4.1); a present one with a reserved bit set is #GP(0) for the MOV. */
 static const char *load_pdptes(uint64_t cr3)
 {
-    unsigned maxphy = cpuid(0x80000008, 0).eax & 0xFF;
+    unsigned maxphy = cpuid(0x80000000, 0).eax >= 0x80000008 ? cpuid(0x80000008, 0).eax & 0xFF : 36;
     uint64_t reserved = 0x1E6ull | ~((1ull << maxphy) - 1), pdpte[4], pa;
     if (!guest_linear_to_phys(0, cr3 & 0xFFFFFFE0u, 32, &pa)) /* guest-physical, paging not on yet */
         return "the PDPT at CR3 is not guest memory";
@@ -63,8 +63,9 @@ static const char *guest_write_cr0(uint64_t value)
     const char *fault = cr0_write_fault(&s, value);
     if (fault)
         return fault;
-    if ((value & CR0_PG) && !(s.cr0 & CR0_PG) && (s.cr4 & CR4_PAE) && !(s.efer & EFER_LME) &&
-        (fault = load_pdptes(s.cr3)) != 0)
+    /* SDM 4.4.1: a MOV to CR0 that results in PAE paging and changes PG, CD or NW loads them */
+    bool pae_paging = (value & CR0_PG) && (s.cr4 & CR4_PAE) && !(s.efer & EFER_LME);
+    if (pae_paging && ((value ^ s.cr0) & (CR0_PG | CR0_CD | CR0_NW)) && (fault = load_pdptes(s.cr3)) != 0)
         return fault;
     vmcs_write(VMCS_CR0_READ_SHADOW, value & vmx.cr0_mask);
     vmcs_write(VMCS_GUEST_CR0, vmx_guest_cr0_real(value));
