@@ -146,6 +146,8 @@ enum exit_action exit_xsetbv(struct vcpu *v)
     uint64_t value = (v->gpr[GPR_RDX] << 32) | (uint32_t)v->gpr[GPR_RAX];
     struct cpuid_regs d = cpuid(0xD, 0);
     const char *fault = xcr_write_fault(idx, value, ((uint64_t)d.edx << 32) | d.eax);
+    if (vmcs_read(VMCS_GUEST_SS_ACCESS_RIGHTS) & 0x60) /* CPL = SS.DPL (SDM 24.4.1): the CPU checks first */
+        fault = "CPL is not 0";
     if (!fault && !(read_cr4() & CR4_OSXSAVE))
         fault = "vmxlab could not set its own CR4.OSXSAVE";
     if (fault) {

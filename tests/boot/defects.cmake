@@ -72,6 +72,20 @@ defect_test(cpufeat cpufeat
     VMXLAB
         --anywhere "I cpuid: the guest's CPUID shows RDTSCP INVPCID XSAVES/XRSTORS \\(their controls on\\), hides VMX")
 
+# corei7_icelake_u also shows RDPID (CPUID.(7,0):ECX[22]), which needs "enable RDTSCP" too
+# (SDM 25.3). (broadwell_ult and haswell_4770 show no XSAVES; their VMX lacks that control.)
+defect_test(cpufeat_rdpid cpufeat CPUS corei7_icelake_u
+    VMXLAB
+        --anywhere "I cpuid: the guest's CPUID shows RDTSCP RDPID INVPCID XSAVES/XRSTORS \\(their controls on\\), hides VMX"
+    EXPECT ${DEFECT_OK} --in-order
+        --expect "^PASS: RDTSCP runs$"
+        --expect "^cpufeat: RDPID \\(CPUID.\\(7,0\\):ECX\\[22\\]\\) shown$"
+        --expect "^PASS: RDPID runs$"
+        --expect "^PASS: INVPCID runs$"
+        --expect "^PASS: XSAVES runs$"
+        --expect "^PASS: XRSTORS runs$"
+        --expect "^RESULT: PASS$")
+
 # ==== cpu1: defect 1, XSETBV (SDM Vol.2 XSETBV; always exits, SDM 25.1.2) ===================
 # Bare Bochs (both models) refuses with #GP(0) exactly the XCR0 values the SDM names and takes
 # the others. vmxlab refused every XSETBV (it tested its own CR4.OSXSAVE, which was 0): the
@@ -137,7 +151,8 @@ defect_test(crcheck crcheck
 # Bare Bochs (both models): after WRMSR IA32_TSC each read (RDTSC, RDTSCP, RDMSR) is the value
 # written plus a few instructions, and IA32_TSC_ADJUST and the TSC move together. The unfixed
 # vmxlab passed the guest's lines but let the WRMSR reach the CPU: its power-off lines after
-# the guest's last (backwards) write were stamped ~55883, after 78661572 (--monotonic failed).
+# the guest's last (backwards) write were stamped ~55883, after 78661572 (--monotonic failed,
+# corei3_cnl); on corei7_skylake_x (apicv) it hung after the first write, killed at the limit.
 defect_test(tscwrite tscwrite
     VMXLAB --monotonic
         --anywhere "I tsc: the guest owns its TSC: \"use TSC offsetting\" on, WRMSR IA32_TIME_STAMP_COUNTER and IA32_TSC_ADJUST intercepted"
