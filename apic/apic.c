@@ -255,6 +255,7 @@ void apic_init(const struct options *o)
         exit_handler_set(EXIT_REASON_APIC_WRITE, apic_exit_write);
     } else {
         control(VMX_CTL_PROC2, SECONDARY_VIRTUALIZE_APIC_ACCESSES);
+        apic_cr8_init();
     }
     exit_handler_set(EXIT_REASON_APIC_ACCESS, apic_exit_access);
     apic_irq_init();

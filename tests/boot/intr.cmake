@@ -37,3 +37,10 @@ foreach(cpu corei7_skylake_x corei3_cnl)
         --expect "^IRR bit of vector 0x50 after INIT = 00000000 ok$"
         --expect "^deliveries of the IPI sent before INIT = 00000000 ok$" ${INTR_PASS})
 endforeach()
+
+# defect 10: MOV CR8 and the memory-mapped TPR agree (64-bit guest; on the decode path CR8
+# exits and is carried out on the virtual TPR, apic/cr8.c)
+defect_test(cr8 cr8 EXPECT ${INTR_PASS} --expect "^TPR after MOV CR8 5 = 00000050 ok$"
+    --expect "^CR8 after a TPR write of 0x30 = 00000003 ok$")
+boot_test(defect.cr8.decode --emulator bochs --cpu corei7_skylake_x --guest ${GUESTS}/cr8.bin
+    --cmdline "apic=decode" --status 0 ${INTR_PASS} --expect "I apic: path decode: ")
