@@ -25,6 +25,10 @@ main:
     call wait_tsc
     cli
     apic_wr APIC_TIMER_INIT, 0                  ; stops the timer
+    sti                                         ; an interrupt the timer raised before it
+    mov ecx, 50000                              ; stopped is still pending (IRR): take it
+    call wait_tsc
+    cli
     mov eax, [count]
     mov [periodic], eax
     print_com1_nonl "lapictimer: periodic interrupts 0x"
