@@ -179,15 +179,34 @@ enum exit_action apic_write_effect(struct vcpu *v, uint32_t offset, enum vlapic_
         break;
     case VLAPIC_DISABLED:
         log_info("apic", "vcpu%u: APIC software-disabled (SVR bit 8 = 0): every LVT entry masked (SDM 10.4.7.2)", v->id);
+        apic_timer_sync(v, APIC_LVT_TIMER);
+        apic_irq_mode_update(v);
         break;
     case VLAPIC_TIMER_ARMED:
-        log_debug("apic", "vcpu%u: timer initial count %u (the virtual timer counts down; it raises no interrupt)",
-                  v->id, vlapic_reg(&apic.vl, APIC_TIMER_INITIAL));
+        apic_timer_sync(v, APIC_TIMER_INITIAL);
         break;
     case VLAPIC_EOI:
         log_debug("apic", "vcpu%u: EOI retires vector %d", v->id, vlapic_last_eoi(&apic.vl));
+        apic_irq_guest_eoi(v, vlapic_last_eoi(&apic.vl));
+        apic_irq_reevaluate(v);
         break;
     case VLAPIC_WROTE:
+        switch (offset & 0xFF0u) {
+        case APIC_SVR:
+            apic_irq_mode_update(v);
+            break;
+        case APIC_LVT_TIMER:
+        case APIC_TIMER_DIVIDE:
+            apic_timer_sync(v, offset & 0xFF0u);
+            break;
+        case APIC_LDR:
+        case APIC_DFR:
+            apic_logical_sync();
+            break;
+        case APIC_TPR:
+            apic_irq_reevaluate(v);
+            break;
+        }
         break;
     }
     return EXIT_RESUME;
@@ -225,11 +244,9 @@ void apic_init(const struct options *o)
         control(VMX_CTL_PROC, CPU_BASED_USE_TPR_SHADOW);
         vmcs_write(VMCS_VIRTUAL_APIC_ADDRESS, apic.vapic_pa);
         vmcs_write(VMCS_TPR_THRESHOLD, 0);
-        /* Virtual-interrupt delivery needs external-interrupt exiting (SDM 26.2.1.1): from now
-         * on every external interrupt exits and vmx reflects it (vmx/interrupts.c). */
-        control(VMX_CTL_PIN, PIN_EXTERNAL_INTERRUPT_EXITING);
-        control(VMX_CTL_PROC2, SECONDARY_VIRTUALIZE_APIC_ACCESSES | SECONDARY_APIC_REGISTER_VIRTUALIZATION |
-                                   SECONDARY_VIRTUAL_INTERRUPT_DELIVERY);
+        /* Virtual-interrupt delivery (and the external-interrupt exiting it needs, SDM
+         * 26.2.1.1) is turned on when the guest enables its APIC (apic/irq.c). */
+        control(VMX_CTL_PROC2, SECONDARY_VIRTUALIZE_APIC_ACCESSES | SECONDARY_APIC_REGISTER_VIRTUALIZATION);
         vmcs_write(VMCS_EOI_EXIT_BITMAP0, 0);
         vmcs_write(VMCS_EOI_EXIT_BITMAP1, 0);
         vmcs_write(VMCS_EOI_EXIT_BITMAP2, 0);
@@ -238,8 +255,10 @@ void apic_init(const struct options *o)
         exit_handler_set(EXIT_REASON_APIC_WRITE, apic_exit_write);
     } else {
         control(VMX_CTL_PROC2, SECONDARY_VIRTUALIZE_APIC_ACCESSES);
+        apic_cr8_init();
     }
     exit_handler_set(EXIT_REASON_APIC_ACCESS, apic_exit_access);
+    apic_irq_init();
 
     uint32_t maxphy = cpuid(0x80000000, 0).eax >= 0x80000008 ? cpuid(0x80000008, 0).eax & 0xFF : 36;
     base_reserved = ~(((1ull << maxphy) - 1) & ~0xFFFull) & ~(APIC_BASE_BSP | APIC_BASE_EXTD | APIC_BASE_ENABLE);

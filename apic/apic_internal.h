@@ -25,6 +25,14 @@ struct apic_state {
     /* INIT exits (reason 3) in a row with no guest instruction between them (passthrough) */
     unsigned init_streak;
     uint64_t init_streak_exit; /* v->exits_total at the last INIT exit */
+
+    /* interrupts (apic/irq.c) */
+    bool virtualized;          /* the guest's APIC is enabled: external interrupts exit */
+    bool vid;                  /* apicv: virtual-interrupt delivery is on */
+    uint64_t eoi_owed[4];      /* level-triggered vectors in service in the physical APIC */
+    struct {
+        uint64_t lapic, level, extint, spurious, eoi_forwarded, timer_starts;
+    } stats;
 };
 
 extern struct apic_state apic;
@@ -41,6 +49,19 @@ void apic_vcpu_init(struct vcpu *v, const char *why);
 /* ipi.c: exit handlers for INIT (3) and SIPI (4) */
 enum exit_action apic_exit_init_signal(struct vcpu *v);
 enum exit_action apic_exit_sipi(struct vcpu *v);
+
+/* irq.c: the guest's interrupts (see the file's comment) */
+void apic_irq_init(void);
+void apic_irq_mode_update(struct vcpu *v);     /* after an SVR write or a reset */
+void apic_irq_post(struct vcpu *v, uint8_t vector, bool level); /* make a vector pending */
+void apic_irq_reevaluate(struct vcpu *v);      /* after an EOI or TPR write */
+void apic_irq_guest_eoi(struct vcpu *v, int vector);
+void apic_irq_reset(struct vcpu *v);           /* INIT */
+void apic_timer_sync(struct vcpu *v, uint32_t offset); /* after a timer register write */
+void apic_logical_sync(void);                  /* after an LDR/DFR write */
+
+/* cr8.c: MOV CR8 against the virtual TPR on the decode path */
+void apic_cr8_init(void);
 
 /* access.c: exit handlers for APIC access (44) and APIC write (56) */
 enum exit_action apic_exit_access(struct vcpu *v);

@@ -33,32 +33,18 @@ void apic_vcpu_init(struct vcpu *v, const char *why)
     struct vcpu_start s = apic.init_restart == OPT_INIT_RESET_VECTOR ? vcpu_reset_vector() : vcpu_entry_point();
     vcpu_init_reset(v, &s);
     if (apic.path != APIC_PATH_PASSTHROUGH) {
+        /* SDM 10.4.7.3: INIT clears IRR and ISR; the virtual APIC comes back software-disabled */
         vlapic_reset(&apic.vl);
         if (apic.path == APIC_PATH_APICV)
             vmcs_write(VMCS_GUEST_INTERRUPT_STATUS, 0); /* RVI, SVI of the reset virtual APIC */
+        apic_irq_reset(v);
+        apic_irq_mode_update(v);
     }
     /* The BSP restarts; an AP would wait for SIPI, in software (Bochs 2.7 never leaves the
      * hardware wait-for-SIPI state on one CPU). vmxlab has one vCPU, the BSP. */
     v->wait_for_sipi = v->id != 0;
     klog(apic_log_this_init(v->init_count) ? LOG_INFO : LOG_DEBUG, "vcpu0", "INIT reset #%u -> %04x:%04x (%s)",
          v->init_count, s.cs_selector, s.rip, why);
-}
-
-static void deliver_fixed(struct vcpu *v, uint8_t vector, bool level)
-{
-    if (!vlapic_set_irr(&apic.vl, vector, level)) {
-        log_debug("apic", "vcpu%u: vector 0x%02x already pending", v->id, vector);
-        return;
-    }
-    if (apic.path == APIC_PATH_APICV) {
-        /* RVI = the highest requested vector; the CPU evaluates it at VM entry (SDM 29.2.1) */
-        uint64_t st = vmcs_read(VMCS_GUEST_INTERRUPT_STATUS);
-        if (vector > (st & 0xFF))
-            vmcs_write(VMCS_GUEST_INTERRUPT_STATUS, (st & 0xFF00) | vector);
-    } else {
-        vlapic_ack(&apic.vl, vector);   /* in service from the moment vmx holds it for injection */
-        inject_hold_interrupt(v, vector);
-    }
 }
 
 static struct icr_env env_of(struct vcpu *v)
@@ -99,7 +85,7 @@ enum exit_action apic_send_ipi(struct vcpu *v)
         start_at_sipi(v, d.vector);
         break;
     case ICR_DELIVER_FIXED:
-        deliver_fixed(v, d.vector, d.icr.trigger_level);
+        apic_irq_post(v, d.vector, d.icr.trigger_level);
         break;
     case ICR_DELIVER_NMI:
         inject_nmi(v);

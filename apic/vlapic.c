@@ -162,9 +162,15 @@ static uint32_t divisor(uint32_t dcr)
 /* The current count from the time elapsed since the initial count was written. vmxlab's timer
  * counts clock() ticks (the TSC in the kernel) and delivers no interrupt: the count is for
  * guests that poll it. Without a clock the count stays at the initial count. */
+uint32_t vlapic_timer_divisor(const struct vlapic *a) { return divisor(*reg(a, APIC_TIMER_DIVIDE)); }
+
+void vlapic_set_current_count(struct vlapic *a, uint32_t (*fn)(void)) { a->current_count = fn; }
+
 static uint32_t timer_current(const struct vlapic *a)
 {
     uint32_t init = *reg(a, APIC_TIMER_INITIAL);
+    if (a->current_count)
+        return a->current_count();
     if (!init || !a->clock)
         return init;
     uint64_t ticks = (a->clock() - a->timer_start) / divisor(*reg(a, APIC_TIMER_DIVIDE));
@@ -194,6 +200,7 @@ void vlapic_init(struct vlapic *a, void *page, unsigned id, uint64_t (*clock)(vo
     a->page = page;
     a->id = id;
     a->clock = clock;
+    a->current_count = 0;
     vlapic_reset(a);
 }
 

@@ -53,6 +53,7 @@ struct vlapic {
     uint64_t timer_start;        /* clock() when the initial count was written */
     uint64_t (*clock)(void);     /* time base for the timer's current count; may be NULL */
     int last_eoi;                /* vector the last EOI retired, -1 when none */
+    uint32_t (*current_count)(void); /* when set, the timer's current count comes from it */
 };
 
 /* Bind a vlapic to its page (zeroed here), set its ID and the power-up/INIT register values. */
@@ -104,6 +105,11 @@ void vlapic_ack(struct vlapic *a, uint8_t vector);  /* IRR -> ISR: the CPU took 
 uint32_t vlapic_ppr(const struct vlapic *a);        /* SDM 10.8.3.1 */
 uint32_t vlapic_apr(const struct vlapic *a);        /* SDM 10.6.2.4 */
 int vlapic_last_eoi(const struct vlapic *a);        /* vector retired by the last EOI, -1 none */
+
+/* The timer's current count from a real timer that runs it (vmxlab: the physical APIC's). */
+void vlapic_set_current_count(struct vlapic *a, uint32_t (*fn)(void));
+/* The divide configuration register's divisor: 1, 2, 4, ... 128 (SDM 10.5.4, Figure 10-10). */
+uint32_t vlapic_timer_divisor(const struct vlapic *a);
 
 /* "ICR low", "LVT timer", "ISR[2]", or NULL for an offset that names no register. */
 const char *vlapic_reg_name(uint32_t offset);

@@ -67,6 +67,11 @@ void exit_handler_set(unsigned reason, exit_handler_t fn)
         handlers[reason] = fn;
 }
 
+exit_handler_t exit_handler_get(unsigned reason)
+{
+    return reason < EXIT_REASON_COUNT ? handlers[reason] : 0;
+}
+
 const char *exit_reason_text(uint32_t reason) { return vmx_exit_reason_name(reason & EXIT_REASON_BASIC_MASK); }
 
 void vcpu_skip_instruction(struct vcpu *v)

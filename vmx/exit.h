@@ -14,8 +14,10 @@ enum exit_action {
 
 typedef enum exit_action (*exit_handler_t)(struct vcpu *v);
 
-/* Install a handler for a basic exit reason (replaces vmx's default for it). */
+/* Install a handler for a basic exit reason (replaces vmx's default for it); _get gives the
+ * current one, so a module can handle part of an exit and pass the rest on. */
 void exit_handler_set(unsigned reason, exit_handler_t fn);
+exit_handler_t exit_handler_get(unsigned reason);
 
 /* MSR accesses: vmx intercepts RDMSR/WRMSR through the MSR bitmap only for the MSRs that
  * someone handles. A module claims a range; rd/wr return false to inject #GP. */

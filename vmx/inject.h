@@ -15,4 +15,22 @@ void inject_nmi(struct vcpu *v);
  * in between. */
 void inject_hold_interrupt(struct vcpu *v, uint8_t vector);
 
+/* The guest's interrupt controller (the apic module registers one at init, so vmx never
+ * includes apic). vmx calls it on every external-interrupt exit and, while v->virq is set,
+ * before VM entry:
+ *   external  an interrupt the CPU acknowledged on exit (SDM 27.2.2): return true when the
+ *             controller took it (it came through the local APIC and is now pending in the
+ *             virtual APIC); false: vmx holds it as the 8259's (ExtINT) and injects it
+ *   pending   the vector the virtual APIC would present to the CPU now (SDM 10.8.3.1: its
+ *             priority class above the PPR's), or -1
+ *   accepted  vmx injected that vector: the virtual APIC moves it from IRR to ISR (10.8.4) */
+struct intr_controller {
+    bool (*external)(struct vcpu *v, uint8_t vector);
+    int (*pending)(struct vcpu *v);
+    void (*accepted)(struct vcpu *v, uint8_t vector);
+};
+void intr_controller_set(const struct intr_controller *c);
+/* An interrupt for a vCPU that sits in the HLT activity state: it wakes (SDM 24.4.2). */
+void vcpu_wake(struct vcpu *v);
+
 #endif

@@ -49,10 +49,35 @@ void inject_hold_interrupt(struct vcpu *v, uint8_t vector)
     v->held[v->nheld++] = vector;
 }
 
-/* Before every VM entry: re-inject an interrupted delivery, else the newest held interrupt
- * (the 8259 would present the highest priority, which is the newest here), when the guest
- * can take it (26.3.1.4: IF=1; 26.3.1.5: no STI/MOV-SS blocking); else ask for an
- * interrupt window. */
+static const struct intr_controller *controller;
+void intr_controller_set(const struct intr_controller *c) { controller = c; }
+
+void vcpu_wake(struct vcpu *v)
+{
+    (void)v;
+    if (vmcs_read(VMCS_GUEST_ACTIVITY_STATE) == GUEST_ACTIVITY_HLT)
+        vmcs_write(VMCS_GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
+}
+
+static void interrupt_window(bool on)
+{
+    bool is_on = vmx.ctl[VMX_CTL_PROC] & CPU_BASED_INTERRUPT_WINDOW_EXITING;
+    if (on != is_on)
+        vmx_ctl_change(VMX_CTL_PROC, on ? CPU_BASED_INTERRUPT_WINDOW_EXITING : 0,
+                       on ? 0 : CPU_BASED_INTERRUPT_WINDOW_EXITING, 0);
+}
+
+static void inject_external(struct vcpu *v, uint8_t vector)
+{
+    set_entry_event(v, INTR_INFO_VALID | INTR_TYPE_EXTERNAL_INTERRUPT | vector, 0, 0);
+    vcpu_wake(v);
+}
+
+/* Before every VM entry: re-inject an interrupted delivery; else an interrupt for the guest:
+ * first one vmx holds from the 8259 (ExtINT, acknowledged on exit), newest first (in the
+ * 8259's fully nested mode a later acknowledge is of a higher-priority IRQ), then the virtual
+ * APIC's, when the guest can take one (26.3.1.4: IF=1; 26.3.1.5: no STI/MOV-SS blocking);
+ * else an interrupt window (25.2) tells vmx when it can. */
 static __attribute__((noinline)) void intr_deliver(struct vcpu *v)
 {
     uint32_t idt = v->idt_info;
@@ -66,43 +91,63 @@ static __attribute__((noinline)) void intr_deliver(struct vcpu *v)
         v->idt_info = 0;
         return;
     }
-    if (!v->nheld)
+    int vector = -1;
+    if (!v->nheld && v->virq && controller) {
+        vector = controller->pending(v);
+        if (vector < 0) {   /* blocked by the guest's priorities: its TPR or EOI write exits */
+            v->virq = false;
+            interrupt_window(false);
+            return;
+        }
+    }
+    if (!v->nheld && vector < 0) {
+        interrupt_window(false);
         return;
+    }
     uint64_t rflags = vmcs_read(VMCS_GUEST_RFLAGS);
     uint64_t intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_STATE);
-    if ((rflags & RFLAGS_IF) && !(intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))) {
-        uint8_t vector = v->held[--v->nheld];
-        set_entry_event(v, INTR_INFO_VALID | INTR_TYPE_EXTERNAL_INTERRUPT | vector, 0, 0);
-        if (vmcs_read(VMCS_GUEST_ACTIVITY_STATE) == GUEST_ACTIVITY_HLT)
-            vmcs_write(VMCS_GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
-        if (!v->nheld && (vmx.ctl[VMX_CTL_PROC] & CPU_BASED_INTERRUPT_WINDOW_EXITING))
-            vmx_ctl_change(VMX_CTL_PROC, 0, CPU_BASED_INTERRUPT_WINDOW_EXITING, 0);
-    } else if (!(vmx.ctl[VMX_CTL_PROC] & CPU_BASED_INTERRUPT_WINDOW_EXITING)) {
-        vmx_ctl_change(VMX_CTL_PROC, CPU_BASED_INTERRUPT_WINDOW_EXITING, 0, 0);
+    if (!(rflags & RFLAGS_IF) || (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))) {
+        interrupt_window(true);
+        return;
     }
+    if (v->nheld) {
+        inject_external(v, v->held[--v->nheld]);
+    } else {
+        inject_external(v, (uint8_t)vector);
+        controller->accepted(v, (uint8_t)vector);
+    }
+    /* more to come: ask to exit as soon as the guest can take the next one */
+    interrupt_window(v->nheld || v->virq);
 }
 
-/* Before every entry; the common case (nothing to deliver) is these three tests, with no
- * stack frame (docs/performance.md). */
+/* Before every entry; the common case (nothing to deliver) is these tests, with no stack
+ * frame (docs/performance.md). */
 void intr_before_entry(struct vcpu *v)
 {
     if (v->event_set)
         return; /* a handler set up an event for this entry */
-    if ((v->idt_info & INTR_INFO_VALID) || v->nheld)
+    if ((v->idt_info & INTR_INFO_VALID) || v->nheld || v->virq)
         intr_deliver(v);
 }
 
 enum exit_action exit_external_interrupt(struct vcpu *v)
 {
     uint32_t info = (uint32_t)vmcs_read(VMCS_EXIT_INTERRUPTION_INFO);
-    if (info & INTR_INFO_VALID) /* acknowledged on exit: the vector is ours to deliver */
-        inject_hold_interrupt(v, (uint8_t)(info & INTR_INFO_VECTOR_MASK));
+    if (!(info & INTR_INFO_VALID))
+        return EXIT_RESUME; /* not acknowledged: vmxlab's controls always acknowledge on exit */
+    uint8_t vector = (uint8_t)(info & INTR_INFO_VECTOR_MASK);
+    if (controller && controller->external(v, vector))
+        return EXIT_RESUME;
+    log_debug("intr", "vcpu%u: external interrupt vector 0x%02x from the 8259 (ExtINT): held for injection", v->id,
+              vector);
+    inject_hold_interrupt(v, vector);
     return EXIT_RESUME;
 }
 
 enum exit_action exit_interrupt_window(struct vcpu *v)
 {
-    (void)v; /* intr_before_entry() injects and turns the window off */
+    (void)v; /* intr_before_entry() injects, and asks for the window again if more wait */
+    interrupt_window(false);
     return EXIT_RESUME;
 }
 
@@ -112,14 +157,18 @@ enum exit_action exit_interrupt_window(struct vcpu *v)
 enum exit_action exit_hlt(struct vcpu *v)
 {
     uint64_t rflags = vmcs_read(VMCS_GUEST_RFLAGS);
-    if (!(rflags & RFLAGS_IF) && !v->nheld) {
-        log_error("exit", "HLT with interrupts disabled (IF=0) at %04llx:%04llx and nothing pending: the guest is stuck",
-                  (unsigned long long)vmcs_read(VMCS_GUEST_CS_SELECTOR), (unsigned long long)v->rip);
+    /* SDM Vol.2 HLT: only an enabled interrupt (IF=1), an NMI, SMI or INIT resumes it; an
+     * interrupt vmx holds does not wake a CPU that has IF=0 */
+    if (!(rflags & RFLAGS_IF)) {
+        log_error("exit", "HLT with interrupts disabled (IF=0) at %04llx:%04llx%s: the guest is stuck",
+                  (unsigned long long)vmcs_read(VMCS_GUEST_CS_SELECTOR), (unsigned long long)v->rip,
+                  v->nheld || v->virq ? " (an interrupt is pending, but IF=0 masks it)" : " and nothing pending");
         v->stop_status = STATUS_GUEST_FAILED;
         return EXIT_STOP;
     }
     vcpu_skip_instruction(v);
-    if (!v->nheld)
+    bool ready = v->nheld || (v->virq && controller && controller->pending(v) >= 0);
+    if (!ready)
         vmcs_write(VMCS_GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_HLT);
     return EXIT_RESUME;
 }

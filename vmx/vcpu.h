@@ -42,6 +42,10 @@ struct vcpu {
     unsigned nheld;
     uint32_t idt_info;   /* IDT-vectoring information of the last exit: an event to re-inject */
     bool event_set;      /* an event is set up for the next VM entry */
+    /* the interrupt controller above vmx (apic) has a virtual interrupt for this vCPU that vmx
+     * must inject (vmx/inject.h, struct intr_controller); with virtual-interrupt delivery the
+     * CPU does that itself and this stays false */
+    bool virq;
 
     /* INIT/SIPI state in software (Bochs 2.7 never leaves hardware wait-for-SIPI on one CPU) */
     bool wait_for_sipi;

@@ -1,0 +1,260 @@
+/* The guest's interrupts through its virtual local APIC: where an interrupt comes from, where
+ * it goes, and who sends the EOI the physical hardware waits for.
+ *
+ * Two modes, following the guest's own use of its APIC (SVR bit 8, SDM Vol.3A 10.4.7.2):
+ *
+ *   direct       the guest's APIC is software-disabled (its state at hand-off and after INIT,
+ *                what a BIOS, a boot loader or a real-mode guest sees): no external-interrupt
+ *                exiting. The 8259's interrupts reach the guest through its IDT exactly as on
+ *                bare metal, with no VM exit; the 8259 is the guest's, untouched.
+ *   virtualized  the guest enabled its APIC (an OS in APIC mode): external-interrupt exiting
+ *                with "acknowledge interrupt on exit" (SDM 24.6.1, 24.7.1, 27.2.2). vmxlab looks
+ *                at the vector the CPU acknowledged:
+ *                - its bit is set in the physical ISR: the physical local APIC delivered it (an
+ *                  I/O APIC message, the timer below). It becomes pending in the virtual APIC
+ *                  (IRR); an edge-triggered one (TMR bit clear) gets its physical EOI at once;
+ *                  a level-triggered one keeps the physical ISR bit until the guest's EOI of
+ *                  that vector, which vmxlab forwards (the physical EOI is what tells the I/O
+ *                  APIC to clear Remote IRR, SDM 10.8.5, and lets the device interrupt again).
+ *                  On apicv the guest's EOI is virtualized: the EOI-exit bitmap (SDM 24.6.8,
+ *                  29.1.3) makes those vectors' EOIs exit (reason 45); on decode every EOI write
+ *                  exits anyway.
+ *                - its bit is clear: the 8259 delivered it (ExtINT, no ISR bit), or it was the
+ *                  physical APIC's spurious vector (dropped, SDM 10.9). An ExtINT vector goes to
+ *                  vmx, which injects it when the guest can take it.
+ *                With "virtual-interrupt delivery" (apicv) the CPU delivers the virtual APIC's
+ *                interrupts itself (RVI, SDM 29.2); on decode vmx injects them (intr_controller).
+ *
+ * The virtual timer (SDM 10.5.4) runs on the physical APIC timer: the guest's LVT timer (its
+ * vector, mode and mask), divide configuration and initial count are written to the physical
+ * APIC, whose interrupt then arrives as any other physical-APIC interrupt of that vector.
+ * Current-count reads come from the physical register. The TSC-deadline mode is hidden.
+ * The guest's LDR and DFR are copied too: an I/O APIC message in logical destination mode is
+ * matched against the physical APIC's (SDM 10.6.2.2). */
+#include "apic/apic_internal.h"
+#include "apic/papic.h"
+#include "kernel/lib.h"
+#include "kernel/log.h"
+#include "kernel/panic.h"
+#include "vmx/inject.h"
+#include "vmx/vcpu_ops.h"
+#include "vmx/vmx.h"
+#include "vmx/vmx_defs.h"
+
+#define BIT_SET(bm, n) ((bm)[(n) >> 6] |= 1ull << ((n) & 63))
+#define BIT_CLEAR(bm, n) ((bm)[(n) >> 6] &= ~(1ull << ((n) & 63)))
+#define BIT_TEST(bm, n) (((bm)[(n) >> 6] >> ((n) & 63)) & 1)
+
+/* Interrupts arrive at any moment, also in the middle of a line the guest writes to the same
+ * serial port: their lines are at debug level (log=debug); the counts are in the power-off
+ * statistics (`I stats: interrupts ...`). */
+
+/* ---- the virtual APIC as the CPU's interrupt source (SDM 10.8.3.1) ---------------------- */
+static int irq_pending(struct vcpu *v)
+{
+    (void)v;
+    if (!vlapic_enabled(&apic.vl))
+        return -1;
+    int irr = vlapic_highest_irr(&apic.vl);
+    if (irr < 0 || ((uint32_t)irr & 0xF0) <= (vlapic_ppr(&apic.vl) & 0xF0))
+        return -1;
+    return irr;
+}
+
+static void irq_accepted(struct vcpu *v, uint8_t vector)
+{
+    vlapic_ack(&apic.vl, vector);
+    v->virq = vlapic_highest_irr(&apic.vl) >= 0;
+}
+
+/* apicv with virtual-interrupt delivery: RVI and SVI (SDM 24.4.2 "guest interrupt status")
+ * from the virtual APIC's IRR and ISR, which the CPU evaluates at VM entry (29.2.1) */
+static void sync_interrupt_status(void)
+{
+    int irr = vlapic_highest_irr(&apic.vl), isr = vlapic_highest_isr(&apic.vl);
+    vmcs_write(VMCS_GUEST_INTERRUPT_STATUS, (uint64_t)(isr < 0 ? 0 : isr) << 8 | (uint64_t)(irr < 0 ? 0 : irr));
+}
+
+void apic_irq_post(struct vcpu *v, uint8_t vector, bool level)
+{
+    if (!vlapic_set_irr(&apic.vl, vector, level))
+        return;  /* already pending: one IRR bit per vector, as in the APIC */
+    if (apic.vid) {
+        uint64_t st = vmcs_read(VMCS_GUEST_INTERRUPT_STATUS);
+        if (vector > (st & 0xFF))
+            vmcs_write(VMCS_GUEST_INTERRUPT_STATUS, (st & 0xFF00) | vector);
+    } else {
+        v->virq = true;
+    }
+    if (irq_pending(v) >= 0)
+        vcpu_wake(v);
+}
+
+/* After a guest write that can unblock a pending interrupt (EOI, TPR) on the paths where vmx
+ * injects the virtual APIC's interrupts. */
+void apic_irq_reevaluate(struct vcpu *v)
+{
+    if (!apic.vid)
+        v->virq = vlapic_highest_irr(&apic.vl) >= 0;
+}
+
+/* ---- EOIs the physical APIC is owed ----------------------------------------------------- */
+static void eoi_exit_bitmap_write(unsigned word)
+{
+    vmcs_write(VMCS_EOI_EXIT_BITMAP0 + 2 * word, apic.eoi_owed[word]);
+}
+
+/* The guest retired `vector` (its EOI, SDM 10.8.5): forward the EOI when the physical APIC
+ * still has that level-triggered interrupt in service. */
+void apic_irq_guest_eoi(struct vcpu *v, int vector)
+{
+    if (vector < 0 || !BIT_TEST(apic.eoi_owed, vector))
+        return;
+    papic_eoi();
+    BIT_CLEAR(apic.eoi_owed, vector);
+    if (apic.path == APIC_PATH_APICV)
+        eoi_exit_bitmap_write((unsigned)vector >> 6);
+    apic.stats.eoi_forwarded++;
+    log_debug("intr", "vcpu%u: guest EOI of level-triggered vector 0x%02x forwarded to the physical APIC (the I/O APIC clears "
+         "Remote IRR)", v->id, vector);
+}
+
+/* Exit reason 45, virtualized EOI (SDM 29.1.3, trap-like): the CPU has retired the vector in
+ * the virtual APIC; the qualification's bits 7:0 name it. */
+static enum exit_action exit_virtualized_eoi(struct vcpu *v)
+{
+    apic_irq_guest_eoi(v, (int)(v->exit_qualification & 0xFF));
+    return EXIT_RESUME;
+}
+
+/* An INIT of the vCPU: what the physical APIC still holds for the old guest is released. */
+void apic_irq_reset(struct vcpu *v)
+{
+    for (unsigned n = 0; n < 256; n++)
+        if (BIT_TEST(apic.eoi_owed, n))
+            papic_eoi();
+    memset(apic.eoi_owed, 0, sizeof(apic.eoi_owed));
+    papic_write(APIC_LVT_TIMER, APIC_LVT_MASKED);
+    papic_write(APIC_TIMER_INITIAL, 0);
+    if (apic.path == APIC_PATH_APICV)
+        for (unsigned w = 0; w < 4; w++)
+            eoi_exit_bitmap_write(w);
+    v->virq = false;
+}
+
+/* ---- an interrupt the CPU acknowledged on a VM exit ------------------------------------- */
+static bool irq_external(struct vcpu *v, uint8_t vector)
+{
+    if (!papic_test(APIC_ISR, vector)) {
+        if (vector == (papic_read(APIC_SVR) & 0xFF)) {   /* SDM 10.9: no ISR bit, no EOI */
+            apic.stats.spurious++;
+            log_debug("intr", "vcpu%u: spurious interrupt vector 0x%02x of the physical APIC: dropped", v->id, vector);
+            return true;
+        }
+        apic.stats.extint++;
+        log_debug("intr", "vcpu%u: external interrupt vector 0x%02x from the 8259 (ExtINT: no physical ISR bit): "
+                      "vmx injects it when the guest has IF=1", v->id, vector);
+        return false;
+    }
+    bool level = papic_test(APIC_TMR, vector);
+    apic.stats.lapic++;
+    if (level) {
+        apic.stats.level++;
+        BIT_SET(apic.eoi_owed, vector);
+        if (apic.path == APIC_PATH_APICV)
+            eoi_exit_bitmap_write(vector >> 6);
+    } else {
+        papic_eoi();
+    }
+    log_debug("intr", "vcpu%u: external interrupt vector 0x%02x from the local APIC (%s): pending in the virtual APIC%s", v->id,
+         vector, level ? "level-triggered" : "edge-triggered",
+         level ? "; the physical EOI waits for the guest's" : "; physical EOI sent");
+    apic_irq_post(v, vector, level);
+    return true;
+}
+
+static const struct intr_controller controller = {irq_external, irq_pending, irq_accepted};
+
+/* ---- direct or virtualized ---------------------------------------------------------------- */
+static void set_control(enum vmx_ctl ctl, uint32_t bits, bool on)
+{
+    uint32_t missing = 0;
+    if (!vmx_ctl_change(ctl, on ? bits : 0, on ? 0 : bits, &missing))
+        panic("the CPU refuses control bits 0x%08x it reported it allows", missing);
+}
+
+void apic_irq_mode_update(struct vcpu *v)
+{
+    bool want = vlapic_enabled(&apic.vl);
+    if (want == apic.virtualized)
+        return;
+    apic.virtualized = want;
+    if (want && !(papic_read(APIC_SVR) & APIC_SVR_ENABLE)) {
+        /* the physical APIC must accept I/O APIC messages and run the timer */
+        papic_write(APIC_SVR, papic_read(APIC_SVR) | APIC_SVR_ENABLE);
+        log_info("intr", "the physical local APIC was software-disabled: enabled it (SVR 0x%03x)",
+                 papic_read(APIC_SVR));
+    }
+    set_control(VMX_CTL_PIN, PIN_EXTERNAL_INTERRUPT_EXITING, want);
+    if (apic.path == APIC_PATH_APICV) {
+        /* virtual-interrupt delivery needs external-interrupt exiting (SDM 26.2.1.1) */
+        set_control(VMX_CTL_PROC2, SECONDARY_VIRTUAL_INTERRUPT_DELIVERY, want);
+        apic.vid = want;
+        if (want)
+            sync_interrupt_status();
+    }
+    v->virq = !apic.vid && vlapic_highest_irr(&apic.vl) >= 0;
+    klog(v->init_count < 4 ? LOG_INFO : LOG_DEBUG, "intr", "%s",
+         want ? (apic.vid ? "the guest enabled its local APIC: interrupts now go through the virtual APIC (external-"
+                            "interrupt exiting, acknowledge on exit, virtual-interrupt delivery)"
+                          : "the guest enabled its local APIC: interrupts now go through the virtual APIC (external-"
+                            "interrupt exiting, acknowledge on exit; vmx injects the virtual APIC's interrupts)")
+              : "the guest's local APIC is software-disabled: interrupts reach the guest directly, no VM exits");
+}
+
+/* ---- the virtual timer on the physical one ---------------------------------------------- */
+static uint32_t timer_current_count(void) { return papic_read(APIC_TIMER_CURRENT); }
+
+void apic_timer_sync(struct vcpu *v, uint32_t offset)
+{
+    uint32_t lvt = vlapic_reg(&apic.vl, APIC_LVT_TIMER);
+    papic_write(APIC_TIMER_DIVIDE, vlapic_reg(&apic.vl, APIC_TIMER_DIVIDE));
+    papic_write(APIC_LVT_TIMER, lvt);
+    if (offset != APIC_TIMER_INITIAL)
+        return;
+    uint32_t count = vlapic_reg(&apic.vl, APIC_TIMER_INITIAL);
+    papic_write(APIC_TIMER_INITIAL, count);   /* SDM 10.5.4: a write starts the count */
+    apic.stats.timer_starts++;
+    klog(apic.stats.timer_starts <= 3 ? LOG_INFO : LOG_DEBUG, "intr",
+         "vcpu%u: timer %s, vector 0x%02x%s, divide by %u, initial count %u: run by the physical APIC timer", v->id,
+         lvt & (1u << 17) ? "periodic" : "one-shot", lvt & 0xFF, lvt & APIC_LVT_MASKED ? " (masked)" : "",
+         vlapic_timer_divisor(&apic.vl), count);
+}
+
+void apic_logical_sync(void)
+{
+    papic_write(APIC_DFR, vlapic_reg(&apic.vl, APIC_DFR));
+    papic_write(APIC_LDR, vlapic_reg(&apic.vl, APIC_LDR));
+}
+
+static void stats_log(int status)
+{
+    (void)status;
+    log_info("stats", "interrupts lapic=%llu level=%llu extint=%llu spurious=%llu eoi_forwarded=%llu timer_starts=%llu",
+             (unsigned long long)apic.stats.lapic, (unsigned long long)apic.stats.level,
+             (unsigned long long)apic.stats.extint, (unsigned long long)apic.stats.spurious,
+             (unsigned long long)apic.stats.eoi_forwarded, (unsigned long long)apic.stats.timer_starts);
+}
+
+void apic_irq_init(void)
+{
+    papic_init();
+    vlapic_set_current_count(&apic.vl, timer_current_count);
+    intr_controller_set(&controller);
+    if (apic.path == APIC_PATH_APICV)
+        exit_handler_set(EXIT_REASON_VIRTUALIZED_EOI, exit_virtualized_eoi);
+    stop_hook_register(stats_log);
+    log_info("intr", "physical local APIC: SVR 0x%03x, LVT LINT0 0x%05x, LVT timer 0x%05x; the guest's interrupts "
+                     "reach it directly until it enables its local APIC", papic_read(APIC_SVR),
+             papic_read(APIC_LVT_LINT0), papic_read(APIC_LVT_TIMER));
+}
