@@ -28,6 +28,7 @@ enum exit_action exit_ept_misconfig(struct vcpu *v);
 enum exit_action exit_external_interrupt(struct vcpu *v);
 enum exit_action exit_interrupt_window(struct vcpu *v);
 enum exit_action exit_hlt(struct vcpu *v);
+enum exit_action exit_io_instruction(struct vcpu *v);
 static enum exit_action exit_unhandled(struct vcpu *v);
 
 static exit_handler_t handlers[EXIT_REASON_COUNT] = {
@@ -59,6 +60,7 @@ static exit_handler_t handlers[EXIT_REASON_COUNT] = {
     [EXIT_REASON_VMFUNC] = exit_vmx_instruction,
     [EXIT_REASON_WBINVD] = exit_cache_invalidate,
     [EXIT_REASON_XSETBV] = exit_xsetbv,
+    [EXIT_REASON_IO_INSTRUCTION] = exit_io_instruction,
 };
 
 void exit_handler_set(unsigned reason, exit_handler_t fn)

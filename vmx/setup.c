@@ -221,8 +221,10 @@ static void setup_controls(void)
 {
     vmx.ctl[VMX_CTL_PIN] = require_controls(VMX_CTL_PIN, 0);
     /* HLT exiting: to tell a stuck guest (HLT with IF=0) from one that waits for an interrupt */
+    /* I/O bitmaps: only the reset and power-off ports exit (exit_io.c) */
     vmx.ctl[VMX_CTL_PROC] = require_controls(VMX_CTL_PROC, CPU_BASED_HLT_EXITING | CPU_BASED_USE_MSR_BITMAPS |
-                                                               CPU_BASED_ACTIVATE_SECONDARY_CONTROLS);
+                                                               CPU_BASED_ACTIVATE_SECONDARY_CONTROLS |
+                                                               CPU_BASED_USE_IO_BITMAPS);
     uint32_t proc2 = SECONDARY_ENABLE_EPT | SECONDARY_UNRESTRICTED_GUEST;
     if (vmx_ctl_can_be_1(&vmx.caps.ctl[VMX_CTL_PROC2], 5) && vmx.caps.ept.invvpid_all_context) {
         proc2 |= SECONDARY_ENABLE_VPID;
@@ -378,6 +380,7 @@ void vmx_setup(const struct options *opts, const struct mb2_info *mbi, struct pa
         msr_bitmap_intercept(msr, true, true);
     memory_setup(mbi);
     setup_controls();
+    io_setup(guest);
     setup_host_state();
 
     /* the guest image: copied to guest.load; vmxlab kept the module out of its pool */

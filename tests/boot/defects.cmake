@@ -43,3 +43,63 @@ add_test(NAME boot.defect.bare_loader.corei7_skylake_x.bare COMMAND ${BOOTTEST} 
     --expect "^RESULT: FAIL"
     --expect "^guest: end status=1$")
 set_tests_properties(boot.defect.bare_loader.corei7_skylake_x.bare PROPERTIES LABELS "boot;bare" TIMEOUT 400)
+
+# ==== cpu2: a guest's machine reset and ACPI soft-off are vmxlab events (defect 14) ========
+# The guests (guest-images/reset_*.asm, acpi_s5.asm) run as they would on a PC. On bare Bochs
+# a reset through the keyboard controller or port 0x92 is a soft reset after which Bochs 2.7's
+# BIOS dies in POST ("3rd (13) exception"), a 0xCF9 reset with SYS_RST is a hard reset after
+# which the BIOS boots the floppy again and the guest finds its flag (memory kept), and ACPI S5
+# ends Bochs: the bare runs end on those Bochs log lines (boottest.py --bare-end). Under vmxlab
+# each is one `I io:` event line and the status line: on_reset=halt stops with status 0,
+# on_reset=restart starts the guest again, ACPI S5 stops with status 0. Before the fix the
+# guest's write reached the real (emulated) machine: Bochs's BIOS died with no status line.
+# reset_test(NAME GUEST BARE_END_REGEX EVENT_REGEX): .bare and the vmxlab run (on_reset=halt)
+function(reset_test name guest bare_end event)
+    set(cpu corei7_skylake_x)
+    set(common --emulator bochs --cpu ${cpu} --guest ${GUESTS}/${guest}.bin)
+    add_test(NAME boot.defect.${name}.${cpu}.bare COMMAND ${BOOTTEST} --bare ${common} --bare-end "${bare_end}"
+        --expect "^reset: first run: " --reject "^FAIL: ")
+    set_tests_properties(boot.defect.${name}.${cpu}.bare PROPERTIES LABELS "boot;bare" TIMEOUT 400)
+    boot_test(defect.${name}.${cpu} ${common} --status 0 --in-order
+        --expect "I io: ports intercepted for guest reset and power-off: 0x64 0x92 0xcf9 0xb005 "
+        --expect "^reset: first run: "
+        --expect "${event}"
+        --expect "^vmxlab: halted status=0$"
+        --reject "^FAIL: " --reject "^reset: started again" --reject " E ")
+endfunction()
+reset_test(reset_kbd reset_kbd "io write 0x64: command 0xfe: reset cpu"
+    "I io: guest reset event=kbd: OUT imm8, AL port 0x64 <- 0xfe \\(keyboard controller reset\\), on_reset=halt$")
+reset_test(reset_fast reset_fast "iowrite to port0x92 : reset resquested"
+    "I io: guest reset event=fast: OUT imm8, AL port 0x92 <- 0x[0-9a-f]*[13579bdf] \\(fast reset \\(port 0x92 bit 0\\)\\), on_reset=halt$")
+reset_test(reset_cf9 reset_cf9 "write: CPU reset register = 0x06"
+    "I io: guest reset event=cf9: OUT DX, AL port 0xcf9 <- 0x06 \\(reset control register \\(0xCF9\\) reset\\), on_reset=halt$")
+# on_reset=restart: bare Bochs's hard reset through 0xCF9 boots the guest again, which finds
+# its flag and passes; under vmxlab the guest image is reloaded and entered again
+defect_test(reset_cf9_restart reset_cf9 CPUS corei7_skylake_x
+    EXPECT --expect "^reset: first run: reset control register" --expect "^reset: started again after the reset"
+        --expect "^PASS: reset: the guest runs again after its reset" ${DEFECT_OK}
+    VMXLAB --cmdline "on_reset=restart"
+        --expect "I io: guest reset event=cf9: OUT DX, AL port 0xcf9 <- 0x06 .*, on_reset=restart$"
+        --expect "I io: on_reset=restart: guest image reloaded at 0x7c00 \\([0-9]+ bytes\\), restart #1 at 0000:7c00, DL=0xe0$"
+        --reject " E ")
+# the keyboard controller reset with on_reset=restart (bare Bochs's BIOS dies there: vmxlab only)
+boot_test(defect.reset_kbd_restart.corei7_skylake_x --emulator bochs --cpu corei7_skylake_x
+    --guest ${GUESTS}/reset_kbd.bin --cmdline "on_reset=restart" --status 0 --in-order
+    --expect "^reset: first run: keyboard controller"
+    --expect "I io: guest reset event=kbd: .*, on_reset=restart$"
+    --expect "I io: on_reset=restart: guest image reloaded at 0x7c00 "
+    --expect "^reset: started again after the reset, DL=e0"
+    --expect "^PASS: reset: the guest runs again after its reset" ${DEFECT_OK} --reject " E ")
+# ACPI S5 from the guest (the tables walked as an OS does): bare Bochs powers off; under
+# vmxlab "guest powered off", status 0
+add_test(NAME boot.defect.acpi_s5.corei7_skylake_x.bare COMMAND ${BOOTTEST} --bare --emulator bochs
+    --cpu corei7_skylake_x --guest ${GUESTS}/acpi_s5.bin --bare-end "ACPI control: soft power off"
+    --expect "^acpi: PM1a_CNT=0xb004 SLP_TYP\\(S5\\)=00$" --reject "^FAIL: ")
+set_tests_properties(boot.defect.acpi_s5.corei7_skylake_x.bare PROPERTIES LABELS "boot;bare" TIMEOUT 400)
+boot_test(defect.acpi_s5.corei7_skylake_x --emulator bochs --cpu corei7_skylake_x --guest ${GUESTS}/acpi_s5.bin
+    --status 0 --in-order
+    --expect "I acpi: S5 power-off via PM1a_CNT 0xb004 PM1b_CNT 0x0 SLP_TYP 0/0 "
+    --expect "^acpi: PM1a_CNT=0xb004 SLP_TYP\\(S5\\)=00$"
+    --expect "I io: guest powered off: OUT DX, AX port 0xb004 <- 0x2[0-9a-f]{3} sets SLP_EN with SLP_TYP 0 \\(\\\\_S5\\): ACPI S5 soft-off, stopping with status 0$"
+    --expect "^vmxlab: halted status=0$"
+    --reject "^FAIL: " --reject " E ")
