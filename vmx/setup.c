@@ -231,10 +231,16 @@ static void setup_controls(void)
         vmx.vpid = 1;
     }
     vmx.ctl[VMX_CTL_PROC2] = require_controls(VMX_CTL_PROC2, proc2);
+    /* the debug controls keep the guest's DR7 and IA32_DEBUGCTL in the VMCS: VM exit sets DR7
+     * to 400H and clears DEBUGCTL (SDM 27.5.1), so without "save debug controls" (24.7.1,
+     * 27.3.1) and "load debug controls" (24.8.1, 26.3.2.1) every exit would disarm the guest's
+     * breakpoints. DR0-DR3 and DR6 are not in the VMCS: the host never writes them. */
     vmx.ctl[VMX_CTL_EXIT] = require_controls(VMX_CTL_EXIT, EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_ACKNOWLEDGE_INTERRUPT_ON_EXIT |
                                                                EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
-                                                               EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT);
-    vmx.ctl[VMX_CTL_ENTRY] = require_controls(VMX_CTL_ENTRY, ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT);
+                                                               EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT |
+                                                               EXIT_SAVE_DEBUG_CONTROLS);
+    vmx.ctl[VMX_CTL_ENTRY] = require_controls(VMX_CTL_ENTRY, ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT |
+                                                                 ENTRY_LOAD_DEBUG_CONTROLS);
     for (unsigned c = 0; c < VMX_CTL_COUNT; c++)
         vmcs_write(ctl_field[c], vmx.ctl[c]);
     vmcs_write(VMCS_EXCEPTION_BITMAP, 0);
