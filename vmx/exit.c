@@ -29,6 +29,8 @@ enum exit_action exit_external_interrupt(struct vcpu *v);
 enum exit_action exit_interrupt_window(struct vcpu *v);
 enum exit_action exit_hlt(struct vcpu *v);
 enum exit_action exit_io_instruction(struct vcpu *v);
+enum exit_action exit_exception_nmi(struct vcpu *v);
+enum exit_action exit_nmi_window(struct vcpu *v);
 static enum exit_action exit_unhandled(struct vcpu *v);
 
 static exit_handler_t handlers[EXIT_REASON_COUNT] = {
@@ -61,6 +63,8 @@ static exit_handler_t handlers[EXIT_REASON_COUNT] = {
     [EXIT_REASON_WBINVD] = exit_cache_invalidate,
     [EXIT_REASON_XSETBV] = exit_xsetbv,
     [EXIT_REASON_IO_INSTRUCTION] = exit_io_instruction,
+    [EXIT_REASON_EXCEPTION_NMI] = exit_exception_nmi,
+    [EXIT_REASON_NMI_WINDOW] = exit_nmi_window,
 };
 
 void exit_handler_set(unsigned reason, exit_handler_t fn)

@@ -219,7 +219,10 @@ uint64_t vmx_guest_cr4_real(uint64_t wanted)
 
 static void setup_controls(void)
 {
-    vmx.ctl[VMX_CTL_PIN] = require_controls(VMX_CTL_PIN, 0);
+    /* NMIs: a physical one exits, the guest's NMI blocking is virtual (set by an injected NMI,
+     * cleared by the guest's IRET) so that vmxlab can hold an NMI until the guest can take it
+     * (SDM 24.6.1, 25.3; vmx/nmi.c) */
+    vmx.ctl[VMX_CTL_PIN] = require_controls(VMX_CTL_PIN, PIN_NMI_EXITING | PIN_VIRTUAL_NMIS);
     /* HLT exiting: to tell a stuck guest (HLT with IF=0) from one that waits for an interrupt */
     /* I/O bitmaps: only the reset and power-off ports exit (exit_io.c) */
     vmx.ctl[VMX_CTL_PROC] = require_controls(VMX_CTL_PROC, CPU_BASED_HLT_EXITING | CPU_BASED_USE_MSR_BITMAPS |

@@ -42,6 +42,8 @@ struct vcpu {
     unsigned nheld;
     uint32_t idt_info;   /* IDT-vectoring information of the last exit: an event to re-inject */
     bool event_set;      /* an event is set up for the next VM entry */
+    bool nmi_pending;    /* an NMI held for the guest until it can take it (vmx/nmi.c) */
+    unsigned nmis_injected;
 
     /* INIT/SIPI state in software (Bochs 2.7 never leaves hardware wait-for-SIPI on one CPU) */
     bool wait_for_sipi;

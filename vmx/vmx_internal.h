@@ -80,6 +80,9 @@ void vcpu_log_registers(struct vcpu *v);
 struct vmx_guest_image;
 void io_setup(const struct vmx_guest_image *guest);
 
+/* nmi.c: a held NMI injected, or NMI-window exiting on, before a VM entry */
+void nmi_before_entry(struct vcpu *v);
+
 /* interrupts.c */
 void intr_before_entry(struct vcpu *v);
 

@@ -121,3 +121,16 @@ defect_test(dbgregs dbgregs
         --expect "^dbg: TF #DB DR6 B0-B3,BS = 00004000 ok$"
         --expect "^PASS: debug registers and single step as on bare metal$" ${DEFECT_OK}
     VMXLAB --reject " E ")
+
+# ==== cpu2: NMI blocking (defect 4) ===========================================================
+# A self-NMI sent from inside the NMI handler waits for the handler's IRET: count 2, nesting 1.
+# Before the fix vmxlab injected it at the next VM entry, inside the handler (nesting 2).
+defect_test(nmi2 nmi2
+    EXPECT
+        --expect "^nmi: NMIs taken in all = 00000002 ok$"
+        --expect "^nmi: deepest nesting of the NMI handler = 00000001 ok$"
+        --expect "^nmi: NMIs taken when the first handler reached its IRET = 00000001 ok$"
+        --expect "^PASS: the second NMI waited for the first handler's IRET$" ${DEFECT_OK}
+    VMXLAB --reject " E "
+        --expect "I nmi: NMI held for vcpu0: the guest blocks NMIs until its handler's IRET \\(interruptibility 0x8\\)"
+        --expect "I stats: exit reason=8 name=\"NMI window\" count=1$")
