@@ -134,3 +134,15 @@ defect_test(nmi2 nmi2
     VMXLAB --reject " E "
         --expect "I nmi: NMI held for vcpu0: the guest blocks NMIs until its handler's IRET \\(interruptibility 0x8\\)"
         --expect "I stats: exit reason=8 name=\"NMI window\" count=1$")
+
+# ==== cpu2: string I/O to an intercepted port is refused, clearly ==========================
+# Not a guest-visible rule but vmxlab's documented limit (docs/reset.md): bare Bochs carries
+# the OUTSB out; vmxlab stops with status 4 and names the instruction.
+add_test(NAME boot.defect.iostring.corei7_skylake_x.bare COMMAND ${BOOTTEST} --bare --emulator bochs
+    --cpu corei7_skylake_x --guest ${GUESTS}/iostring.bin --status 0
+    --expect "^iostring: OUTSB to port 0x64 carried out$" ${DEFECT_OK})
+set_tests_properties(boot.defect.iostring.corei7_skylake_x.bare PROPERTIES LABELS "boot;bare" TIMEOUT 400)
+boot_test(defect.iostring.corei7_skylake_x --emulator bochs --cpu corei7_skylake_x --guest ${GUESTS}/iostring.bin
+    --status 4
+    --expect "E exit: OUTSB port 0x64: string I/O to a port vmxlab intercepts \\(reset and ACPI power-off, README\\) is not emulated: stopping the guest$"
+    --count " E =1" --reject "^iostring: OUTSB to port 0x64 carried out")
