@@ -19,13 +19,6 @@
 #include "vmx/vmx.h"
 #include "vmx/vmx_internal.h"
 
-static inline uint32_t inl(uint16_t port)
-{
-    uint32_t v;
-    __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-    return v;
-}
-
 static uint32_t port_in(uint16_t port, unsigned size)
 {
     if (size == 1)
