@@ -9,6 +9,10 @@
 #define FADT_DSDT 40
 #define FADT_PM1A_CNT_BLK 64
 #define FADT_PM1B_CNT_BLK 68
+#define FADT_FLAGS 112
+#define FADT_RESET_REG 116        /* GAS: space id, bit width, bit offset, access size, address */
+#define FADT_RESET_VALUE 128
+#define FADT_FLAG_RESET_REG_SUP (1u << 10)
 #define FADT_X_DSDT 140
 #define FADT_X_PM1A_CNT_BLK 172   /* Generic Address Structures, 12 bytes (5.2.3.2) */
 #define FADT_X_PM1B_CNT_BLK 184
@@ -172,6 +176,12 @@ bool acpi_find_s5(const void *rsdp, size_t rsdp_len, acpi_map_fn map, void *ctx,
     if (!fadt)
         return false;
     uint32_t flen = rd32(fadt + 4);
+    if (flen > FADT_RESET_VALUE && (rd32(fadt + FADT_FLAGS) & FADT_FLAG_RESET_REG_SUP) &&
+        fadt[FADT_RESET_REG] == GAS_SYSTEM_IO && rd64(fadt + FADT_RESET_REG + 4) &&
+        rd64(fadt + FADT_RESET_REG + 4) <= 0xFFFF) {
+        out->reset_port = (uint16_t)rd64(fadt + FADT_RESET_REG + 4);
+        out->reset_value = fadt[FADT_RESET_VALUE];
+    }
     out->dsdt = flen >= FADT_X_DSDT + 8 && rd64(fadt + FADT_X_DSDT) ? rd64(fadt + FADT_X_DSDT) : rd32(fadt + FADT_DSDT);
     uint64_t a = flen >= FADT_PM1B_CNT_BLK + 4 ? rd32(fadt + FADT_PM1A_CNT_BLK) : 0;
     uint64_t b = flen >= FADT_PM1B_CNT_BLK + 4 ? rd32(fadt + FADT_PM1B_CNT_BLK) : 0;

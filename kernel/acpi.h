@@ -20,6 +20,11 @@ struct acpi_s5 {
     uint64_t fadt, dsdt;        /* physical addresses, for the log */
     uint16_t pm1a_cnt, pm1b_cnt;/* I/O ports (PM1b: 0 when absent) */
     uint8_t slp_typa, slp_typb; /* 3-bit SLP_TYP values for S5 */
+    /* the FADT's RESET_REG when RESET_REG_SUP is set and it is in system I/O space (5.2.9,
+     * 4.8.4.6): writing reset_value to reset_port resets the machine; 0 when absent. Filled
+     * in as soon as the FADT is read, even when the S5 search fails later. */
+    uint16_t reset_port;
+    uint8_t reset_value;
 };
 
 /* A valid RSDP at p: signature, the ACPI 1.0 checksum, and for revision >= 2 the extended
@@ -36,5 +41,9 @@ bool acpi_find_s5(const void *rsdp, size_t rsdp_len, acpi_map_fn map, void *ctx,
 /* Kernel: find the RSDP (multiboot2 tag, else EBDA and BIOS area scan), the S5 values, hand
  * them to power_off (power_set_acpi_s5) and log one line with the result. */
 void acpi_init(const struct mb2_info *mi);
+
+/* What acpi_init() found, for the hypervisor's view of the guest's platform: pm1a_cnt is 0
+ * when there is no S5, reset_port 0 when there is no I/O RESET_REG. Never NULL. */
+const struct acpi_s5 *acpi_found(void);
 
 #endif

@@ -31,6 +31,10 @@ static const void *scan_bios(const char **where)
     return 0;
 }
 
+static struct acpi_s5 found;
+
+const struct acpi_s5 *acpi_found(void) { return &found; }
+
 void acpi_init(const struct mb2_info *mi)
 {
     const char *where = "the multiboot2 ACPI tag";
@@ -48,10 +52,15 @@ void acpi_init(const struct mb2_info *mi)
     }
     if (!acpi_find_s5(rsdp, len, map_identity, 0, &s5, err, sizeof(err))) {
         log_warn("acpi", "no ACPI power-off: RSDP from %s, %s", where, err);
+        found.reset_port = s5.reset_port;
+        found.reset_value = s5.reset_value;
         return;
     }
+    found = s5;
     power_set_acpi_s5(s5.pm1a_cnt, s5.pm1b_cnt, s5.slp_typa, s5.slp_typb);
     log_info("acpi", "S5 power-off via PM1a_CNT 0x%x PM1b_CNT 0x%x SLP_TYP %u/%u (RSDP from %s, %s, FADT 0x%llx, "
              "DSDT 0x%llx)", s5.pm1a_cnt, s5.pm1b_cnt, s5.slp_typa, s5.slp_typb, where, s5.root,
              (unsigned long long)s5.fadt, (unsigned long long)s5.dsdt);
+    if (s5.reset_port)
+        log_info("acpi", "RESET_REG: I/O port 0x%x <- 0x%02x", s5.reset_port, s5.reset_value);
 }

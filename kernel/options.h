@@ -10,6 +10,7 @@
 
 enum opt_log { OPT_LOG_ERROR, OPT_LOG_WARN, OPT_LOG_INFO, OPT_LOG_DEBUG, OPT_LOG_TRACE };
 enum opt_on_triple { OPT_TRIPLE_HALT, OPT_TRIPLE_RESTART };
+enum opt_on_reset { OPT_RESET_HALT, OPT_RESET_RESTART };
 enum opt_init { OPT_INIT_ENTRY, OPT_INIT_RESET_VECTOR };
 enum opt_apic { OPT_APIC_AUTO, OPT_APIC_APICV, OPT_APIC_DECODE, OPT_APIC_PASSTHROUGH };
 enum opt_debug { OPT_DEBUG_NONE, OPT_DEBUG_FAULT, OPT_DEBUG_BAD_GUEST_STATE };
@@ -22,6 +23,7 @@ struct options {
     uint16_t entry_cs, entry_ip;
     bool guest_unreal;   /* 4 GiB segment limits (big real mode) */
     int on_triple;       /* enum opt_on_triple */
+    int on_reset;        /* enum opt_on_reset */
     int init;            /* enum opt_init */
     int apic;            /* enum opt_apic */
     int debug;           /* enum opt_debug */

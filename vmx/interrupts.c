@@ -35,11 +35,6 @@ void inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t e
     log_debug("inject", "exception %u at 0x%llx", vector, (unsigned long long)v->rip);
 }
 
-void inject_nmi(struct vcpu *v)
-{
-    set_entry_event(v, INTR_INFO_VALID | INTR_TYPE_NMI | 2, 0, 0);
-}
-
 void inject_hold_interrupt(struct vcpu *v, uint8_t vector)
 {
     if (v->nheld == VCPU_HELD_MAX) {
@@ -124,6 +119,8 @@ static __attribute__((noinline)) void intr_deliver(struct vcpu *v)
  * frame (docs/performance.md). */
 void intr_before_entry(struct vcpu *v)
 {
+    if (__builtin_expect(v->nmi_pending, 0))
+        nmi_before_entry(v); /* vmx/nmi.c: an NMI goes before interrupts when the guest can take it */
     if (v->event_set)
         return; /* a handler set up an event for this entry */
     if ((v->idt_info & INTR_INFO_VALID) || v->nheld || v->virq)

@@ -219,10 +219,15 @@ uint64_t vmx_guest_cr4_real(uint64_t wanted)
 
 static void setup_controls(void)
 {
-    vmx.ctl[VMX_CTL_PIN] = require_controls(VMX_CTL_PIN, 0);
+    /* NMIs: a physical one exits, the guest's NMI blocking is virtual (set by an injected NMI,
+     * cleared by the guest's IRET) so that vmxlab can hold an NMI until the guest can take it
+     * (SDM 24.6.1, 25.3; vmx/nmi.c) */
+    vmx.ctl[VMX_CTL_PIN] = require_controls(VMX_CTL_PIN, PIN_NMI_EXITING | PIN_VIRTUAL_NMIS);
     /* HLT exiting: to tell a stuck guest (HLT with IF=0) from one that waits for an interrupt */
+    /* I/O bitmaps: only the reset and power-off ports exit (exit_io.c) */
     vmx.ctl[VMX_CTL_PROC] = require_controls(VMX_CTL_PROC, CPU_BASED_HLT_EXITING | CPU_BASED_USE_MSR_BITMAPS |
-                                                               CPU_BASED_ACTIVATE_SECONDARY_CONTROLS);
+                                                               CPU_BASED_ACTIVATE_SECONDARY_CONTROLS |
+                                                               CPU_BASED_USE_IO_BITMAPS);
     uint32_t proc2 = SECONDARY_ENABLE_EPT | SECONDARY_UNRESTRICTED_GUEST;
     if (vmx_ctl_can_be_1(&vmx.caps.ctl[VMX_CTL_PROC2], 5) && vmx.caps.ept.invvpid_all_context) {
         proc2 |= SECONDARY_ENABLE_VPID;
@@ -231,10 +236,16 @@ static void setup_controls(void)
     /* the controls without which a feature CPUID shows would #UD (SDM 25.3; vmx/cpuid.c) */
     proc2 |= vmx_cpuid_setup();
     vmx.ctl[VMX_CTL_PROC2] = require_controls(VMX_CTL_PROC2, proc2);
+    /* the debug controls keep the guest's DR7 and IA32_DEBUGCTL in the VMCS: VM exit sets DR7
+     * to 400H and clears DEBUGCTL (SDM 27.5.1), so without "save debug controls" (24.7.1,
+     * 27.3.1) and "load debug controls" (24.8.1, 26.3.2.1) every exit would disarm the guest's
+     * breakpoints. DR0-DR3 and DR6 are not in the VMCS: the host never writes them. */
     vmx.ctl[VMX_CTL_EXIT] = require_controls(VMX_CTL_EXIT, EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_ACKNOWLEDGE_INTERRUPT_ON_EXIT |
                                                                EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
-                                                               EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT);
-    vmx.ctl[VMX_CTL_ENTRY] = require_controls(VMX_CTL_ENTRY, ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT);
+                                                               EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT |
+                                                               EXIT_SAVE_DEBUG_CONTROLS);
+    vmx.ctl[VMX_CTL_ENTRY] = require_controls(VMX_CTL_ENTRY, ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT |
+                                                                 ENTRY_LOAD_DEBUG_CONTROLS);
     for (unsigned c = 0; c < VMX_CTL_COUNT; c++)
         vmcs_write(ctl_field[c], vmx.ctl[c]);
     vmcs_write(VMCS_EXCEPTION_BITMAP, 0);
@@ -388,6 +399,7 @@ void vmx_setup(const struct options *opts, const struct mb2_info *mbi, struct pa
         msr_bitmap_intercept(msr, true, true);
     memory_setup(mbi);
     setup_controls();
+    io_setup(guest);
     vmx_tsc_setup(v);
     setup_host_state();
 

@@ -46,6 +46,8 @@ struct vcpu {
      * must inject (vmx/inject.h, struct intr_controller); with virtual-interrupt delivery the
      * CPU does that itself and this stays false */
     bool virq;
+    bool nmi_pending;    /* an NMI held for the guest until it can take it (vmx/nmi.c) */
+    unsigned nmis_injected;
 
     /* INIT/SIPI state in software (Bochs 2.7 never leaves hardware wait-for-SIPI on one CPU) */
     bool wait_for_sipi;

@@ -386,6 +386,13 @@
 #define GUEST_INTR_STATE_NMI                    (1u << 3)
 #define GUEST_INTR_STATE_ENCLAVE                (1u << 4)
 
+/* Guest pending debug exceptions (24.4.2, Table 24-4) */
+#define PENDING_DBG_BS                          (1ull << 14)   /* single step */
+
+/* RFLAGS.TF (SDM Vol.1 3.4.3.3) and IA32_DEBUGCTL.BTF (Vol.3B 18.4.1) */
+#define RFLAGS_TF                               (1ull << 8)
+#define IA32_DEBUGCTL_BTF                       (1u << 1)
+
 /* Guest activity states (24.4.2) */
 #define GUEST_ACTIVITY_ACTIVE                   0u
 #define GUEST_ACTIVITY_HLT                      1u

@@ -10,6 +10,7 @@
 #include "vmx/e820.h"
 #include "vmx/ept.h"
 #include "vmx/exit.h"
+#include "vmx/io_decode.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmx_caps.h"
 #include "vmx/vmx_defs.h"
@@ -29,6 +30,12 @@ struct vmx_state {
     struct e820_entry guest_map[80]; /* what INT 15h E820 tells the guest */
     size_t guest_map_count;
     uint32_t bios_hook_linear;       /* INT 15h stub's VMCALL address (0: none) */
+    uint64_t io_bitmap_pa[2];        /* I/O bitmaps A and B (exit_io.c) */
+    struct io_watch io_watch;        /* the reset and ACPI sleep ports */
+    uint8_t boot_drive;              /* DL at guest entry */
+    uint64_t guest_copy_pa;          /* on_reset=restart: the guest image as loaded */
+    uint32_t guest_copy_size;
+    unsigned guest_restarts;
     struct cpuid_view cpuid;         /* what the guest's CPUID shows and hides (cpuid.c) */
     struct vcpu vcpu0;
 };
@@ -76,6 +83,13 @@ enum exit_action exit_dispatch(struct vcpu *v);
 void exit_stats_log(void);
 void exit_history_log(void);
 void vcpu_log_registers(struct vcpu *v);
+
+/* exit_io.c: I/O bitmaps for the reset and power-off ports; on_reset=restart's image copy */
+struct vmx_guest_image;
+void io_setup(const struct vmx_guest_image *guest);
+
+/* nmi.c: a held NMI injected, or NMI-window exiting on, before a VM entry */
+void nmi_before_entry(struct vcpu *v);
 
 /* interrupts.c */
 void intr_before_entry(struct vcpu *v);

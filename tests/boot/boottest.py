@@ -59,6 +59,22 @@ def check_e820(lines):
     return out
 
 
+def bare_end(pattern, emu_log, timeout):
+    """--bare-end: Bochs logged a line matching pattern and then ended by itself (its
+    "quit_sim called" line), so a run killed at the time limit never counts."""
+    try:
+        with open(emu_log, errors="replace") as f:
+            log = f.read().splitlines()
+    except OSError:
+        return ["--bare-end: no Bochs log"]
+    hits = [i for i, l in enumerate(log) if re.search(pattern, l)]
+    if not hits:
+        return ["--bare-end: no Bochs log line matches %r" % pattern]
+    if not any("quit_sim called" in l for l in log[hits[0]:]):
+        return ["--bare-end: Bochs did not end by itself after %r (killed after %d s?)" % (pattern, timeout)]
+    return []
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--kernel", required=True)
@@ -81,6 +97,9 @@ def main():
     p.add_argument("--bare", action="store_true",
                    help="boot the guest on bare Bochs (no vmxlab, --cmdline unused); the run ends on the guest's "
                         "'guest: end status=N' line")
+    p.add_argument("--bare-end", default=None, metavar="REGEX",
+                   help="with --bare, for a guest that resets or powers off the machine: the run ends on a Bochs "
+                        "log line matching REGEX (Bochs ending by itself), not on 'guest: end status=N'")
     p.add_argument("--monotonic", action="store_true",
                    help="vmxlab's log timestamps ('[ TSC] ' at the start of a line) never decrease")
     p.add_argument("--status", type=int, default=0, help="expected final status")
@@ -110,7 +129,9 @@ def main():
             with open(a.keep, "w") as f:
                 f.write(text)
         lines = text.splitlines()
-        if status is None:
+        if a.bare_end:
+            failures += bare_end(a.bare_end, emu_log, a.timeout)
+        elif status is None:
             line = "guest: end status=N" if a.bare else "vmxlab: halted status=N"
             failures.append("no status line '%s' (killed after %d s or crashed)" % (line, a.timeout))
         elif status != a.status:

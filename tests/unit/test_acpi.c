@@ -301,6 +301,36 @@ static void aml_forms(void **state)
     assert_false(acpi_aml_find_s5(two, 5, &a, &b));
 }
 
+/* RESET_REG (FADT 116, GAS) and RESET_VALUE (128), used only with RESET_REG_SUP (flags bit 10) */
+static void reset_reg(void **state)
+{
+    (void)state;
+    build();
+    assert_true(find());
+    assert_int_equal(s5.reset_port, 0); /* QEMU-like FADT without the flag */
+    AT(FADT + 116)[0] = 1;              /* system I/O */
+    put64(FADT + 120, 0xCF9);
+    AT(FADT + 128)[0] = 0x06;
+    fix_sum(FADT);
+    assert_true(find());
+    assert_int_equal(s5.reset_port, 0); /* still no RESET_REG_SUP */
+    put32(FADT + 112, 1u << 10);
+    fix_sum(FADT);
+    assert_true(find());
+    assert_int_equal(s5.reset_port, 0xCF9);
+    assert_int_equal(s5.reset_value, 0x06);
+    AT(FADT + 116)[0] = 0;              /* system memory: not an I/O port */
+    fix_sum(FADT);
+    assert_true(find());
+    assert_int_equal(s5.reset_port, 0);
+    /* known even when the S5 search fails after the FADT */
+    AT(FADT + 116)[0] = 1;
+    fix_sum(FADT);
+    AT(DSDT)[0] = 'X';
+    assert_false(find());
+    assert_int_equal(s5.reset_port, 0xCF9);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +344,7 @@ int main(void)
         cmocka_unit_test(bad_fadt),
         cmocka_unit_test(bad_dsdt),
         cmocka_unit_test(aml_forms),
+        cmocka_unit_test(reset_reg),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

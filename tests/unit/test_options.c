@@ -40,6 +40,7 @@ static void defaults(void **state)
         assert_int_equal(o.entry_ip, 0x7C00);
         assert_true(o.guest_unreal);
         assert_int_equal(o.on_triple, OPT_TRIPLE_HALT);
+        assert_int_equal(o.on_reset, OPT_RESET_HALT);
         assert_int_equal(o.init, OPT_INIT_ENTRY);
         assert_int_equal(o.apic, OPT_APIC_AUTO);
         assert_int_equal(o.debug, OPT_DEBUG_NONE);
@@ -53,7 +54,7 @@ static void every_key(void **state)
 {
     (void)state;
     ok("log=trace vga=off guest.load=0x1000 guest.entry=0100:0010 guest.unreal=0 on_triple=restart "
-       "init=reset-vector apic=passthrough debug=bad-guest-state exits.max=1000");
+       "init=reset-vector apic=passthrough debug=bad-guest-state exits.max=1000 on_reset=restart");
     assert_int_equal(o.log, OPT_LOG_TRACE);
     assert_false(o.vga);
     assert_int_equal(o.guest_load, 0x1000);
@@ -66,6 +67,7 @@ static void every_key(void **state)
     assert_int_equal(o.apic, OPT_APIC_PASSTHROUGH);
     assert_int_equal(o.debug, OPT_DEBUG_BAD_GUEST_STATE);
     assert_int_equal(o.exit_limit, 1000);
+    assert_int_equal(o.on_reset, OPT_RESET_RESTART);
 }
 
 static void every_enum_value(void **state)
@@ -108,7 +110,7 @@ static void help_word(void **state)
     assert_true(o.help);
     assert_false(o.vga);
     refused("helpme", "unknown option 'helpme' (known: log, vga, guest.load, guest.entry, guest.unreal, on_triple, "
-                      "init, apic, debug, exits.max, help)");
+                      "init, apic, debug, exits.max, on_reset, help)");
 }
 
 static void kernel_path_first_word(void **state)
@@ -119,17 +121,17 @@ static void kernel_path_first_word(void **state)
     ok("(cd)/boot/vmxlab.elf");
     /* only the first word may be a path */
     refused("log=debug /boot/vmxlab.elf", "unknown option '/boot/vmxlab.elf' (known: log, vga, guest.load, "
-                                          "guest.entry, guest.unreal, on_triple, init, apic, debug, exits.max, help)");
+                                          "guest.entry, guest.unreal, on_triple, init, apic, debug, exits.max, on_reset, help)");
 }
 
 static void unknown_key(void **state)
 {
     (void)state;
     refused("colour=blue", "unknown option 'colour' (known: log, vga, guest.load, guest.entry, guest.unreal, "
-                           "on_triple, init, apic, debug, exits.max, help)");
+                           "on_triple, init, apic, debug, exits.max, on_reset, help)");
     /* a prefix of a key is not the key */
     refused("lo=info", "unknown option 'lo' (known: log, vga, guest.load, guest.entry, guest.unreal, on_triple, "
-                       "init, apic, debug, exits.max, help)");
+                       "init, apic, debug, exits.max, on_reset, help)");
 }
 
 static void bad_values_name_key_and_accepted(void **state)
@@ -140,6 +142,7 @@ static void bad_values_name_key_and_accepted(void **state)
     refused("vga=yes", "bad value for option: 'vga=yes' (accepted: off|on)");
     refused("guest.unreal=2", "bad value for option: 'guest.unreal=2' (accepted: 0|1)");
     refused("on_triple=reboot", "bad value for option: 'on_triple=reboot' (accepted: halt|restart)");
+    refused("on_reset=reboot", "bad value for option: 'on_reset=reboot' (accepted: halt|restart)");
     refused("init=sipi", "bad value for option: 'init=sipi' (accepted: entry|reset-vector)");
     refused("debug=all", "bad value for option: 'debug=all' (accepted: none|fault|bad-guest-state)");
     refused("exits.max=-1", "bad value for option: 'exits.max=-1' (accepted: number, 0 = no limit)");
@@ -245,12 +248,12 @@ static void help_lists_every_key(void **state)
     (void)state;
     help_count = 0;
     options_help(collect, &help_count);
-    assert_int_equal(help_count, 10);
+    assert_int_equal(help_count, 11);
     assert_string_equal(help_lines[0], "log=error|warn|info|debug|trace (default info): log level on the serial "
                                        "console (trace: every exit decoded)");
     const char *keys[] = {"log=", "vga=", "guest.load=", "guest.entry=", "guest.unreal=", "on_triple=", "init=",
-                          "apic=", "debug=", "exits.max="};
-    for (unsigned i = 0; i < 10; i++) {
+                          "apic=", "debug=", "exits.max=", "on_reset="};
+    for (unsigned i = 0; i < 11; i++) {
         assert_memory_equal(help_lines[i], keys[i], strlen(keys[i]));
         assert_non_null(strstr(help_lines[i], " (default "));
     }
