@@ -1,0 +1,111 @@
+/* Guest memory by linear address (see guest_mem.h). */
+#include "vmx/guest_mem.h"
+#include "arch/x86_64/cpu.h"
+#include "kernel/lib.h"
+#include "vmx/inject.h"
+#include "vmx/vmx_internal.h"
+
+/* Guest-physical memory for the walk: EPT is an identity map below 4 GiB, so the host reaches
+ * guest page tables at the same address; vmxlab's own memory is not the guest's. */
+static void *walk_map(void *ctx, uint64_t pa, unsigned size)
+{
+    (void)ctx;
+    if (pa + size > (1ull << 32) || (pa < vmx.hidden_end && vmx.hidden_start < pa + size))
+        return NULL;
+    return phys_to_virt(pa);
+}
+
+static const struct gw_mem guest_phys = {NULL, walk_map};
+
+static unsigned maxphyaddr(void)
+{
+    static unsigned cached;
+    if (!cached) {
+        /* SDM Vol.2 CPUID 80000008H: EAX[7:0]; 36 when the leaf is absent (SDM 4.1.4) */
+        cached = cpuid(0x80000000u, 0).eax >= 0x80000008u ? (cpuid(0x80000008u, 0).eax & 0xFF) : 36;
+    }
+    return cached;
+}
+
+void guest_paging_state(struct gw_cpu *c)
+{
+    /* the values the processor uses (not the read shadows): paging follows the real ones */
+    c->cr0 = vmcs_read(VMCS_GUEST_CR0);
+    c->cr3 = vmcs_read(VMCS_GUEST_CR3);
+    c->cr4 = vmcs_read(VMCS_GUEST_CR4);
+    c->efer = vmcs_read(VMCS_GUEST_IA32_EFER);
+    /* with EPT, a VM exit stores the PDPTE registers of PAE paging in the VMCS (SDM 28.3.1 /
+     * 27.3.4: "guest PDPTEs"), and the walk must use them, not memory (SDM 4.4.1) */
+    c->pdpte_loaded = true;
+    for (unsigned i = 0; i < 4; i++)
+        c->pdpte[i] = vmcs_read(VMCS_GUEST_PDPTE0 + 2 * i);
+    c->cpl = (vmcs_read(VMCS_GUEST_SS_ACCESS_RIGHTS) >> 5) & 3; /* SS.DPL (SDM 24.4.1) */
+    c->rflags_ac = vmcs_read(VMCS_GUEST_RFLAGS) & (1u << 18);
+    c->maxphyaddr = maxphyaddr();
+}
+
+enum insn_mode guest_code_mode(void)
+{
+    uint64_t ar = vmcs_read(VMCS_GUEST_CS_ACCESS_RIGHTS);
+    if ((vmcs_read(VMCS_GUEST_IA32_EFER) & EFER_LMA) && (ar & (1u << 13))) /* CS.L */
+        return INSN_MODE_64;
+    return (ar & (1u << 14)) ? INSN_MODE_32 : INSN_MODE_16; /* CS.D */
+}
+
+/* ES CS SS DS FS GS: the order of enum insn_seg and of the VMCS base fields (Appendix B) */
+uint64_t guest_segment_base(unsigned seg) { return vmcs_read(VMCS_GUEST_ES_BASE + 2 * seg); }
+
+bool guest_translate(uint64_t linear, unsigned access, uint64_t *pa, struct guest_fault *f)
+{
+    struct gw_cpu c;
+    guest_paging_state(&c);
+    f->linear = linear;
+    f->status = gw_translate(&c, &guest_phys, linear, access, &f->walk);
+    *pa = f->walk.pa;
+    return f->status == GW_OK;
+}
+
+bool guest_read_linear(uint64_t linear, void *buf, size_t len, unsigned access, struct guest_fault *f)
+{
+    uint8_t *out = buf;
+    while (len) {
+        uint64_t pa;
+        size_t chunk = 4096 - (linear & 0xFFF);
+        if (chunk > len)
+            chunk = len;
+        if (!guest_translate(linear, access, &pa, f))
+            return false;
+        if (!walk_map(NULL, pa, (unsigned)chunk)) {
+            f->status = GW_NO_MEMORY;
+            f->walk.table_pa = pa;
+            return false;
+        }
+        memcpy(out, phys_to_virt(pa), chunk);
+        out += chunk, linear += chunk, len -= chunk;
+    }
+    return true;
+}
+
+bool guest_raise_fault(struct vcpu *v, const struct guest_fault *f, char *text, size_t len)
+{
+    char bits[64];
+    switch (f->status) {
+    case GW_PAGE_FAULT:
+        /* CR2 is not part of the VMCS: the guest sees the processor's CR2, which vmxlab (no
+         * page faults of its own) leaves alone between exits (SDM 27.3, 28.3 list no CR2) */
+        write_cr2(f->linear);
+        inject_exception(v, 14, true, f->walk.error_code);
+        gw_describe_error(f->walk.error_code, bits, sizeof(bits));
+        snprintf(text, len, "#PF (error code 0x%x: %s) with CR2=0x%llx injected", f->walk.error_code, bits,
+                 (unsigned long long)f->linear);
+        return true;
+    case GW_NONCANONICAL:
+        inject_gp(v);
+        snprintf(text, len, "linear address 0x%llx is not canonical: #GP(0) injected", (unsigned long long)f->linear);
+        return true;
+    default:
+        snprintf(text, len, "linear address 0x%llx: %s at 0x%llx", (unsigned long long)f->linear,
+                 gw_status_text(f->status), (unsigned long long)f->walk.table_pa);
+        return false;
+    }
+}
