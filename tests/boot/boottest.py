@@ -5,6 +5,11 @@ Every test ends on the kernel's status line (`vmxlab: halted status=N`): a run w
 fails, whatever else it printed. Expectations are regular expressions matched per line
 (re.search, multiline); --expect-order checks that they appear in the given order.
 
+--bare runs the same guest image without vmxlab, on bare Bochs with the same CPU model (a
+floppy whose boot sector loads the guest to 0000:7C00, tools/vmxlab_py/bare.py): the run then
+ends on the guest's own `guest: end status=N` line (guest.inc's power_off on bare metal)
+instead of vmxlab's. A guest test's expectations (its PASS lines) come from this run.
+
   boottest.py --kernel build/vmxlab.elf --guest build/guests/hello.bin \
       --emulator bochs --cpu corei7_skylake_x --cmdline "log=debug" \
       --expect 'hello from a real-mode guest' --status 0
@@ -18,7 +23,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
-from vmxlab_py import emu, iso  # noqa: E402
+from vmxlab_py import bare, emu, iso  # noqa: E402
 
 
 E820_RE = re.compile(r"e820: ([0-9a-f]{16})-([0-9a-f]{16}) type (\d+)")
@@ -70,6 +75,9 @@ def main():
                    help="the guest's printed E820 map ('e820: START-END type T', hex, END inclusive) must cover "
                         "vmxlab's memory (its 'vmxlab's 0xA-0xB unmapped' line) with a reserved entry and offer "
                         "none of it as usable (type 1)")
+    p.add_argument("--bare", action="store_true",
+                   help="boot the guest on bare Bochs (no vmxlab, --cmdline unused); the run ends on the guest's "
+                        "'guest: end status=N' line")
     p.add_argument("--status", type=int, default=0, help="expected final status")
     p.add_argument("--timeout", type=int, default=240)
     p.add_argument("--keep", default=None, help="copy the serial log here")
@@ -78,10 +86,16 @@ def main():
     work = tempfile.mkdtemp(prefix="vmxlab-boottest-")
     failures = []
     try:
-        image = iso.make_iso(os.path.join(work, "test.iso"), a.kernel, a.guest, a.cmdline, interactive=False)
+        if a.bare and (a.emulator != "bochs" or not a.guest):
+            p.error("--bare needs --emulator bochs and a --guest")
+        if not a.bare:
+            image = iso.make_iso(os.path.join(work, "test.iso"), a.kernel, a.guest, a.cmdline, interactive=False)
         for attempt in range(4):
-            status, text, emu_log = emu.run(image, a.emulator, a.cpu, a.cpus, timeout=a.timeout, workdir=work,
-                                            megs=a.megs)
+            if a.bare:
+                status, text, emu_log = bare.run(a.guest, a.cpu, a.cpus, a.megs, timeout=a.timeout, workdir=work)
+            else:
+                status, text, emu_log = emu.run(image, a.emulator, a.cpu, a.cpus, timeout=a.timeout, workdir=work,
+                                                megs=a.megs)
             if status is not None or not rfb_busy(a.emulator, emu_log):
                 break
             # every VNC port of Bochs's rfb display was taken (other Bochs runs on this machine)
@@ -92,7 +106,8 @@ def main():
                 f.write(text)
         lines = text.splitlines()
         if status is None:
-            failures.append("no status line 'vmxlab: halted status=N' (killed after %d s or crashed)" % a.timeout)
+            line = "guest: end status=N" if a.bare else "vmxlab: halted status=N"
+            failures.append("no status line '%s' (killed after %d s or crashed)" % (line, a.timeout))
         elif status != a.status:
             failures.append("status %d, expected %d" % (status, a.status))
         pos = 0

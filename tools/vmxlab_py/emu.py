@@ -15,14 +15,15 @@ BOCHS_CPUS = ("corei7_skylake_x", "corei3_cnl", "tigerlake", "corei7_icelake_u",
               "corei7_haswell_4770")
 
 
-def bochsrc(iso, serial, log, cpu="corei7_skylake_x", cpus=1, megs=128, extra=""):
+def bochsrc(iso, serial, log, cpu="corei7_skylake_x", cpus=1, megs=128, extra="", boot="cdrom"):
+    """iso None: no CD drive (boot="floppy" with a floppya line in extra: bare.py)."""
+    cdrom = f'ata0-master: type=cdrom, path="{iso}", status=inserted\n' if iso else ""
     return f"""romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
 megs: {megs}
 cpu: model={cpu}, count={cpus}, reset_on_triple_fault=0, ips=10000000
 ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14
-ata0-master: type=cdrom, path="{iso}", status=inserted
-boot: cdrom
+{cdrom}boot: {boot}
 com1: enabled=1, mode=file, dev={serial}
 display_library: rfb, options="timeout=0"
 clock: sync=none, time0=local
@@ -58,7 +59,7 @@ def _stream(path, pos, out):
 
 
 def run(iso, emulator="bochs", cpu="corei7_skylake_x", cpus=1, serial_log=None, timeout=300, stream=None,
-        workdir=None, megs=128, bochs_extra="", qemu_extra=()):
+        workdir=None, megs=128, bochs_extra="", qemu_extra=(), boot="cdrom"):
     """Boot iso; returns (status or None, serial text, emulator log path)."""
     workdir = workdir or tempfile.mkdtemp(prefix="vmxlab-run-")
     os.makedirs(workdir, exist_ok=True)
@@ -70,7 +71,8 @@ def run(iso, emulator="bochs", cpu="corei7_skylake_x", cpus=1, serial_log=None, 
         emu_log = os.path.join(workdir, "bochs.log")
         rc = os.path.join(workdir, "bochsrc")
         with open(rc, "w") as f:
-            f.write(bochsrc(os.path.abspath(iso), os.path.abspath(serial_log), emu_log, cpu, cpus, megs, bochs_extra))
+            f.write(bochsrc(os.path.abspath(iso) if iso else None, os.path.abspath(serial_log), emu_log, cpu, cpus,
+                           megs, bochs_extra, boot))
         cont = os.path.join(workdir, "cont.rc")
         with open(cont, "w") as f:
             f.write("c\nquit\n")
