@@ -159,6 +159,7 @@ static void guest_write_cr0(struct vcpu *v, uint64_t value)
         vmx_ctl_change(VMX_CTL_ENTRY, lma ? ENTRY_IA32E_MODE_GUEST : 0, lma ? 0 : ENTRY_IA32E_MODE_GUEST, 0);
         log_debug("exit", "guest CR0.PG=%d%s", (int)!!(value & CR0_PG), lma ? " with EFER.LME: IA-32e mode" : "");
     }
+    guest_pdptes_after_cr_write(old, vmcs_read(VMCS_GUEST_CR4)); /* PAE paging: SDM 4.4.1 */
     (void)v;
 }
 
@@ -176,8 +177,10 @@ enum exit_action exit_cr_access(struct vcpu *v)
                 inject_gp(v);
                 return EXIT_RESUME;
             }
+            uint64_t old_cr4 = vmcs_read(VMCS_GUEST_CR4);
             vmcs_write(VMCS_CR4_READ_SHADOW, value & vmx.cr4_mask);
             vmcs_write(VMCS_GUEST_CR4, vmx_guest_cr4_real(value));
+            guest_pdptes_after_cr_write(vmcs_read(VMCS_GUEST_CR0), old_cr4); /* PAE paging: SDM 4.4.1 */
         } else {
             log_error("exit", "MOV to CR%u: vmxlab's controls make only CR0 and CR4 writes exit", cr);
             v->stop_status = STATUS_INTERNAL;
