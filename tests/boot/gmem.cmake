@@ -24,7 +24,7 @@ boot_test(gmem.paging.decode --emulator bochs --cpu corei7_skylake_x --guest ${G
     --expect "D apic: exit 44 \\(APIC access, fault-like\\) at 0018:[0-9a-f]+: mov dword \\[ds:0xffffffffff5fd080\\], 0x70 -> TPR <- 0x00000070, emulated"
     --expect "D apic: exit 44 \\(APIC access, fault-like\\) at 0018:[0-9a-f]+: mov eax, dword \\[ds:rip\\+0x1f7fa4\\] -> TPR -> 0x00000070, emulated"
     --expect "D apic: exit 44 \\(APIC access, fault-like\\) at 0018:[0-9a-f]+: mov dword \\[ds:r8\\+0x80\\], r9d -> TPR <- 0x00000080, emulated"
-    --expect "D apic: exit 44 \\(APIC access, fault-like\\) at 0008:00405ffc: mov dword \\[ds:0x401080\\], 0x50 -> TPR <- 0x00000050, emulated")
+    --expect "D apic: exit 44 \\(APIC access, fault-like\\) at 0008:405ffc: mov dword \\[ds:0x401080\\], 0x50 -> TPR <- 0x00000050, emulated")
 # skylake_x, apic=auto: APICv (the CPU virtualizes the accesses, no walk needed)
 boot_test(gmem.paging.apicv --emulator bochs --cpu corei7_skylake_x --guest ${GUESTS}/paging.bin --status 0
     --expect "I apic: path apicv: " ${GMEM_OK} ${GMEM_PAGING_EXPECT})
