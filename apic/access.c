@@ -63,26 +63,6 @@ static enum exit_action raise_or_refuse(struct vcpu *v, const struct guest_fault
     return EXIT_RESUME;
 }
 
-/* Fetch the instruction at CS:RIP: up to 15 bytes, and no further than the fetch can go (an
- * instruction that ends before a page that does not translate still decodes) */
-static int fetch_instruction(struct vcpu *v, enum insn_mode mode, uint8_t *bytes, struct guest_fault *f)
-{
-    uint64_t cs = mode == INSN_MODE_64 ? 0 : guest_segment_base(INSN_SEG_CS);
-    uint64_t at = cs + v->rip;
-    if (mode != INSN_MODE_64)
-        at &= 0xFFFFFFFFull;
-    size_t first = 4096 - (at & 0xFFF);
-    if (first >= INSN_MAX_LENGTH)
-        return guest_read_linear(at, bytes, INSN_MAX_LENGTH, GW_FETCH, f) ? INSN_MAX_LENGTH : -1;
-    if (!guest_read_linear(at, bytes, first, GW_FETCH, f))
-        return -1;
-    struct guest_fault f2;
-    if (guest_read_linear(at + first, bytes + first, INSN_MAX_LENGTH - first, GW_FETCH, &f2))
-        return INSN_MAX_LENGTH;
-    *f = f2;
-    return (int)first; /* the rest faults: only if the decoder needs it */
-}
-
 static bool loud(struct vcpu *v, uint32_t offset)
 {
     return offset == APIC_ICR_LOW && apic_log_this_init(v->init_count + 1);
@@ -102,7 +82,7 @@ enum exit_action apic_exit_access(struct vcpu *v)
     enum insn_mode mode = guest_code_mode();
     uint8_t bytes[INSN_MAX_LENGTH] = {0};
     struct guest_fault f;
-    int got = fetch_instruction(v, mode, bytes, &f);
+    int got = guest_fetch_instruction(v, mode, bytes, &f);
     if (got < 0)
         return raise_or_refuse(v, &f, "fetching the instruction");
     struct insn in;

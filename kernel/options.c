@@ -11,7 +11,8 @@ struct opt_def {
     const char *help;
 };
 
-enum opt_id { O_LOG, O_VGA, O_GUEST_LOAD, O_GUEST_ENTRY, O_GUEST_UNREAL, O_ON_TRIPLE, O_INIT, O_APIC, O_DEBUG, O_EXITS_MAX };
+enum opt_id { O_LOG, O_VGA, O_GUEST_LOAD, O_GUEST_ENTRY, O_GUEST_UNREAL, O_ON_TRIPLE, O_INIT, O_APIC, O_DEBUG, O_EXITS_MAX,
+              O_EPT_HOLES };
 
 static const struct opt_def defs[] = {
     [O_LOG] = {"log", K_ENUM, "error|warn|info|debug|trace", "info", "log level on the serial console (trace: every exit decoded)"},
@@ -24,6 +25,7 @@ static const struct opt_def defs[] = {
     [O_APIC] = {"apic", K_ENUM, "auto|apicv|decode|passthrough", "auto", "how the guest's local APIC is virtualized"},
     [O_DEBUG] = {"debug", K_ENUM, "none|fault|bad-guest-state", "none", "fault: a #UD in vmxlab; bad-guest-state: corrupt a VMCS guest field"},
     [O_EXITS_MAX] = {"exits.max", K_UINT, "number, 0 = no limit", "0", "stop the guest after this many VM exits"},
+    [O_EPT_HOLES] = {"ept.holes", K_ENUM, "ones|stop", "ones", "guest-physical holes (no RAM, no device): reads all ones and writes dropped, or stop the guest"},
 };
 
 static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -157,6 +159,7 @@ static bool store(struct options *o, size_t which, const char *v, size_t vlen)
     case O_APIC: o->apic = e; break;
     case O_DEBUG: o->debug = e; break;
     case O_EXITS_MAX: o->exit_limit = (uint32_t)n; break;
+    case O_EPT_HOLES: o->ept_holes = e; break;
     }
     return true;
 }

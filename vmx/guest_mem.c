@@ -87,6 +87,23 @@ bool guest_read_linear(uint64_t linear, void *buf, size_t len, unsigned access, 
     return true;
 }
 
+int guest_fetch_instruction(struct vcpu *v, enum insn_mode mode, uint8_t *bytes, struct guest_fault *f)
+{
+    uint64_t at = (mode == INSN_MODE_64 ? 0 : guest_segment_base(INSN_SEG_CS)) + v->rip;
+    if (mode != INSN_MODE_64)
+        at &= 0xFFFFFFFFull;
+    size_t first = 4096 - (at & 0xFFF);
+    if (first >= INSN_MAX_LENGTH)
+        return guest_read_linear(at, bytes, INSN_MAX_LENGTH, GW_FETCH, f) ? INSN_MAX_LENGTH : -1;
+    if (!guest_read_linear(at, bytes, first, GW_FETCH, f))
+        return -1;
+    struct guest_fault f2;
+    if (guest_read_linear(at + first, bytes + first, INSN_MAX_LENGTH - first, GW_FETCH, &f2))
+        return INSN_MAX_LENGTH;
+    *f = f2;
+    return (int)first; /* the rest does not translate: only a problem if the decoder needs it */
+}
+
 bool guest_raise_fault(struct vcpu *v, const struct guest_fault *f, char *text, size_t len)
 {
     char bits[64];

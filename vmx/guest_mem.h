@@ -35,6 +35,12 @@ bool guest_translate(uint64_t linear, unsigned access, uint64_t *pa, struct gues
  * are not contiguous in guest-physical memory). False and *f on the first page that fails. */
 bool guest_read_linear(uint64_t linear, void *buf, size_t len, unsigned access, struct guest_fault *f);
 
+/* Fetch the instruction at CS:RIP (CS base 0 in 64-bit mode) through the guest's paging:
+ * INSN_MAX_LENGTH bytes, or fewer when the next page does not translate (an instruction that
+ * ends before it still decodes; if the decoder runs out, *f says why). -1 and *f when the first
+ * byte cannot be fetched. */
+int guest_fetch_instruction(struct vcpu *v, enum insn_mode mode, uint8_t *bytes, struct guest_fault *f);
+
 /* Raise in the guest what its CPU would raise for f: #PF with CR2 = the linear address and
  * the walk's error code (SDM 4.7), or #GP(0) for a non-canonical address (SDM 3.3.7.1). False
  * (and nothing injected) for GW_NO_MEMORY, where no CPU rule applies. The text names it. */

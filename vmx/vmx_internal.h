@@ -28,6 +28,8 @@ struct vmx_state {
     struct e820_entry guest_map[80]; /* what INT 15h E820 tells the guest */
     size_t guest_map_count;
     uint32_t bios_hook_linear;       /* INT 15h stub's VMCALL address (0: none) */
+    uint64_t ones_page_pa;           /* ept.holes=ones: the read-only page of all ones (0: none yet) */
+    unsigned hole_pages;             /* guest-physical hole pages mapped to it */
     struct vcpu vcpu0;
 };
 
