@@ -31,6 +31,9 @@
 
 static bool hole_log_this(struct vcpu *v)
 {
+    if (v->hole_accesses == HOLE_LOG_FIRST + 1)
+        log_info("ept", "vcpu%u: more hole accesses: from now on every %uth is logged, the total with the statistics",
+                 v->id, HOLE_LOG_EVERY);
     return v->hole_accesses <= HOLE_LOG_FIRST || v->hole_accesses % HOLE_LOG_EVERY == 0;
 }
 
