@@ -30,19 +30,25 @@ static unsigned maxphyaddr(void)
 
 void guest_paging_state(struct gw_cpu *c)
 {
-    /* the values the processor uses (not the read shadows): paging follows the real ones */
-    c->cr0 = vmcs_read(VMCS_GUEST_CR0);
+    /* the values the processor uses (not the read shadows): paging follows the real ones.
+     * Without paging nothing else matters (and an unrestricted guest without CR0.PG is not in
+     * IA-32e mode), so the common real-mode case costs one VMREAD. */
+    *c = (struct gw_cpu){.cr0 = vmcs_read(VMCS_GUEST_CR0), .maxphyaddr = maxphyaddr()};
+    if (!(c->cr0 & CR0_PG))
+        return;
     c->cr3 = vmcs_read(VMCS_GUEST_CR3);
     c->cr4 = vmcs_read(VMCS_GUEST_CR4);
     c->efer = vmcs_read(VMCS_GUEST_IA32_EFER);
-    /* with EPT, a VM exit stores the PDPTE registers of PAE paging in the VMCS (SDM 28.3.1 /
-     * 27.3.4: "guest PDPTEs"), and the walk must use them, not memory (SDM 4.4.1) */
-    c->pdpte_loaded = true;
-    for (unsigned i = 0; i < 4; i++)
-        c->pdpte[i] = vmcs_read(VMCS_GUEST_PDPTE0 + 2 * i);
+    /* with EPT, a VM exit stores the PDPTE registers of PAE paging in the VMCS (SDM 28.3.1,
+     * 27.3.4 "guest PDPTEs"), and the walk must use them, not memory (SDM 4.4.1) */
+    if ((c->cr4 & CR4_PAE) && !(c->efer & EFER_LMA)) {
+        c->pdpte_loaded = true;
+        for (unsigned i = 0; i < 4; i++)
+            c->pdpte[i] = vmcs_read(VMCS_GUEST_PDPTE0 + 2 * i);
+    }
     c->cpl = (vmcs_read(VMCS_GUEST_SS_ACCESS_RIGHTS) >> 5) & 3; /* SS.DPL (SDM 24.4.1) */
-    c->rflags_ac = vmcs_read(VMCS_GUEST_RFLAGS) & (1u << 18);
-    c->maxphyaddr = maxphyaddr();
+    if (c->cr4 & CR4_SMAP)
+        c->rflags_ac = vmcs_read(VMCS_GUEST_RFLAGS) & (1u << 18);
 }
 
 enum insn_mode guest_code_mode(void)
