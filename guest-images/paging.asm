@@ -3,7 +3,7 @@
 ; PSE page, a read-only and a not-present alias, an instruction that straddles two pages that
 ; are not contiguous in physical memory), PAE paging (4.4: a 2 MiB page and a 4 KiB one; the
 ; PDPTEs come from CR3), 4-level paging (4.5: the Linux fixmap address 0xffffffffff5fd000,
-; RIP-relative and REX-register operands). The APIC page (0xFEE00000) is never at its own
+; RIP-relative and REX-register operands, a 1 GiB page). The APIC page (0xFEE00000) is never at its own
 ; linear address. Each access's result is stored, and checked back in real mode; the page
 ; faults (not present; write to read-only with CR0.WP) are caught in the guest, which checks
 ; the error code and CR2 (SDM 4.7). Under vmxlab's decode path every access is an APIC-access
@@ -47,6 +47,7 @@
 %define ALPAE2M 0x3EE00000      ;   inside a 2 MiB page -> 0xFEE00000
 %define FIXMAP  0xFFFFFFFFFF5FD000 ; 4-level: Linux's APIC fixmap slot
 %define AL64    0x00200000      ;   reached RIP-relative
+%define AL64G   0x7EE00000      ;   inside a 1 GiB page 0x40000000 -> 0xC0000000
 ; a RIP-relative operand at linear address X: NASM wants a label-relative expression
 %define RIPREL(x) (guest_start - 0x7C00 + (x))
 
@@ -187,6 +188,7 @@ phase32:
     mov dword [PDL + 0 * 8], 0x83                     ; identity 0-2 MiB
     mov dword [PDL + 1 * 8], PTL | 3
     mov dword [PTL + 0 * 8], APIC_BASE | 3            ; AL64
+    mov dword [PDPTL + 1 * 8], 0xC0000000 | 0x83      ; AL64G: a 1 GiB page
     mov dword [PML4 + 511 * 8], PDPTH | 3
     mov dword [PDPTH + 511 * 8], PDH | 3
     mov dword [PDH + 506 * 8], PTH | 3
@@ -213,6 +215,8 @@ phase64:
     mov [r8 + APIC_TPR], r9d                          ; REX.RB register-indirect
     mov r10d, [abs AL64 + APIC_TPR]
     mov [rel r64_tpr2], r10d
+    mov eax, [abs AL64G + APIC_TPR]                   ; through the 1 GiB page
+    mov [rel r64_tpr3], eax
     mov dword [rel RIPREL(AL64 + APIC_TPR)], 0        ; RIP-relative write
     jmp dword far [rel back32]                       ; FF /5 m16:32 (no REX.W: m16:64)
 back32:
@@ -288,6 +292,8 @@ bits 16
     check_eax 0x70, "4-level TPR by [abs fixmap], read RIP-relative"
     mov eax, [r64_tpr2]
     check_eax 0x80, "4-level TPR by [r8+0x80] (r9d), read into r10d"
+    mov eax, [r64_tpr3]
+    check_eax 0x80, "4-level TPR through a 1 GiB page"
     call big_real
     apic_rd APIC_TPR
     check_eax 0, "TPR back in real mode"
@@ -366,6 +372,7 @@ rpae_tpr: dd 0
 r64_ver: dd 0
 r64_tpr1: dd 0
 r64_tpr2: dd 0
+r64_tpr3: dd 0
 pf_err: dd 0xFFFFFFFF
 pf_cr2: dd 0
 pf_resume: dd 0
