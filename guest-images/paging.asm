@@ -43,6 +43,7 @@
 %define AL32RO  0x00403000      ;   read-only
 %define AL32BIG 0xC0200000      ;   inside a 4 MiB page 0xC0000000 -> 0xFEC00000
 %define STRADDLE 0x00405FFC     ;   4 bytes before the end of the page at 0x405000
+%define HC_LINEAR (0x00408000 + ((hc_text - $$ + 0x7C00) & 0xFFF)) ; hc_text, seen at 0x408xxx
 %define ALPAE   0x40201000      ; PAE, 4 KiB page
 %define ALPAE2M 0x3EE00000      ;   inside a 2 MiB page -> 0xFEE00000
 %define FIXMAP  0xFFFFFFFFFF5FD000 ; 4-level: Linux's APIC fixmap slot
@@ -92,6 +93,7 @@ phase32:
     mov dword [PT32B + 3 * 4], APIC_BASE | 1          ; AL32RO: read-only
     mov dword [PT32B + 5 * 4], PAGE_A | 3             ; the straddle's two pages
     mov dword [PT32B + 6 * 4], PAGE_B | 3
+    mov dword [PT32B + 8 * 4], ((hc_text - $$ + 0x7C00) & ~0xFFF) | 3 ; HC_LINEAR's page
     ; mov dword [AL32 + APIC_TPR], 0x50 ; ret   split 4 + 7 bytes across PAGE_A's end and PAGE_B
     mov dword [PAGE_A + 0xFFC], 0x108005C7
     mov dword [PAGE_B], 0x00500040
@@ -120,8 +122,13 @@ phase32:
     call STRADDLE                           ; the instruction that crosses pages
     mov eax, [AL32 + APIC_TPR]
     mov [r32_tpr3], eax
-    ; the faults
+    ; the faults, and hypercall PRINT with a buffer the guest's page tables place
     call idt32_install
+    mov eax, HC_PRINT
+    mov ebx, HC_LINEAR
+    mov ecx, hc_text_len
+    vmcall                                  ; bare Bochs: #UD, ud_handler32 skips it
+    mov [hc_eax], eax
     xor eax, eax
     mov cr2, eax
     mov dword [pf_resume], .after_np
@@ -299,6 +306,11 @@ bits 16
     check_eax 0, "TPR back in real mode"
     mov eax, [pf_count]
     check_eax 2, "page faults taken"
+    cmp dword [ud_seen], 0
+    jne .bare
+    mov eax, [hc_eax]
+    check_eax 0, "hypercall PRINT with a paged buffer"
+.bare:
     verdict "paging"
 
 ; same_as_rm: EAX = 1 if EAX equals EBX (the version read in real mode), else the value
@@ -310,8 +322,14 @@ same_as_rm:
     ret
 
 bits 32
-; idt32_install: an IDT whose vector 14 is pf_handler32
+; idt32_install: an IDT whose vector 14 is pf_handler32 and 6 is ud_handler32
 idt32_install:
+    mov eax, ud_handler32
+    mov [idt32 + 6 * 8], ax
+    mov word [idt32 + 6 * 8 + 2], 0x08
+    mov word [idt32 + 6 * 8 + 4], 0x8E00
+    shr eax, 16
+    mov [idt32 + 6 * 8 + 6], ax
     mov eax, pf_handler32
     mov [idt32 + 14 * 8], ax
     mov word [idt32 + 14 * 8 + 2], 0x08
@@ -320,6 +338,12 @@ idt32_install:
     mov [idt32 + 14 * 8 + 6], ax
     lidt [idtr32]
     ret
+
+; ud_handler32: VMCALL outside VMX operation (bare Bochs): note it and skip its 3 bytes
+ud_handler32:
+    mov dword [ud_seen], 1
+    add dword [esp], 3
+    iretd
 
 ; pf_handler32: record the error code and CR2, resume at [pf_resume]
 pf_handler32:
@@ -354,7 +378,11 @@ idtr32:
 align 8
 idt32: times 15 * 8 db 0
 
+hc_text: db "paging: PRINT from a buffer at a linear address the guest's page tables map"
+hc_text_len equ $ - hc_text
 align 4
+hc_eax: dd 0xFFFFFFFF
+ud_seen: dd 0
 ver_rm: dd 0
 tpr_rm: dd 0
 r32_ver: dd 0

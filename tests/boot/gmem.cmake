@@ -18,7 +18,9 @@ foreach(cpu corei3_cnl corei7_skylake_x)
 endforeach()
 # corei3_cnl: apic=auto is the decode path (no APIC-register virtualization)
 boot_test(gmem.paging.cnl --emulator bochs --cpu corei3_cnl --guest ${GUESTS}/paging.bin --status 0
-    --expect "I apic: path decode: " ${GMEM_OK} ${GMEM_PAGING_EXPECT})
+    --expect "I apic: path decode: " ${GMEM_OK} ${GMEM_PAGING_EXPECT}
+    --expect "I guest: paging: PRINT from a buffer at a linear address the guest's page tables map$"
+    --expect "^hypercall PRINT with a paged buffer = 00000000 ok$")
 # skylake_x with apic=decode forced, at log=debug: each access's decoded exit line
 boot_test(gmem.paging.decode --emulator bochs --cpu corei7_skylake_x --guest ${GUESTS}/paging.bin --status 0
     --cmdline "apic=decode log=debug" --expect "I apic: path decode: " ${GMEM_OK} ${GMEM_PAGING_EXPECT}
