@@ -106,6 +106,8 @@ static enum exit_action hole_access(struct vcpu *v, uint64_t q, uint64_t gpa, bo
 {
     v->hole_accesses++;
     if (!mapped) {
+        if (gpa >= EPT_GPA_LIMIT)
+            return hole_stop(v, gpa, "beyond what 4-level EPT translates");
         if (vmx.hole_pages >= HOLE_PAGES_MAX) {
             char why[96];
             snprintf(why, sizeof(why), "more than %u hole pages (each costs EPT tables from vmxlab's pool)",
