@@ -1,6 +1,7 @@
 /* Handlers for the exits a guest causes by executing an instruction (SDM Vol.3 25.1.2-25.1.3):
- * CPUID, VMCALL (vmxlab's hypercalls, docs/hypercalls.md), VMX instructions, control-register
- * and MSR accesses, XSETBV, INVD/WBINVD; and the triple-fault, INIT and SIPI defaults. */
+ * VMCALL (vmxlab's hypercalls, docs/hypercalls.md), VMX instructions, MSR accesses,
+ * INVD/WBINVD; and the triple-fault, INIT and SIPI defaults. CPUID: vmx/cpuid.c; control
+ * registers and XSETBV: vmx/exit_cr.c. */
 #include "arch/x86_64/cpu.h"
 #include "kernel/lib.h"
 #include "kernel/log.h"
@@ -17,9 +18,6 @@
 #define HC_ERROR_UNKNOWN 0xFFFFFFFFu  /* -1: no such function */
 #define HC_ERROR_ARGUMENT 0xFFFFFFFEu /* -2: bad argument */
 #define VMXLAB_HC_VERSION 0x000100    /* 0.1.0 */
-
-static cpuid_filter_t cpuid_filter;
-void cpuid_filter_set(cpuid_filter_t fn) { cpuid_filter = fn; }
 
 /* A linear range as one guest-physical range, for vmxlab to read or fill: through the guest's
  * page tables when it has paging on (vmx/guest_walk.h, SDM Vol.3A chapter 4), page by page;
@@ -50,32 +48,6 @@ bool guest_linear_to_phys(struct vcpu *v, uint64_t linear, uint64_t len, uint64_
         return false;
     *pa = first;
     return true;
-}
-
-/* ---- CPUID (SDM 25.1.2: always exits) -------------------------------------------------- */
-enum exit_action exit_cpuid(struct vcpu *v)
-{
-    uint32_t leaf = (uint32_t)v->gpr[GPR_RAX], sub = (uint32_t)v->gpr[GPR_RCX], r[4];
-    if (leaf >= 0x40000000 && leaf <= 0x400000FF) {
-        /* the hypervisor range: a vendor signature (by convention EBX:ECX:EDX) */
-        r[0] = leaf == 0x40000000 ? 0x40000000 : 0;
-        r[1] = leaf == 0x40000000 ? 0x6c786d76 : 0; /* "vmxl" */
-        r[2] = leaf == 0x40000000 ? 0x00006261 : 0; /* "ab" */
-        r[3] = 0;
-    } else {
-        struct cpuid_regs c = cpuid(leaf, sub);
-        r[0] = c.eax, r[1] = c.ebx, r[2] = c.ecx, r[3] = c.edx;
-        if (leaf == 1) {
-            r[2] &= ~(1u << 5); /* VMX: not for the guest */
-            r[2] |= 1u << 31;   /* hypervisor present */
-        }
-    }
-    if (cpuid_filter)
-        cpuid_filter(leaf, sub, r);
-    v->gpr[GPR_RAX] = r[0], v->gpr[GPR_RBX] = r[1], v->gpr[GPR_RCX] = r[2], v->gpr[GPR_RDX] = r[3];
-    log_debug("exit", "CPUID leaf 0x%x.%x -> %08x %08x %08x %08x", leaf, sub, r[0], r[1], r[2], r[3]);
-    vcpu_skip_instruction(v);
-    return EXIT_RESUME;
 }
 
 /* ---- VMCALL: vmxlab's hypercalls ------------------------------------------------------- */
@@ -144,67 +116,8 @@ enum exit_action exit_vmx_instruction(struct vcpu *v)
     return EXIT_RESUME;
 }
 
-/* ---- control registers (SDM 25.1.3; qualification: Table 27-3) ------------------------- */
-static void guest_write_cr0(struct vcpu *v, uint64_t value)
-{
-    uint64_t old = vmcs_read(VMCS_GUEST_CR0), efer = vmcs_read(VMCS_GUEST_IA32_EFER);
-    uint64_t real = vmx_guest_cr0_real(value);
-    vmcs_write(VMCS_CR0_READ_SHADOW, value & vmx.cr0_mask);
-    vmcs_write(VMCS_GUEST_CR0, real);
-    /* CR0.PG with EFER.LME: the guest enters IA-32e mode; the entry control and EFER.LMA follow
-     * (SDM 9.8.5, 26.3.1.1) */
-    if ((value ^ old) & CR0_PG) {
-        bool lma = (value & CR0_PG) && (efer & (1ull << 8));
-        vmcs_write(VMCS_GUEST_IA32_EFER, lma ? efer | (1ull << 10) : efer & ~(1ull << 10));
-        vmx_ctl_change(VMX_CTL_ENTRY, lma ? ENTRY_IA32E_MODE_GUEST : 0, lma ? 0 : ENTRY_IA32E_MODE_GUEST, 0);
-        log_debug("exit", "guest CR0.PG=%d%s", (int)!!(value & CR0_PG), lma ? " with EFER.LME: IA-32e mode" : "");
-    }
-    guest_pdptes_after_cr_write(old, vmcs_read(VMCS_GUEST_CR4)); /* PAE paging: SDM 4.4.1 */
-    (void)v;
-}
-
-enum exit_action exit_cr_access(struct vcpu *v)
-{
-    uint64_t q = v->exit_qualification;
-    unsigned cr = q & 15, type = (q >> 4) & 3, reg = (q >> 8) & 15;
-    uint64_t value = reg == GPR_RSP ? vcpu_read_rsp(v) : v->gpr[reg];
-    switch (type) {
-    case 0: /* MOV to CR */
-        if (cr == 0) {
-            guest_write_cr0(v, value);
-        } else if (cr == 4) {
-            if (value & ~vmx.caps.cr4_fixed1 & ~(uint64_t)0x2000) { /* a bit this CPU does not have */
-                inject_gp(v);
-                return EXIT_RESUME;
-            }
-            uint64_t old_cr4 = vmcs_read(VMCS_GUEST_CR4);
-            vmcs_write(VMCS_CR4_READ_SHADOW, value & vmx.cr4_mask);
-            vmcs_write(VMCS_GUEST_CR4, vmx_guest_cr4_real(value));
-            guest_pdptes_after_cr_write(vmcs_read(VMCS_GUEST_CR0), old_cr4); /* PAE paging: SDM 4.4.1 */
-        } else {
-            log_error("exit", "MOV to CR%u: vmxlab's controls make only CR0 and CR4 writes exit", cr);
-            v->stop_status = STATUS_INTERNAL;
-            return EXIT_STOP;
-        }
-        break;
-    case 3: { /* LMSW: bits 3:0 of CR0, cannot clear PE (SDM Vol.2 LMSW) */
-        uint64_t cur = (vmcs_read(VMCS_GUEST_CR0) & ~vmx.cr0_mask) | vmcs_read(VMCS_CR0_READ_SHADOW);
-        uint64_t src = (q >> 16) & 0xF;
-        guest_write_cr0(v, (cur & ~0xEull) | (src & 0xE) | ((cur | src) & 1));
-        break;
-    }
-    default:
-        log_error("exit", "control-register access type %u to CR%u not expected with vmxlab's controls", type, cr);
-        v->stop_status = STATUS_INTERNAL;
-        return EXIT_STOP;
-    }
-    log_debug("exit", "MOV to CR%u 0x%llx (type %u)", cr, (unsigned long long)value, type);
-    vcpu_skip_instruction(v);
-    return EXIT_RESUME;
-}
-
 /* ---- MSRs: the MSR bitmap makes only the hooked ones exit (SDM 24.6.9, 25.1.3) ---------- */
-#define MSR_HOOKS 4
+#define MSR_HOOKS 8
 static struct {
     uint32_t first, last;
     msr_read_t rd;
@@ -250,24 +163,6 @@ done:
 
 enum exit_action exit_rdmsr(struct vcpu *v) { return msr_access(v, false); }
 enum exit_action exit_wrmsr(struct vcpu *v) { return msr_access(v, true); }
-
-/* ---- XSETBV (always exits, SDM 25.1.2): checked as the CPU would, then done for the guest ---- */
-enum exit_action exit_xsetbv(struct vcpu *v)
-{
-    uint32_t idx = (uint32_t)v->gpr[GPR_RCX];
-    uint64_t value = (v->gpr[GPR_RDX] << 32) | (uint32_t)v->gpr[GPR_RAX];
-    struct cpuid_regs d = cpuid(0xD, 0);
-    uint64_t supported = ((uint64_t)d.edx << 32) | d.eax;
-    /* SDM Vol.2 XSETBV: #GP for XCR other than 0, bit 0 clear, bits not supported, AVX without SSE */
-    if (idx != 0 || !(value & 1) || (value & ~supported) || ((value & 4) && !(value & 2)) || !(read_cr4() & (1ull << 18))) {
-        log_info("exit", "XSETBV XCR%u=0x%llx refused: #GP", idx, (unsigned long long)value);
-        inject_gp(v);
-        return EXIT_RESUME;
-    }
-    __asm__ volatile("xsetbv" ::"c"(idx), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)));
-    vcpu_skip_instruction(v);
-    return EXIT_RESUME;
-}
 
 /* ---- INVD (always exits) and WBINVD: vmxlab writes back instead of discarding ------------ */
 enum exit_action exit_cache_invalidate(struct vcpu *v)

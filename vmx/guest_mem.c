@@ -133,34 +133,3 @@ bool guest_raise_fault(struct vcpu *v, const struct guest_fault *f, char *text, 
         return false;
     }
 }
-
-bool guest_pdptes_after_cr_write(uint64_t old_cr0, uint64_t old_cr4)
-{
-    uint64_t cr0 = vmcs_read(VMCS_GUEST_CR0), cr4 = vmcs_read(VMCS_GUEST_CR4);
-    uint64_t efer = vmcs_read(VMCS_GUEST_IA32_EFER);
-    bool pae_paging = (cr0 & CR0_PG) && (cr4 & CR4_PAE) && !(efer & EFER_LMA);
-    bool changed = ((cr0 ^ old_cr0) & (CR0_PG | CR0_CD | CR0_NW)) ||
-                   ((cr4 ^ old_cr4) & (CR4_PAE | CR4_PGE | CR4_PSE | CR4_SMEP));
-    if (!pae_paging || !changed)
-        return true;
-    uint64_t at = vmcs_read(VMCS_GUEST_CR3) & 0xFFFFFFE0ull, pdpte[4];
-    if (!walk_map(NULL, at, 32)) {
-        log_warn("paging", "guest PDPTEs at 0x%llx: not guest memory; PDPTE fields left alone", (unsigned long long)at);
-        return false;
-    }
-    memcpy(pdpte, phys_to_virt(at), sizeof(pdpte));
-    /* SDM 4.4.1, Table 4-8: reserved bits 2:1, 8:5 and 63:MAXPHYADDR of a present PDPTE */
-    uint64_t rsvd = 0x1E6ull | ~((1ull << maxphyaddr()) - 1);
-    for (unsigned i = 0; i < 4; i++)
-        if ((pdpte[i] & 1) && (pdpte[i] & rsvd)) {
-            log_warn("paging", "guest PDPTE%u 0x%llx has reserved bits set (the CPU would raise #GP(0))", i,
-                     (unsigned long long)pdpte[i]);
-            return false;
-        }
-    for (unsigned i = 0; i < 4; i++)
-        vmcs_write(VMCS_GUEST_PDPTE0 + 2 * i, pdpte[i]);
-    log_debug("paging", "PAE paging: PDPTEs %llx %llx %llx %llx loaded from CR3 0x%llx", (unsigned long long)pdpte[0],
-              (unsigned long long)pdpte[1], (unsigned long long)pdpte[2], (unsigned long long)pdpte[3],
-              (unsigned long long)at);
-    return true;
-}

@@ -46,12 +46,4 @@ int guest_fetch_instruction(struct vcpu *v, enum insn_mode mode, uint8_t *bytes,
  * (and nothing injected) for GW_NO_MEMORY, where no CPU rule applies. The text names it. */
 bool guest_raise_fault(struct vcpu *v, const struct guest_fault *f, char *text, size_t len);
 
-/* After vmxlab writes the guest's CR0 or CR4 for it (a MOV that exited): when PAE paging is in
- * use afterwards and the write changed CR0.PG, CD or NW, or CR4.PAE, PGE, PSE or SMEP, the CPU
- * would have loaded the four PDPTEs from CR3 (SDM 4.4.1); under EPT, VM entry takes them from
- * the VMCS guest PDPTE fields (SDM 26.3.2.4), so vmxlab loads those from guest memory. False
- * when a PDPTE has reserved bits set (the CPU would raise #GP(0); the fields are left alone
- * and the VM entry will name the bad PDPTE). */
-bool guest_pdptes_after_cr_write(uint64_t old_cr0, uint64_t old_cr4);
-
 #endif

@@ -228,6 +228,8 @@ static void setup_controls(void)
         proc2 |= SECONDARY_ENABLE_VPID;
         vmx.vpid = 1;
     }
+    /* the controls without which a feature CPUID shows would #UD (SDM 25.3; vmx/cpuid.c) */
+    proc2 |= vmx_cpuid_setup();
     vmx.ctl[VMX_CTL_PROC2] = require_controls(VMX_CTL_PROC2, proc2);
     vmx.ctl[VMX_CTL_EXIT] = require_controls(VMX_CTL_EXIT, EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_ACKNOWLEDGE_INTERRUPT_ON_EXIT |
                                                                EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
@@ -245,6 +247,10 @@ static void setup_controls(void)
     vmcs_write(VMCS_EPT_POINTER, vmx.eptp);
     if (vmx.vpid)
         vmcs_write(VMCS_VPID, vmx.vpid);
+    /* SDM 24.6, "XSS-Exiting Bitmap": with "enable XSAVES/XRSTORS", XSAVES/XRSTORS exit
+     * for a set bit of IA32_XSS; 0: they never exit (25.1.3) */
+    if (vmx.ctl[VMX_CTL_PROC2] & SECONDARY_ENABLE_XSAVES_XRSTORS)
+        vmcs_write(VMCS_XSS_EXITING_BITMAP, 0);
     /* owned CR bits: the fixed ones (hidden behind the read shadows) and CR0.PG */
     vmx.cr0_mask = (vmx_cr_host_owned_bits(vmx_guest_cr0_fixed0(&vmx.caps, true), vmx.caps.cr0_fixed1) | CR0_PG) &
                    0xFFFFFFFFull;
@@ -349,6 +355,10 @@ static void enable_vmx_operation(void)
     /* SDM 23.8: CR0/CR4 must obey the VMX fixed bits in VMX operation (CR4.VMXE among them) */
     write_cr0(vmx_cr_apply_fixed(read_cr0(), vmx.caps.cr0_fixed0, vmx.caps.cr0_fixed1));
     write_cr4(vmx_cr_apply_fixed(read_cr4() | CR4_VMXE, vmx.caps.cr4_fixed0, vmx.caps.cr4_fixed1));
+    /* CR4.OSXSAVE, so that vmxlab can execute a guest's XSETBV (an exit: vmx/exit_cr.c); XCR0
+     * is then the guest's, which vmxlab's code (general registers only) never uses */
+    if (cpuid(1, 0).ecx & (1u << 26))
+        write_cr4(read_cr4() | CR4_OSXSAVE);
     vmx.vmxon_pa = vmx_alloc_page();
     *(uint32_t *)phys_to_virt(vmx.vmxon_pa) = vmx.caps.revision_id; /* SDM 24.11.5 */
     int r = vmxon(vmx.vmxon_pa);
@@ -378,6 +388,7 @@ void vmx_setup(const struct options *opts, const struct mb2_info *mbi, struct pa
         msr_bitmap_intercept(msr, true, true);
     memory_setup(mbi);
     setup_controls();
+    vmx_tsc_setup(v);
     setup_host_state();
 
     /* the guest image: copied to guest.load; vmxlab kept the module out of its pool */

@@ -47,6 +47,10 @@ struct vcpu {
     bool wait_for_sipi;
     unsigned init_count;
 
+    /* the guest's TSC (vmx/tsc.c): the VMCS TSC offset and its IA32_TSC_ADJUST */
+    uint64_t tsc_offset;
+    uint64_t tsc_adjust;
+
     /* statistics and history */
     uint64_t exits_total;
     uint64_t exit_counts[80];

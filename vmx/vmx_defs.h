@@ -240,6 +240,7 @@
 #define SECONDARY_PT_USES_GUEST_PHYSICAL        (1u << 24)
 #define SECONDARY_USE_TSC_SCALING               (1u << 25)
 #define SECONDARY_ENABLE_USER_WAIT_PAUSE        (1u << 26)
+#define SECONDARY_ENABLE_PCONFIG                (1u << 27)
 #define SECONDARY_ENABLE_ENCLV_EXITING          (1u << 28)
 
 /* VM-exit controls (24.7.1) */

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "kernel/memory.h"
 #include "kernel/options.h"
+#include "vmx/cpuid_view.h"
 #include "vmx/e820.h"
 #include "vmx/ept.h"
 #include "vmx/exit.h"
@@ -30,6 +31,7 @@ struct vmx_state {
     uint32_t bios_hook_linear;       /* INT 15h stub's VMCALL address (0: none) */
     uint64_t ones_page_pa;           /* ept.holes=ones: the read-only page of all ones (0: none yet) */
     unsigned hole_pages;             /* guest-physical hole pages mapped to it */
+    struct cpuid_view cpuid;         /* what the guest's CPUID shows and hides (cpuid.c) */
     struct vcpu vcpu0;
 };
 
@@ -64,6 +66,12 @@ void vmx_guest_initial_state(struct vcpu *v, const struct options *o, uint8_t bo
 uint64_t vmx_guest_cr0_real(uint64_t wanted);
 uint64_t vmx_guest_cr4_real(uint64_t wanted);
 void msr_bitmap_intercept(uint32_t msr, bool read, bool write);
+
+/* cpuid.c: decides the guest's CPUID view; returns the secondary controls it needs */
+uint32_t vmx_cpuid_setup(void);
+
+/* tsc.c: "use TSC offsetting" and the TSC MSR hooks (after setup_controls) */
+void vmx_tsc_setup(struct vcpu *v);
 
 /* exit.c */
 enum exit_action exit_dispatch(struct vcpu *v);

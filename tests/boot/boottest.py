@@ -27,6 +27,7 @@ from vmxlab_py import bare, emu, iso  # noqa: E402
 
 
 E820_RE = re.compile(r"e820: ([0-9a-f]{16})-([0-9a-f]{16}) type (\d+)")
+TSC_RE = re.compile(r"^\[\s*(\d+)\] ")
 HIDDEN_RE = re.compile(r"vmxlab's 0x([0-9a-f]+)-0x([0-9a-f]+) unmapped")
 
 
@@ -68,6 +69,8 @@ def main():
     p.add_argument("--megs", type=int, default=128)
     p.add_argument("--cmdline", default="")
     p.add_argument("--expect", action="append", default=[], help="regex that must match a line")
+    p.add_argument("--anywhere", action="append", default=[],
+                   help="regex that must match a line, wherever it is (not part of --in-order)")
     p.add_argument("--reject", action="append", default=[], help="regex that must not match any line")
     p.add_argument("--count", action="append", default=[], help="REGEX=N: exactly N matching lines")
     p.add_argument("--in-order", action="store_true", help="--expect patterns must match in this order")
@@ -78,6 +81,8 @@ def main():
     p.add_argument("--bare", action="store_true",
                    help="boot the guest on bare Bochs (no vmxlab, --cmdline unused); the run ends on the guest's "
                         "'guest: end status=N' line")
+    p.add_argument("--monotonic", action="store_true",
+                   help="vmxlab's log timestamps ('[ TSC] ' at the start of a line) never decrease")
     p.add_argument("--status", type=int, default=0, help="expected final status")
     p.add_argument("--timeout", type=int, default=240)
     p.add_argument("--keep", default=None, help="copy the serial log here")
@@ -122,6 +127,9 @@ def main():
                     failures.append("%r matches only before the previous expectation" % pat)
                 else:
                     pos = later[0]
+        for pat in a.anywhere:
+            if not any(re.search(pat, l) for l in lines):
+                failures.append("no line matches %r" % pat)
         for pat in a.reject:
             rx = re.compile(pat)
             bad = [l for l in lines if rx.search(l)]
@@ -132,6 +140,13 @@ def main():
             got = sum(1 for l in lines if re.search(pat, l))
             if got != int(n):
                 failures.append("%d lines match %r, expected %s" % (got, pat, n))
+        if a.monotonic:
+            stamps = [(int(m.group(1)), l) for l in lines for m in [TSC_RE.match(l)] if m]
+            back = [(p, l) for (p, _), (t, l) in zip(stamps, stamps[1:]) if t < p]
+            if not stamps:
+                failures.append("--monotonic: no timestamped vmxlab line")
+            elif back:
+                failures.append("--monotonic: the timestamp runs backwards (from %d) at: %s" % back[0])
         if a.check_e820:
             failures += check_e820(lines)
         if failures:
@@ -143,7 +158,7 @@ def main():
             for f in failures:
                 print("FAIL: " + f)
             return 1
-        print("PASS: status %s, %d expectations" % (status, len(a.expect) + len(a.reject) + len(a.count)))
+        print("PASS: status %s, %d expectations" % (status, len(a.expect) + len(a.anywhere) + len(a.reject) + len(a.count)))
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
