@@ -54,7 +54,7 @@ void guest_paging_state(struct gw_cpu *c)
 enum insn_mode guest_code_mode(void)
 {
     uint64_t ar = vmcs_read(VMCS_GUEST_CS_ACCESS_RIGHTS);
-    if ((vmcs_read(VMCS_GUEST_IA32_EFER) & EFER_LMA) && (ar & (1u << 13))) /* CS.L */
+    if ((ar & (1u << 13)) && (vmcs_read(VMCS_GUEST_IA32_EFER) & EFER_LMA)) /* CS.L, then IA-32e */
         return INSN_MODE_64;
     return (ar & (1u << 14)) ? INSN_MODE_32 : INSN_MODE_16; /* CS.D */
 }
@@ -64,6 +64,12 @@ uint64_t guest_segment_base(unsigned seg) { return vmcs_read(VMCS_GUEST_ES_BASE 
 
 bool guest_translate(uint64_t linear, unsigned access, uint64_t *pa, struct guest_fault *f)
 {
+    /* without paging (every real-mode guest) the linear address is the physical one: one
+     * VMREAD, no walk (the APIC-access path runs this twice per exit) */
+    if (!(vmcs_read(VMCS_GUEST_CR0) & CR0_PG)) {
+        *pa = linear & 0xFFFFFFFFull;
+        return true;
+    }
     struct gw_cpu c;
     guest_paging_state(&c);
     f->linear = linear;
@@ -84,6 +90,7 @@ bool guest_read_linear(uint64_t linear, void *buf, size_t len, unsigned access, 
             return false;
         if (!walk_map(NULL, pa, (unsigned)chunk)) {
             f->status = GW_NO_MEMORY;
+            f->linear = linear;
             f->walk.table_pa = pa;
             return false;
         }
