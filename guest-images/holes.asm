@@ -4,7 +4,8 @@
 ; ones and drops a write; bare Bochs does the same (the .bare run). Checked: reads (dword and
 ; byte), a write then a read, a write to a page never read, an ALU read-modify-write (CF of
 ; 0xFFFFFFFF + 5), XCHG (loads all ones), REP STOSD (pointer and count advance). Then, back in
-; real mode, the guest reads 0x07F00000: RAM on bare Bochs with 128 MiB, but vmxlab's own
+; real mode (after a 4-level phase: a REX.W store and an XCHG with R9 at GPA 4 GiB), the guest
+; reads 0x07F00000: RAM on bare Bochs with 128 MiB, but vmxlab's own
 ; memory under vmxlab, which must stop the guest with its diagnosis before "holes: PASS".
 %include "guest.inc"
 %include "checks.inc"
@@ -15,6 +16,10 @@
 %define PD0  0x24000
 %define HOLE_A 0x00200000       ; -> GPA 0x100000000
 %define HOLE_B 0x00400000       ; -> GPA 0x240000000
+%define PML4 0x28000
+%define PDPTL 0x29000
+%define PDL  0x2A000
+%define EFER 0xC0000080
 %define VMXLAB_MEM 0x07F00000   ; vmxlab's page pool under vmxlab with 128 MiB (the log's "page pool")
 
 main:
@@ -83,6 +88,51 @@ pm32:
     mov eax, cr0
     and eax, ~PG
     mov cr0, eax
+
+    ; ---- 4-level paging: linear 4 GiB is GPA 4 GiB (a 1 GiB page), 64-bit accesses ----
+    mov edi, PML4
+    mov ecx, 3 * 1024
+    xor eax, eax
+    rep stosd
+    mov dword [PML4], PDPTL | 3
+    mov dword [PDPTL + 0 * 8], PDL | 3
+    mov dword [PDL + 0 * 8], 0x83                     ; identity 0-2 MiB
+    mov dword [PDPTL + 4 * 8], 0x83                   ; linear 4 GiB -> GPA 4 GiB, 1 GiB page
+    mov dword [PDPTL + 4 * 8 + 4], 0x1
+    mov eax, PML4
+    mov cr3, eax
+    mov ecx, EFER
+    rdmsr
+    or eax, 1 << 8
+    wrmsr
+    mov eax, cr0
+    or eax, PG
+    mov cr0, eax
+    jmp 0x18:long64
+bits 64
+long64:
+    mov rax, 0x100000000
+    mov rbx, 0x1122334455667788
+    mov [rax + 0x40], rbx                   ; REX.W store to a mapped hole page: dropped
+    mov rcx, [rax + 0x40]                   ; native read of the page of ones
+    mov [rel r_q], rcx
+    mov r9, 0x55
+    mov rdx, rax
+    xchg [rdx + 0x3008], r9                 ; REX.WR, a page never touched: R9 = all ones
+    mov [rel r_x], r9
+    jmp dword far [rel .back]
+.back:
+    dd .compat
+    dw 0x08
+bits 32
+.compat:
+    mov eax, cr0
+    and eax, ~PG
+    mov cr0, eax
+    mov ecx, EFER
+    rdmsr
+    and eax, ~(1 << 8)
+    wrmsr
     mov eax, cr4
     and eax, ~PAE
     mov cr4, eax
@@ -123,6 +173,12 @@ bits 16
     check_eax HOLE_A + 0x110, "rep stosd to a hole: edi"
     mov eax, [r_stos]
     check_eax 0xFFFFFFFF, "hole after rep stosd"
+    mov eax, [r_q]
+    check_eax 0xFFFFFFFF, "64-bit: qword read after a qword write, low"
+    mov eax, [r_q + 4]
+    check_eax 0xFFFFFFFF, "64-bit: qword read after a qword write, high"
+    mov eax, [r_x + 4]
+    check_eax 0xFFFFFFFF, "64-bit: xchg [hole], r9: r9 high"
     cmp word [guest_failures], 0
     jne .verdict
     print_com1 "holes: reading 0x07f00000 next"
@@ -137,7 +193,7 @@ gdt:
     dq 0
     dq 0x00CF9A000000FFFF       ; 0x08 code32 flat
     dq 0x00CF92000000FFFF       ; 0x10 data32 flat
-    dq 0
+    dq 0x00AF9A000000FFFF       ; 0x18 code64
     dq 0x00009A000000FFFF       ; 0x20 code16, base 0, 64 KiB
     dq 0x000092000000FFFF       ; 0x28 data16
 gdt_end:
@@ -155,3 +211,6 @@ r_xchg: dd 0
 r_ecx: dd 0xFFFF
 r_edi: dd 0
 r_stos: dd 0
+align 8
+r_q: dq 0
+r_x: dq 0
