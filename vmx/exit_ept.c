@@ -29,12 +29,16 @@
 #define HOLE_LOG_FIRST 8     /* hole accesses logged one by one per vCPU ... */
 #define HOLE_LOG_EVERY 1024  /* ... then every 1024th */
 
-static bool hole_log_this(struct vcpu *v)
+/* The level of this hole access's line: info for the first few and every 1024th, debug for
+ * the rest (a probing OS makes many; each serial line costs the guest ~60k instructions) */
+static enum log_level hole_log_level(struct vcpu *v)
 {
     if (v->hole_accesses == HOLE_LOG_FIRST + 1)
-        log_info("ept", "vcpu%u: more hole accesses: from now on every %uth is logged, the total with the statistics",
-                 v->id, HOLE_LOG_EVERY);
-    return v->hole_accesses <= HOLE_LOG_FIRST || v->hole_accesses % HOLE_LOG_EVERY == 0;
+        log_info("ept", "vcpu%u: more hole accesses: from now on every %uth is logged (all at log=debug), the total "
+                 "with the statistics", v->id, HOLE_LOG_EVERY);
+    if (v->hole_accesses <= HOLE_LOG_FIRST || v->hole_accesses % HOLE_LOG_EVERY == 0)
+        return LOG_INFO;
+    return LOG_DEBUG;
 }
 
 static enum exit_action hole_stop(struct vcpu *v, uint64_t gpa, const char *why)
@@ -87,10 +91,11 @@ static enum exit_action hole_write(struct vcpu *v, uint64_t gpa)
     if (nflags != rflags)
         vmcs_write(VMCS_GUEST_RFLAGS, nflags);
     vmcs_write(VMCS_GUEST_RSP, v->gpr[GPR_RSP]);
-    if (hole_log_this(v)) {
+    enum log_level level = hole_log_level(v);
+    if (log_enabled(level)) {
         char text[64];
         insn_format(&in, text, sizeof(text));
-        log_info("ept", "vcpu%u: hole write #%llu at GPA 0x%llx by %04llx:%04llx %s: 0x%llx dropped (ept.holes=ones)",
+        klog(level, "ept", "vcpu%u: hole write #%llu at GPA 0x%llx by %04llx:%04llx %s: 0x%llx dropped (ept.holes=ones)",
                  v->id, (unsigned long long)v->hole_accesses, (unsigned long long)gpa,
                  (unsigned long long)vmcs_read(VMCS_GUEST_CS_SELECTOR), (unsigned long long)v->rip, text,
                  (unsigned long long)value);
@@ -128,8 +133,9 @@ static enum exit_action hole_access(struct vcpu *v, uint64_t q, uint64_t gpa, bo
             return hole_stop(v, gpa, "the CPU wrote a paging structure there (accessed/dirty flags)");
         return hole_write(v, gpa);
     }
-    if (hole_log_this(v))
-        log_info("ept", "vcpu%u: hole read #%llu at GPA 0x%llx by %04llx:%04llx: %s (ept.holes=ones)", v->id,
+    enum log_level level = hole_log_level(v);
+    if (log_enabled(level))
+        klog(level, "ept", "vcpu%u: hole read #%llu at GPA 0x%llx by %04llx:%04llx: %s (ept.holes=ones)", v->id,
                  (unsigned long long)v->hole_accesses, (unsigned long long)gpa,
                  (unsigned long long)vmcs_read(VMCS_GUEST_CS_SELECTOR), (unsigned long long)v->rip,
                  mapped ? "reads all ones" : "page mapped read-only to all ones, the instruction runs again");

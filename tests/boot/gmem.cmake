@@ -52,10 +52,17 @@ boot_test(gmem.holes --emulator bochs --cpu corei3_cnl --guest ${GUESTS}/holes.b
     --expect "I ept: vcpu0: hole read #1 at GPA 0x100000000 by 0008:[0-9a-f]+: page mapped read-only to all ones"
     --expect "I ept: vcpu0: hole write #3 at GPA 0x240000020 by 0008:[0-9a-f]+ mov dword \\[ds:0x400020\\], 0x1: 0x1 dropped \\(ept.holes=ones\\)$"
     --expect "I ept: vcpu0: hole write #4 at GPA 0x100000020 by 0008:[0-9a-f]+ add dword \\[ds:0x200020\\], 0x5: 0x4 dropped"
-    --expect "I ept: vcpu0: more hole accesses: from now on every 1024th is logged"
+    --expect "I ept: vcpu0: more hole accesses: from now on every 1024th is logged \\(all at log=debug\\)"
     --reject "^holes: PASS$" --reject "went on")
 # ept.holes=stop: the first hole read stops the guest, named as a hole
 boot_test(gmem.holes.stop --emulator bochs --cpu corei3_cnl --guest ${GUESTS}/holes.bin --status 1
     --cmdline "ept.holes=stop"
     --expect "E ept: EPT violation: R access to GPA 0x100000000 \\(linear 0x200000\\) at 0008:[0-9a-f]+: guest-physical memory that EPT does not map: a hole \\(ept.holes=stop\\)$"
     --reject "^hole read = " --reject "I ept: vcpu0: hole")
+# log=debug on skylake_x: every hole access has its line, the 64-bit ones decoded
+boot_test(gmem.holes.debug --emulator bochs --cpu corei7_skylake_x --guest ${GUESTS}/holes.bin --status 1
+    --cmdline "log=debug" ${GMEM_HOLES_EXPECT}
+    --expect "D ept: vcpu0: hole write #10 at GPA 0x100000040 by 0018:[0-9a-f]+ mov qword \\[ds:rax\\+0x40\\], rbx: 0x1122334455667788 dropped \\(ept.holes=ones\\)$"
+    --expect "D ept: vcpu0: hole write #11 at GPA 0x100003008 by 0018:[0-9a-f]+ xchg qword \\[ds:rdx\\+0x3008\\], r9: 0x55 dropped \\(ept.holes=ones\\)$"
+    --expect "E ept: EPT violation: R access to GPA 0x7f00000 "
+    --reject "^holes: PASS$")
