@@ -246,6 +246,8 @@ phase64:
     mov [r8 + APIC_TPR], r9d                          ; REX.RB register-indirect
     mov r10d, [abs AL64 + APIC_TPR]
     mov [rel r64_tpr2], r10d
+    mov eax, [abs FIXMAP + APIC_PPR]                  ; PPR: an exit 44 on the apicv path too
+    mov [rel r64_ppr], eax
     mov eax, [abs AL64G + APIC_TPR]                   ; through the 1 GiB page
     mov [rel r64_tpr3], eax
     mov dword [rel RIPREL(AL64 + APIC_TPR)], 0        ; RIP-relative write
@@ -325,6 +327,8 @@ bits 16
     check_eax 0x80, "4-level TPR by [r8+0x80] (r9d), read into r10d"
     mov eax, [r64_tpr3]
     check_eax 0x80, "4-level TPR through a 1 GiB page"
+    mov eax, [r64_ppr]
+    check_eax 0x80, "4-level PPR with TPR 0x80, nothing in service"
     call big_real
     apic_rd APIC_TPR
     check_eax 0, "TPR back in real mode"
@@ -437,6 +441,7 @@ r64_ver: dd 0
 r64_tpr1: dd 0
 r64_tpr2: dd 0
 r64_tpr3: dd 0
+r64_ppr: dd 0
 pf_err: dd 0xFFFFFFFF
 pf_cr2: dd 0
 pf_resume: dd 0
