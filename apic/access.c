@@ -2,18 +2,22 @@
  *
  * APIC-access exit (reason 44, SDM Vol.3C 29.4): fault-like. RIP still points at the
  * instruction; the qualification gives the page offset (bits 11:0) and the access type (15:12,
- * Table 27-6), not the value. vmxlab fetches the instruction at CS:RIP (guest memory below
- * 4 GiB is identity-mapped for the host, and the guest runs without paging), decodes it with
- * apic/insn_decode.h, does its one memory access against the virtual APIC, and moves RIP on.
+ * Table 27-6), not the value. vmxlab fetches the instruction at CS:RIP through the guest's
+ * page tables when it has paging on (vmx/guest_mem.h; guest-physical memory below 4 GiB is
+ * identity-mapped for the host), decodes it with vmx/insn_decode.h (16-, 32- or 64-bit code),
+ * translates the operand's linear address the same way, does its one memory access against
+ * the virtual APIC, and moves RIP on. Where the guest's own CPU would fault (a page not
+ * present for the fetch, the operand's page not writable for a store, ...) vmxlab raises that
+ * fault in the guest instead (#PF with CR2, SDM 4.7).
  *
  * APIC-write exit (reason 56, SDM 29.4.3.3): trap-like. The CPU has stored the value in the
  * virtual-APIC page and RIP is already past the instruction; vmxlab applies the register's
  * semantics to what it finds there. */
 #include "apic/apic_internal.h"
-#include "apic/insn_decode.h"
 #include "kernel/lib.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
+#include "vmx/guest_mem.h"
 #include "vmx/vcpu_ops.h"
 #include "vmx/vmx_defs.h"
 
@@ -44,8 +48,20 @@ static enum exit_action refuse(struct vcpu *v, const char *what)
     return EXIT_STOP;
 }
 
-/* ES CS SS DS FS GS: the order of enum insn_seg and of the VMCS base fields (Appendix B) */
-static uint64_t seg_base(unsigned seg) { return vmcs_read(VMCS_GUEST_ES_BASE + 2 * seg); }
+/* The fault the guest's CPU would have raised instead of this access (the walk failed):
+ * raise it and let the guest handle it; RIP stays on the instruction. */
+static enum exit_action raise_or_refuse(struct vcpu *v, const struct guest_fault *f, const char *what)
+{
+    char text[128];
+    if (!guest_raise_fault(v, f, text, sizeof(text))) {
+        char why[192];
+        snprintf(why, sizeof(why), "%s: %s", what, text);
+        return refuse(v, why);
+    }
+    log_info("apic", "vcpu%u: exit 44 at %04llx:%04llx: %s: %s", v->id,
+             (unsigned long long)vmcs_read(VMCS_GUEST_CS_SELECTOR), (unsigned long long)v->rip, what, text);
+    return EXIT_RESUME;
+}
 
 static bool loud(struct vcpu *v, uint32_t offset)
 {
@@ -62,40 +78,59 @@ enum exit_action apic_exit_access(struct vcpu *v)
                  access_type_name(type), off);
         return refuse(v, what);
     }
-    if (vmcs_read(VMCS_GUEST_CR0) & CR0_PG)
-        return refuse(v, "the guest has paging on, and vmxlab does not walk guest page tables");
-
-    /* fetch: CS base + RIP is the physical address of the instruction (no paging, EPT identity) */
-    uint64_t at = (vmcs_read(VMCS_GUEST_CS_BASE) + v->rip) & 0xFFFFFFFFull;
-    if (at + INSN_MAX_LENGTH > (1ull << 32))
-        return refuse(v, "the instruction is at the top of the 4 GiB space");
-    uint8_t bytes[INSN_MAX_LENGTH];
-    memcpy(bytes, phys_to_virt(at), sizeof(bytes));
-    bool d32 = vmcs_read(VMCS_GUEST_CS_ACCESS_RIGHTS) & (1u << 14); /* CS.D (SDM 24.4.1) */
+    /* fetch CS:RIP through the guest's paging, as its CPU did */
+    enum insn_mode mode = guest_code_mode();
+    uint8_t bytes[INSN_MAX_LENGTH] = {0};
+    struct guest_fault f;
+    int got = guest_fetch_instruction(v, mode, bytes, &f);
+    if (got < 0)
+        return raise_or_refuse(v, &f, "fetching the instruction");
     struct insn in;
-    int rc = insn_decode(bytes, sizeof(bytes), d32 ? INSN_MODE_32 : INSN_MODE_16, &in);
+    int rc = insn_decode(bytes, (size_t)got, mode, &in);
+    if (rc == INSN_ERR_TRUNCATED && got < INSN_MAX_LENGTH)
+        return raise_or_refuse(v, &f, "fetching the instruction's second page");
     if (rc != INSN_OK) {
         snprintf(what, sizeof(what), "cannot emulate the instruction %02x %02x %02x %02x %02x %02x: %s", bytes[0],
                  bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], insn_strerror(rc));
         return refuse(v, what);
     }
 
-    /* the decoder and the CPU must agree on the offset: otherwise vmxlab would emulate the
-     * wrong register */
+    if (in.size > 4) {
+        snprintf(what, sizeof(what), "a %u-byte access at APIC offset 0x%03x: APIC registers are 32 bits wide",
+                 in.size, off);
+        return refuse(v, what);
+    }
+
+    /* the decoder and the CPU must agree on the operand: the offset the CPU reported, and (with
+     * paging) a linear address that translates to the APIC-access page, with the rights the
+     * access needs; otherwise vmxlab would emulate the wrong register */
     vcpu_read_rsp(v);
-    uint64_t linear = (seg_base(in.seg) + insn_effective_offset(&in, v->gpr)) & 0xFFFFFFFFull;
+    uint64_t linear = insn_operand_offset(&in, v->gpr, v->rip);
+    if (insn_segment_counts(&in))
+        linear += guest_segment_base(in.seg);
+    if (mode != INSN_MODE_64)
+        linear &= 0xFFFFFFFFull;
     if ((linear & 0xFFF) != off) {
         snprintf(what, sizeof(what), "the decoded operand is at 0x%llx, the CPU reported APIC offset 0x%03x",
                  (unsigned long long)linear, off);
         return refuse(v, what);
     }
+    uint64_t pa;
+    if (!guest_translate(linear, in.mem_write ? GW_WRITE : 0, &pa, &f))
+        return raise_or_refuse(v, &f, "translating the operand's address");
+    if ((pa & ~0xFFFull) != APIC_GUEST_BASE) {
+        snprintf(what, sizeof(what), "the decoded operand at 0x%llx translates to 0x%llx, not the APIC page",
+                 (unsigned long long)linear, (unsigned long long)pa);
+        return refuse(v, what);
+    }
 
     /* the one access, in the order insn_decode.h prescribes */
-    uint32_t old = in.mem_read ? vlapic_read(&apic.vl, off, in.size) : 0, value = 0;
+    uint32_t old = in.mem_read ? vlapic_read(&apic.vl, off, in.size) : 0;
+    uint64_t value = 0;
     bool writes = insn_store_value(&in, v->gpr, old, &value);
     uint64_t rflags = vmcs_read(VMCS_GUEST_RFLAGS);
     uint64_t nflags = insn_update_rflags(&in, v->gpr, old, rflags);
-    enum vlapic_effect e = writes ? vlapic_write(&apic.vl, off, in.size, value) : VLAPIC_WROTE;
+    enum vlapic_effect e = writes ? vlapic_write(&apic.vl, off, in.size, (uint32_t)value) : VLAPIC_WROTE;
     insn_apply_load(&in, v->gpr, old);
     bool next = insn_string_advance(&in, v->gpr, nflags);
     if (nflags != rflags)
@@ -109,7 +144,7 @@ enum exit_action apic_exit_access(struct vcpu *v)
              "exit 44 (APIC access, fault-like) at %04llx:%04llx: %s -> %s %s 0x%08x, emulated",
              (unsigned long long)vmcs_read(VMCS_GUEST_CS_SELECTOR), (unsigned long long)v->rip, text,
              vlapic_reg_name(off) ? vlapic_reg_name(off) : "(no register)", writes ? "<-" : "->",
-             writes ? value : old);
+             writes ? (uint32_t)value : old);
     }
     if (next) {
         v->insn_len = in.length;    /* the length of what was emulated, from the decoder */

@@ -12,7 +12,7 @@ struct opt_def {
 };
 
 enum opt_id { O_LOG, O_VGA, O_GUEST_LOAD, O_GUEST_ENTRY, O_GUEST_UNREAL, O_ON_TRIPLE, O_INIT, O_APIC, O_DEBUG, O_EXITS_MAX,
-              O_ON_RESET };
+              O_ON_RESET, O_EPT_HOLES };
 
 static const struct opt_def defs[] = {
     [O_LOG] = {"log", K_ENUM, "error|warn|info|debug|trace", "info", "log level on the serial console (trace: every exit decoded)"},
@@ -26,6 +26,7 @@ static const struct opt_def defs[] = {
     [O_DEBUG] = {"debug", K_ENUM, "none|fault|bad-guest-state", "none", "fault: a #UD in vmxlab; bad-guest-state: corrupt a VMCS guest field"},
     [O_EXITS_MAX] = {"exits.max", K_UINT, "number, 0 = no limit", "0", "stop the guest after this many VM exits"},
     [O_ON_RESET] = {"on_reset", K_ENUM, "halt|restart", "halt", "what a guest's machine reset (0x64, 0xCF9, 0x92, RESET_REG) does"},
+    [O_EPT_HOLES] = {"ept.holes", K_ENUM, "ones|stop", "ones", "guest-physical holes (no RAM, no device): reads all ones and writes dropped, or stop the guest"},
 };
 
 static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -160,6 +161,7 @@ static bool store(struct options *o, size_t which, const char *v, size_t vlen)
     case O_DEBUG: o->debug = e; break;
     case O_EXITS_MAX: o->exit_limit = (uint32_t)n; break;
     case O_ON_RESET: o->on_reset = e; break;
+    case O_EPT_HOLES: o->ept_holes = e; break;
     }
     return true;
 }

@@ -14,6 +14,7 @@ enum opt_on_reset { OPT_RESET_HALT, OPT_RESET_RESTART };
 enum opt_init { OPT_INIT_ENTRY, OPT_INIT_RESET_VECTOR };
 enum opt_apic { OPT_APIC_AUTO, OPT_APIC_APICV, OPT_APIC_DECODE, OPT_APIC_PASSTHROUGH };
 enum opt_debug { OPT_DEBUG_NONE, OPT_DEBUG_FAULT, OPT_DEBUG_BAD_GUEST_STATE };
+enum opt_ept_holes { OPT_HOLES_ONES, OPT_HOLES_STOP };
 
 struct options {
     int log;             /* enum opt_log */
@@ -28,6 +29,7 @@ struct options {
     int apic;            /* enum opt_apic */
     int debug;           /* enum opt_debug */
     uint32_t exit_limit; /* stop after this many exits (0: no limit) */
+    int ept_holes;       /* enum opt_ept_holes */
     bool help;
 };
 

@@ -149,6 +149,9 @@ void exit_stats_log(void)
             log_info("stats", "exit reason=%u name=\"%s\" count=%llu", r, exit_reason_text(r),
                      (unsigned long long)v->exit_counts[r]);
     log_info("stats", "exits total=%llu INIT resets=%u", (unsigned long long)v->exits_total, v->init_count);
+    if (v->hole_accesses)
+        log_info("stats", "guest-physical hole accesses=%llu pages=%u (ept.holes=ones)",
+                 (unsigned long long)v->hole_accesses, vmx.hole_pages);
 }
 
 static enum exit_action exit_unhandled(struct vcpu *v)

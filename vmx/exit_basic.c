@@ -5,6 +5,7 @@
 #include "arch/x86_64/cpu.h"
 #include "kernel/lib.h"
 #include "kernel/log.h"
+#include "vmx/guest_mem.h"
 #include "vmx/inject.h"
 #include "vmx/vcpu_ops.h"
 #include "vmx/vmx.h"
@@ -18,15 +19,34 @@
 #define HC_ERROR_ARGUMENT 0xFFFFFFFEu /* -2: bad argument */
 #define VMXLAB_HC_VERSION 0x000100    /* 0.1.0 */
 
+/* A linear range as one guest-physical range, for vmxlab to read or fill: through the guest's
+ * page tables when it has paging on (vmx/guest_walk.h, SDM Vol.3A chapter 4), page by page;
+ * false when a page does not translate (no fault is raised: the callers report an error to
+ * the guest), when the pages are not contiguous in guest-physical memory, or when the range
+ * leaves the 4 GiB identity map or touches vmxlab's own memory. The caller has already
+ * applied segmentation (linear = segment base + offset). */
 bool guest_linear_to_phys(struct vcpu *v, uint64_t linear, uint64_t len, uint64_t *pa)
 {
     (void)v;
-    if (vmcs_read(VMCS_GUEST_CR0) & CR0_PG)
-        return false; /* vmxlab does not walk guest page tables */
-    uint64_t end = linear + len;
-    if (end > (1ull << 32) || end < linear || (linear < vmx.hidden_end && vmx.hidden_start < end))
+    uint64_t first = 0, expect = 0;
+    uint64_t at = linear, left = len ? len : 1;
+    while (left) {
+        struct guest_fault f;
+        uint64_t page_pa, chunk = 4096 - (at & 0xFFF);
+        if (!guest_translate(at, 0, &page_pa, &f))
+            return false;
+        if (at == linear)
+            first = page_pa;
+        else if (page_pa != expect)
+            return false; /* not contiguous: no single physical range */
+        chunk = chunk < left ? chunk : left;
+        expect = page_pa + chunk;
+        at += chunk, left -= chunk;
+    }
+    uint64_t end = first + len;
+    if (end > (1ull << 32) || end < first || (first < vmx.hidden_end && vmx.hidden_start < end))
         return false;
-    *pa = linear;
+    *pa = first;
     return true;
 }
 

@@ -64,6 +64,7 @@ struct vcpu {
     unsigned history_next;
 
     int stop_status;           /* set by a handler that returns EXIT_STOP */
+    uint64_t hole_accesses;    /* guest accesses to guest-physical holes (vmx/exit_ept.c) */
 };
 
 #endif

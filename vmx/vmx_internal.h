@@ -36,6 +36,8 @@ struct vmx_state {
     uint64_t guest_copy_pa;          /* on_reset=restart: the guest image as loaded */
     uint32_t guest_copy_size;
     unsigned guest_restarts;
+    uint64_t ones_page_pa;           /* ept.holes=ones: the read-only page of all ones (0: none yet) */
+    unsigned hole_pages;             /* guest-physical hole pages mapped to it */
     struct cpuid_view cpuid;         /* what the guest's CPUID shows and hides (cpuid.c) */
     struct vcpu vcpu0;
 };

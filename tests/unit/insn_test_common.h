@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "apic/insn_decode.h"
+#include "vmx/insn_decode.h"
 
 /* Fixed guest registers used throughout the tests. */
 static const uint64_t REGS[8] = {

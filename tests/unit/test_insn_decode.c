@@ -1,11 +1,11 @@
 /*
  * test_insn_decode.c - host unit tests for the decoder and formatter
- * (apic/insn_decode.c, apic/insn_format.c), cmocka.  The emulation
+ * (vmx/insn_decode.c, vmx/insn_format.c), cmocka.  The emulation
  * helpers (loads, addresses, strings, flags) are in test_insn_emulate.c.
  *
  * Build and run from the repository root:
  *   gcc -std=c11 -Wall -Wextra -Werror -I. tests/unit/test_insn_decode.c \
- *       apic/insn_decode.c apic/insn_format.c -lcmocka -o /tmp/t && /tmp/t
+ *       vmx/insn_decode.c vmx/insn_format.c -lcmocka -o /tmp/t && /tmp/t
  *
  * Every encoding in the table was worked out by hand from the SDM
  * (Vol.2A Tables 2-1..2-3); the ModR/M and SIB bytes are spelled out as
@@ -340,7 +340,7 @@ static void test_decode_row(void **state)
 {
     const struct decode_case *c = *state;
     struct insn in;
-    uint32_t value = 0xdeadbeef;
+    uint64_t value = 0xdeadbeef;
     uint64_t regs[8];
     char text[96];
 

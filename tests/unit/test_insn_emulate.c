@@ -1,11 +1,11 @@
 /*
  * test_insn_emulate.c - host unit tests for the emulation helpers in
- * apic/insn_decode.c: insn_apply_load, insn_store_value refusals,
+ * vmx/insn_decode.c: insn_apply_load, insn_store_value refusals,
  * insn_effective_offset, insn_string_advance and insn_update_rflags.
  *
  * Build and run from the repository root:
  *   gcc -std=c11 -Wall -Wextra -Werror -I. tests/unit/test_insn_emulate.c \
- *       apic/insn_decode.c -lcmocka -o /tmp/te && /tmp/te
+ *       vmx/insn_decode.c -lcmocka -o /tmp/te && /tmp/te
  */
 #include "insn_test_common.h"
 
@@ -122,7 +122,7 @@ static void test_store_refused_for_pure_reads(void **state)
 {
     static const uint8_t mov_load[] = { 0x8b, 0x03 };
     struct insn in;
-    uint32_t v = 7;
+    uint64_t v = 7;
     (void)state;
     assert_int_equal(insn_decode(mov_load, 2, M32, &in), INSN_OK);
     assert_false(insn_store_value(&in, REGS, OLD, &v));

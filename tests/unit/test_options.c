@@ -45,6 +45,7 @@ static void defaults(void **state)
         assert_int_equal(o.apic, OPT_APIC_AUTO);
         assert_int_equal(o.debug, OPT_DEBUG_NONE);
         assert_int_equal(o.exit_limit, 0);
+        assert_int_equal(o.ept_holes, OPT_HOLES_ONES);
         assert_false(o.help);
         assert_string_equal(err, "");
     }
@@ -110,7 +111,7 @@ static void help_word(void **state)
     assert_true(o.help);
     assert_false(o.vga);
     refused("helpme", "unknown option 'helpme' (known: log, vga, guest.load, guest.entry, guest.unreal, on_triple, "
-                      "init, apic, debug, exits.max, on_reset, help)");
+                      "init, apic, debug, exits.max, on_reset, ept.holes, help)");
 }
 
 static void kernel_path_first_word(void **state)
@@ -121,17 +122,17 @@ static void kernel_path_first_word(void **state)
     ok("(cd)/boot/vmxlab.elf");
     /* only the first word may be a path */
     refused("log=debug /boot/vmxlab.elf", "unknown option '/boot/vmxlab.elf' (known: log, vga, guest.load, "
-                                          "guest.entry, guest.unreal, on_triple, init, apic, debug, exits.max, on_reset, help)");
+                                          "guest.entry, guest.unreal, on_triple, init, apic, debug, exits.max, on_reset, ept.holes, help)");
 }
 
 static void unknown_key(void **state)
 {
     (void)state;
     refused("colour=blue", "unknown option 'colour' (known: log, vga, guest.load, guest.entry, guest.unreal, "
-                           "on_triple, init, apic, debug, exits.max, on_reset, help)");
+                           "on_triple, init, apic, debug, exits.max, on_reset, ept.holes, help)");
     /* a prefix of a key is not the key */
     refused("lo=info", "unknown option 'lo' (known: log, vga, guest.load, guest.entry, guest.unreal, on_triple, "
-                       "init, apic, debug, exits.max, on_reset, help)");
+                       "init, apic, debug, exits.max, on_reset, ept.holes, help)");
 }
 
 static void bad_values_name_key_and_accepted(void **state)
@@ -171,6 +172,16 @@ static void guest_load_limits(void **state)
         snprintf(want, sizeof(want), "bad value for option: '%s' %s", bad[i], msg);
         refused(bad[i], want);
     }
+}
+
+static void ept_holes_values(void **state)
+{
+    (void)state;
+    ok("ept.holes=stop");
+    assert_int_equal(o.ept_holes, OPT_HOLES_STOP);
+    ok("ept.holes=ones");
+    assert_int_equal(o.ept_holes, OPT_HOLES_ONES);
+    refused("ept.holes=zeros", "bad value for option: 'ept.holes=zeros' (accepted: ones|stop)");
 }
 
 static void exits_max_limits(void **state)
@@ -248,12 +259,12 @@ static void help_lists_every_key(void **state)
     (void)state;
     help_count = 0;
     options_help(collect, &help_count);
-    assert_int_equal(help_count, 11);
+    assert_int_equal(help_count, 12);
     assert_string_equal(help_lines[0], "log=error|warn|info|debug|trace (default info): log level on the serial "
                                        "console (trace: every exit decoded)");
     const char *keys[] = {"log=", "vga=", "guest.load=", "guest.entry=", "guest.unreal=", "on_triple=", "init=",
-                          "apic=", "debug=", "exits.max=", "on_reset="};
-    for (unsigned i = 0; i < 11; i++) {
+                          "apic=", "debug=", "exits.max=", "on_reset=", "ept.holes="};
+    for (unsigned i = 0; i < 12; i++) {
         assert_memory_equal(help_lines[i], keys[i], strlen(keys[i]));
         assert_non_null(strstr(help_lines[i], " (default "));
     }
@@ -273,6 +284,7 @@ int main(void)
         cmocka_unit_test(bad_values_name_key_and_accepted),
         cmocka_unit_test(guest_load_limits),
         cmocka_unit_test(exits_max_limits),
+        cmocka_unit_test(ept_holes_values),
         cmocka_unit_test(guest_entry_parsing),
         cmocka_unit_test(default_entry_from_load),
         cmocka_unit_test(small_error_buffer),

@@ -1,11 +1,11 @@
 /*
  * insn_decode.c - decoder and one-access emulator for the instructions a
- * 16/32-bit guest uses on the APIC-access page.  See insn_decode.h for the
+ * 16/32/64-bit guest uses on the APIC-access page or a memory hole.  See insn_decode.h for the
  * how and why; the formatter lives in insn_format.c.
  *
  * An x86 instruction is (Intel SDM Vol.2A §2.1, Figure 2-1):
  *
- *   [legacy prefixes] opcode(1-2) [ModR/M] [SIB] [displacement] [immediate]
+ *   [legacy prefixes] [REX] opcode(1-2) [ModR/M] [SIB] [displacement] [immediate]
  *
  * We read it strictly left to right with a small cursor that knows both
  * how many bytes the caller fetched (avail) and the architectural 15-byte
@@ -17,43 +17,54 @@
  * Small helpers
  * ------------------------------------------------------------------- */
 
-/* All-ones mask for a 1-, 2- or 4-byte quantity. */
-static uint32_t size_mask(unsigned size)
+/* All-ones mask for a 1-, 2-, 4- or 8-byte quantity. */
+static uint64_t size_mask(unsigned size)
 {
-    return size >= 4 ? 0xffffffffu : (1u << (size * 8)) - 1u;
+    return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1u;
 }
 
-/* Sign-extend the low `size` bytes of v to 32 bits. */
-static uint32_t sign_extend(uint32_t v, unsigned size)
+/* Sign-extend the low `size` bytes of v to 64 bits. */
+static uint64_t sign_extend(uint64_t v, unsigned size)
 {
     if (size == 1)
-        return (uint32_t)(int32_t)(int8_t)(uint8_t)v;
+        return (uint64_t)(int64_t)(int8_t)(uint8_t)v;
     if (size == 2)
-        return (uint32_t)(int32_t)(int16_t)(uint16_t)v;
+        return (uint64_t)(int64_t)(int16_t)(uint16_t)v;
+    if (size == 4)
+        return (uint64_t)(int64_t)(int32_t)(uint32_t)v;
     return v;
 }
 
-/* Read a register operand of the given width.  For 1-byte operands the
- * numbers 4..7 are AH, CH, DH, BH: bits 15:8 of RAX..RBX (no REX here). */
-static uint32_t gpr_read(const uint64_t regs[8], unsigned reg, unsigned size)
+/* Read a register operand of the given width.  For 1-byte operands
+ * without a REX prefix the numbers 4..7 are AH, CH, DH, BH: bits 15:8 of
+ * RAX..RBX (SDM Vol.2A §2.2.1.2, Table 3-1). */
+static bool high_byte(bool rex, unsigned reg, unsigned size)
 {
-    if (size == 1 && reg >= 4)
-        return (uint32_t)(regs[reg - 4] >> 8) & 0xffu;
-    return (uint32_t)regs[reg] & size_mask(size);
+    return size == 1 && !rex && reg >= 4 && reg < 8;
+}
+
+static uint64_t gpr_read(const uint64_t *regs, bool rex, unsigned reg,
+                         unsigned size)
+{
+    if (high_byte(rex, reg, size))
+        return (regs[reg - 4] >> 8) & 0xffu;
+    return regs[reg] & size_mask(size);
 }
 
 /* Write a register with x86 partial-register rules. */
-static void gpr_write(uint64_t regs[8], unsigned reg, unsigned size,
-                      uint32_t v)
+static void gpr_write(uint64_t *regs, bool rex, unsigned reg, unsigned size,
+                      uint64_t v)
 {
-    if (size == 1 && reg >= 4) {                 /* AH..BH */
+    if (high_byte(rex, reg, size)) {             /* AH..BH */
         regs[reg - 4] = (regs[reg - 4] & ~(uint64_t)0xff00) |
                         ((uint64_t)(v & 0xffu) << 8);
     } else if (size == 1) {                      /* AL..BL: keep 63:8 */
         regs[reg] = (regs[reg] & ~(uint64_t)0xff) | (v & 0xffu);
     } else if (size == 2) {                      /* keep 63:16 */
         regs[reg] = (regs[reg] & ~(uint64_t)0xffff) | (v & 0xffffu);
-    } else {                                     /* 32-bit: zero-extend */
+    } else if (size == 4) {                      /* 32-bit: zero-extend */
+        regs[reg] = (uint32_t)v;
+    } else {
         regs[reg] = v;
     }
 }
@@ -80,16 +91,16 @@ static int fetch_u8(struct cursor *c, uint8_t *out)
     return INSN_OK;
 }
 
-/* Fetch an n-byte little-endian value (n = 1, 2 or 4). */
-static int fetch_le(struct cursor *c, unsigned n, uint32_t *out)
+/* Fetch an n-byte little-endian value (n = 1, 2, 4 or 8). */
+static int fetch_le(struct cursor *c, unsigned n, uint64_t *out)
 {
-    uint32_t v = 0;
+    uint64_t v = 0;
     for (unsigned k = 0; k < n; k++) {
         uint8_t b;
         int rc = fetch_u8(c, &b);
         if (rc)
             return rc;
-        v |= (uint32_t)b << (8 * k);
+        v |= (uint64_t)b << (8 * k);
     }
     *out = v;
     return INSN_OK;
@@ -110,7 +121,7 @@ static const int8_t modrm16_index[8] = {
 /* Read the displacement that follows ModR/M/SIB and sign-extend it. */
 static int fetch_disp(struct cursor *c, struct insn *i, unsigned n)
 {
-    uint32_t v = 0;
+    uint64_t v = 0;
     int rc = n ? fetch_le(c, n, &v) : INSN_OK;
     if (rc)
         return rc;
@@ -138,12 +149,18 @@ static int decode_mem16(struct cursor *c, struct insn *i, uint8_t *def_seg)
     return fetch_disp(c, i, mod == 1 ? 1 : mod == 2 ? 2 : 0);
 }
 
-/* 32-bit addressing (Tables 2-2 and 2-3).  Default segment is SS when the
- * base register is ESP or EBP; the index register never matters. */
+/* 32- and 64-bit addressing (Tables 2-2 and 2-3; in 64-bit mode Table 2-4
+ * for REX.X/REX.B and Table 2-7 for RIP-relative).  Default segment is SS
+ * when the base register is (E/R)SP or (E/R)BP; the index never matters.
+ * The special encodings (r/m=100: SIB; r/m=101 mod=00: disp32 or RIP;
+ * SIB base=101 mod=00: no base) look at the 3 ModR/M/SIB bits only, so
+ * REX.B does not change them; SIB index=100 means "none" only without
+ * REX.X (R12 can be an index). */
 static int decode_mem32(struct cursor *c, struct insn *i, uint8_t *def_seg)
 {
     unsigned mod = i->modrm_mod, rm = i->modrm_rm;
     unsigned disp_bytes = mod == 1 ? 1 : mod == 2 ? 4 : 0;
+    unsigned rex_x = (i->rex >> 1) & 1, rex_b = i->rex & 1;
     int rc;
 
     i->index_reg = -1;
@@ -158,24 +175,33 @@ static int decode_mem32(struct cursor *c, struct insn *i, uint8_t *def_seg)
         i->sib_base = sib & 7;
         i->scale = (uint8_t)(1u << i->sib_scale);
         /* index=100 means "none" (ESP cannot be an index). */
-        i->index_reg = i->sib_index == 4 ? -1 : (int8_t)i->sib_index;
+        i->index_reg = (i->sib_index == 4 && !rex_x)
+                           ? -1 : (int8_t)(i->sib_index | rex_x << 3);
         if (i->sib_base == 5 && mod == 0) {
             /* base=101 with mod=00: no base, disp32 ("[*]" in Table 2-3) */
             i->base_reg = -1;
             disp_bytes = 4;
         } else {
-            i->base_reg = (int8_t)i->sib_base;
+            i->base_reg = (int8_t)(i->sib_base | rex_b << 3);
         }
     } else if (rm == 5 && mod == 0) {
-        /* r/m=101 with mod=00: disp32 only. */
+        /* r/m=101 with mod=00: disp32 only; in 64-bit mode RIP + disp32 */
         i->base_reg = -1;
+        i->rip_relative = i->mode64;
         disp_bytes = 4;
     } else {
-        i->base_reg = (int8_t)rm;
+        i->base_reg = (int8_t)(rm | rex_b << 3);
     }
     *def_seg = (i->base_reg == INSN_RSP || i->base_reg == INSN_RBP)
                    ? INSN_SEG_SS : INSN_SEG_DS;
     return fetch_disp(c, i, disp_bytes);
+}
+
+/* The register ModR/M.reg names, with REX.R (Table 2-4); for /digit
+ * opcodes reg is an opcode extension and REX.R does not apply. */
+static int8_t reg_operand(const struct insn *i)
+{
+    return (int8_t)(i->modrm_reg | ((i->rex >> 2) & 1) << 3);
 }
 
 /* Read ModR/M and the memory operand it describes.  mod=3 names a register,
@@ -236,7 +262,7 @@ static void set_access(struct insn *i)
 static int decode_opcode(struct cursor *c, struct insn *i, uint8_t *def_seg)
 {
     uint8_t opc, sub;
-    unsigned full = i->opnd_size;      /* "v"-sized operand: 2 or 4 bytes */
+    unsigned full = i->opnd_size;      /* "v"-sized operand: 2, 4 or 8 bytes */
     unsigned w;                        /* opcode bit 0: byte vs full size */
     int rc;
 
@@ -251,7 +277,7 @@ static int decode_opcode(struct cursor *c, struct insn *i, uint8_t *def_seg)
         i->size = i->reg_size = (uint8_t)(w ? full : 1);
         if ((rc = decode_modrm(c, i, def_seg)))
             return rc;
-        i->reg = (int8_t)i->modrm_reg;
+        i->reg = reg_operand(i);
         return INSN_OK;
     }
 
@@ -261,7 +287,7 @@ static int decode_opcode(struct cursor *c, struct insn *i, uint8_t *def_seg)
         i->size = i->reg_size = (uint8_t)(w ? full : 1);
         if ((rc = decode_modrm(c, i, def_seg)))
             return rc;
-        i->reg = (int8_t)i->modrm_reg;
+        i->reg = reg_operand(i);
         return INSN_OK;
     }
 
@@ -281,8 +307,9 @@ static int decode_opcode(struct cursor *c, struct insn *i, uint8_t *def_seg)
         if (i->op == INSN_OP_NONE)
             return INSN_ERR_UNSUPPORTED;
         /* 83 takes an imm8 sign-extended to the operand size; the others
-         * an immediate of the operand size, but at most 4 bytes ("iz"). */
-        imm_bytes = opc == 0x83 ? 1 : i->size;
+         * an immediate of the operand size, but at most 4 bytes ("iz",
+         * sign-extended to 64 bits with REX.W). */
+        imm_bytes = opc == 0x83 ? 1 : i->size > 4 ? 4 : i->size;
         if ((rc = fetch_le(c, imm_bytes, &i->imm)))
             return rc;
         i->imm = sign_extend(i->imm, imm_bytes) & size_mask(i->size);
@@ -300,6 +327,7 @@ static int decode_opcode(struct cursor *c, struct insn *i, uint8_t *def_seg)
         i->base_reg = i->index_reg = -1;
         i->scale = 1;
         *def_seg = INSN_SEG_DS;
+        /* 64-bit mode: an 8-byte moffs (4 with 67) */
         if ((rc = fetch_le(c, i->addr_size, &i->disp)))
             return rc;
         i->disp_size = i->addr_size;
@@ -327,10 +355,10 @@ static int decode_opcode(struct cursor *c, struct insn *i, uint8_t *def_seg)
             return INSN_ERR_UNSUPPORTED;
         i->op = sub <= 0xb7 ? INSN_OP_MOVZX : INSN_OP_MOVSX;
         i->size = (uint8_t)((sub & 1) ? 2 : 1);  /* source r/m8 or r/m16 */
-        i->reg_size = (uint8_t)full;             /* destination r16/r32 */
+        i->reg_size = (uint8_t)full;             /* destination r16/r32/r64 */
         if ((rc = decode_modrm(c, i, def_seg)))
             return rc;
-        i->reg = (int8_t)i->modrm_reg;
+        i->reg = reg_operand(i);
         return INSN_OK;
 
     default:
@@ -352,10 +380,12 @@ int insn_decode(const uint8_t *bytes, size_t avail, enum insn_mode mode,
     uint8_t def_seg = INSN_SEG_DS;
     int rc;
 
-    if (!bytes || !out || (mode != INSN_MODE_16 && mode != INSN_MODE_32))
+    if (!bytes || !out || (mode != INSN_MODE_16 && mode != INSN_MODE_32 &&
+                           mode != INSN_MODE_64))
         return INSN_ERR_INVALID_ARG;
 
     i.reg = i.base_reg = i.index_reg = -1;
+    i.mode64 = mode == INSN_MODE_64;
 
     /* Legacy prefixes (SDM Vol.2 §2.1.1), any order.  If one group repeats
      * the CPU's behaviour is unspecified; we let the last one win. */
@@ -378,14 +408,36 @@ int insn_decode(const uint8_t *bytes, size_t avail, enum insn_mode mode,
         case 0xf2: case 0xf3: i.rep = true; continue;
         default: break;
         }
+        /* REX (SDM Vol.2A §2.2.1): 64-bit mode only, and it counts only
+         * right before the opcode - a legacy prefix after it voids it. */
+        if (i.mode64 && (b & 0xf0) == 0x40) {
+            uint8_t next;
+            if ((rc = fetch_u8(&c, &next)))
+                return rc;
+            c.pos--;
+            if ((next & 0xf0) == 0x40 || next == 0x26 || next == 0x2e ||
+                next == 0x36 || next == 0x3e || next == 0x64 ||
+                next == 0x65 || next == 0x66 || next == 0x67 ||
+                next == 0xf0 || next == 0xf2 || next == 0xf3)
+                continue;              /* an ignored REX: more prefixes */
+            i.rex = b;
+            break;
+        }
         c.pos--;                       /* not a prefix: it is the opcode */
         break;
     }
 
     /* 66/67 toggle the size chosen by CS.D (SDM Vol.1 §3.6, table
      * "Effective Operand- and Address-Size Attributes"). */
-    i.opnd_size = (uint8_t)(((mode == INSN_MODE_32) != opnd_prefix) ? 4 : 2);
-    i.addr_size = (uint8_t)(((mode == INSN_MODE_32) != addr_prefix) ? 4 : 2);
+    if (i.mode64) {
+        /* SDM Vol.1 §3.6.1, Table 3-4: REX.W 64, else 66 -> 16, else 32;
+         * addresses 64-bit, 67 -> 32 */
+        i.opnd_size = (uint8_t)((i.rex & 8) ? 8 : opnd_prefix ? 2 : 4);
+        i.addr_size = (uint8_t)(addr_prefix ? 4 : 8);
+    } else {
+        i.opnd_size = (uint8_t)(((mode == INSN_MODE_32) != opnd_prefix) ? 4 : 2);
+        i.addr_size = (uint8_t)(((mode == INSN_MODE_32) != addr_prefix) ? 4 : 2);
+    }
     i.seg_override = seg_prefix >= 0;
 
     if ((rc = decode_opcode(&c, &i, &def_seg)))
@@ -424,17 +476,17 @@ const char *insn_strerror(int err)
  * ------------------------------------------------------------------- */
 
 /* Second operand of a store/ALU: the immediate or the register. */
-static uint32_t source_operand(const struct insn *i, const uint64_t regs[8])
+static uint64_t source_operand(const struct insn *i, const uint64_t *regs)
 {
     if (i->has_imm)
         return i->imm;
-    return gpr_read(regs, (unsigned)i->reg, i->reg_size);
+    return gpr_read(regs, i->rex != 0, (unsigned)i->reg, i->reg_size);
 }
 
 /* The arithmetic/logic result of an ALU op, masked to the operand size. */
-static uint32_t alu_result(const struct insn *i, uint32_t dst, uint32_t src)
+static uint64_t alu_result(const struct insn *i, uint64_t dst, uint64_t src)
 {
-    uint32_t r;
+    uint64_t r;
     switch (i->op) {
     case INSN_OP_ADD: r = dst + src; break;
     case INSN_OP_OR:  r = dst | src; break;
@@ -446,8 +498,8 @@ static uint32_t alu_result(const struct insn *i, uint32_t dst, uint32_t src)
     return r & size_mask(i->size);
 }
 
-bool insn_store_value(const struct insn *i, const uint64_t regs[8],
-                      uint32_t old, uint32_t *value)
+bool insn_store_value(const struct insn *i, const uint64_t *regs,
+                      uint64_t old, uint64_t *value)
 {
     if (!i || !regs || !value || !i->mem_write)
         return false;
@@ -460,7 +512,7 @@ bool insn_store_value(const struct insn *i, const uint64_t regs[8],
     return true;
 }
 
-bool insn_apply_load(const struct insn *i, uint64_t regs[8], uint32_t value)
+bool insn_apply_load(const struct insn *i, uint64_t *regs, uint64_t value)
 {
     if (!i || !regs || i->reg < 0)
         return false;
@@ -475,23 +527,36 @@ bool insn_apply_load(const struct insn *i, uint64_t regs[8], uint32_t value)
     default:
         return false;                  /* stores, ALU, CMP, TEST */
     }
-    gpr_write(regs, (unsigned)i->reg, i->reg_size, value);
+    gpr_write(regs, i->rex != 0, (unsigned)i->reg, i->reg_size, value);
     return true;
 }
 
-uint32_t insn_effective_offset(const struct insn *i, const uint64_t regs[8])
+uint64_t insn_operand_offset(const struct insn *i, const uint64_t *regs,
+                             uint64_t rip)
 {
-    uint32_t off;
+    uint64_t off;
     if (!i || !regs)
         return 0;
-    /* Unsigned 32-bit arithmetic wraps at 4 GiB for free; the final mask
-     * gives the 64 KiB wrap of 16-bit addressing (e.g. [BX+SI+disp]). */
+    /* 64-bit arithmetic, then the mask: the 64 KiB wrap of 16-bit
+     * addressing (e.g. [BX+SI+disp]), the 4 GiB one of 32-bit. */
     off = i->disp;
+    if (i->rip_relative)
+        off += rip + i->length;        /* relative to the next instruction */
     if (i->base_reg >= 0)
-        off += (uint32_t)regs[i->base_reg];
+        off += regs[i->base_reg];
     if (i->index_reg >= 0)
-        off += (uint32_t)regs[i->index_reg] * i->scale;
+        off += regs[i->index_reg] * i->scale;
     return off & size_mask(i->addr_size);
+}
+
+uint64_t insn_effective_offset(const struct insn *i, const uint64_t *regs)
+{
+    return insn_operand_offset(i, regs, 0);
+}
+
+bool insn_segment_counts(const struct insn *i)
+{
+    return !i->mode64 || i->seg == INSN_SEG_FS || i->seg == INSN_SEG_GS;
 }
 
 /* RFLAGS bits (SDM Vol.1 §3.4.3). */
@@ -505,16 +570,17 @@ uint32_t insn_effective_offset(const struct insn *i, const uint64_t regs[8])
 #define RFLAGS_ARITH (RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | \
                       RFLAGS_SF | RFLAGS_OF)
 
-uint64_t insn_update_rflags(const struct insn *i, const uint64_t regs[8],
-                            uint32_t old, uint64_t rflags)
+uint64_t insn_update_rflags(const struct insn *i, const uint64_t *regs,
+                            uint64_t old, uint64_t rflags)
 {
-    uint32_t mask, msb, dst, src, res, f = 0, low;
+    uint64_t mask, msb, dst, src, res, low;
+    uint32_t f = 0;
     unsigned ones = 0;
 
     if (!i || !regs || i->op < INSN_OP_ADD || i->op > INSN_OP_TEST)
         return rflags;
     mask = size_mask(i->size);
-    msb = 1u << (i->size * 8 - 1);
+    msb = 1ull << (i->size * 8 - 1);
     dst = old & mask;
     src = source_operand(i, regs) & mask;
     res = alu_result(i, dst, src);
@@ -542,26 +608,26 @@ uint64_t insn_update_rflags(const struct insn *i, const uint64_t regs[8],
 
 /* Add delta to a pointer/count register, wrapping at the address size.
  * With 16-bit addressing only the low 16 bits change (SI, DI, CX). */
-static void step_reg(uint64_t regs[8], unsigned reg, unsigned addr_size,
-                     uint32_t delta)
+static void step_reg(uint64_t *regs, unsigned reg, unsigned addr_size,
+                     uint64_t delta)
 {
-    uint32_t v = (uint32_t)regs[reg] + delta;
-    gpr_write(regs, reg, addr_size, v & size_mask(addr_size));
+    uint64_t v = regs[reg] + delta;
+    gpr_write(regs, true, reg, addr_size, v & size_mask(addr_size));
 }
 
-bool insn_string_advance(const struct insn *i, uint64_t regs[8],
+bool insn_string_advance(const struct insn *i, uint64_t *regs,
                          uint64_t rflags)
 {
-    uint32_t delta;
+    uint64_t delta;
 
     if (!i || !regs || (i->op != INSN_OP_STOS && i->op != INSN_OP_LODS))
         return true;
     /* DF=1 walks downwards.  Negative delta via unsigned wrap-around. */
-    delta = (rflags & RFLAGS_DF) ? 0u - i->size : i->size;
+    delta = (rflags & RFLAGS_DF) ? 0ull - i->size : i->size;
     step_reg(regs, (unsigned)i->base_reg, i->addr_size, delta);
     if (!i->rep)
         return true;
     /* The count register is CX or ECX according to the ADDRESS size. */
-    step_reg(regs, INSN_RCX, i->addr_size, 0xffffffffu);
-    return (gpr_read(regs, INSN_RCX, i->addr_size)) == 0;
+    step_reg(regs, INSN_RCX, i->addr_size, ~0ull);
+    return gpr_read(regs, true, INSN_RCX, i->addr_size) == 0;
 }

@@ -1,6 +1,6 @@
 /*
  * insn_decode.h - decode and emulate the x86 instructions a guest uses to
- * touch the APIC-access page.
+ * touch the APIC-access page, or a guest-physical hole (vmx/exit_ept.c).
  *
  * Why this exists
  * ---------------
@@ -14,9 +14,9 @@
  * and then emulates exactly one memory access:
  *
  *     struct insn in;
- *     int rc = insn_decode(bytes, n, cs_d ? INSN_MODE_32 : INSN_MODE_16, &in);
+ *     int rc = insn_decode(bytes, n, INSN_MODE_16 / _32 / _64, &in);
  *     if (rc < 0)  -> log insn_strerror(rc), stop the guest or inject #UD
- *     sanity: (seg_base[in.seg] + insn_effective_offset(&in, regs)) & 0xfff
+ *     sanity: (seg_base[in.seg] + insn_operand_offset(&in, regs, rip)) & 0xfff
  *             == the page offset in the exit qualification
  *     if (in.mem_read)  old = apic_read(offset, in.size);
  *     if (insn_store_value(&in, regs, old, &v)) apic_write(offset, in.size, v);
@@ -27,8 +27,14 @@
  * (Call insn_store_value and insn_update_rflags before insn_apply_load:
  * they read the source register, and XCHG's load overwrites it.)
  *
- * Scope: legacy (non-64-bit) code only - 16-bit real mode / big real mode
- * and 32-bit protected mode.  There are no REX prefixes here; bytes
+ * Modes: 16-bit real mode / big real mode, 32-bit protected mode, and
+ * 64-bit mode (SDM Vol.2A §2.2 "IA-32e Mode"): REX prefixes (W: 64-bit
+ * operand; R, X, B: registers 8-15 in ModR/M.reg, SIB.index, r/m or
+ * SIB.base), the 64-bit default address size, RIP-relative addressing
+ * (ModR/M mod=00 r/m=101, Table 2-7), 64-bit moffs, SPL..DIL instead of
+ * AH..BH when a REX prefix is present.  In 64-bit mode the CS, DS, ES and
+ * SS bases are treated as 0 (SDM Vol.1 §3.4.2.1): the caller adds a base
+ * only for FS and GS (insn_segment_counts).  Outside 64-bit mode bytes
  * 0x40-0x4F are INC/DEC and simply "unsupported".
  *
  * Reference: Intel SDM Vol. 2A, Chapter 2 "Instruction Format":
@@ -42,8 +48,8 @@
  * emit memset/memcpy for struct initialisation and copies; the kernel
  * provides those.)
  */
-#ifndef VMXLAB_APIC_INSN_DECODE_H
-#define VMXLAB_APIC_INSN_DECODE_H
+#ifndef VMXLAB_VMX_INSN_DECODE_H
+#define VMXLAB_VMX_INSN_DECODE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -51,7 +57,7 @@
 
 /* Default operand and address size, taken from the D bit of the guest's CS
  * descriptor (CS access rights in the VMCS).  Real mode is INSN_MODE_16. */
-enum insn_mode { INSN_MODE_16, INSN_MODE_32 };
+enum insn_mode { INSN_MODE_16, INSN_MODE_32, INSN_MODE_64 };
 
 /* The architectural instruction-length limit (SDM Vol.2 §2.1). */
 #define INSN_MAX_LENGTH 15
@@ -80,10 +86,13 @@ enum insn_seg { INSN_SEG_ES = 0, INSN_SEG_CS, INSN_SEG_SS, INSN_SEG_DS,
                 INSN_SEG_FS, INSN_SEG_GS };
 
 /* General-purpose register numbers, the order used in ModR/M and in the
- * regs[8] arrays below.  For 1-byte register operands, numbers 4..7 mean
- * AH, CH, DH, BH (bits 15:8 of regs[0..3]), not SPL..DIL. */
+ * regs arrays below (8 entries suffice outside 64-bit mode, 16 in it).
+ * For 1-byte register operands without a REX prefix, numbers 4..7 mean
+ * AH, CH, DH, BH (bits 15:8 of regs[0..3]); with one, SPL..DIL. */
 enum insn_gpr { INSN_RAX = 0, INSN_RCX, INSN_RDX, INSN_RBX,
-                INSN_RSP, INSN_RBP, INSN_RSI, INSN_RDI };
+                INSN_RSP, INSN_RBP, INSN_RSI, INSN_RDI,
+                INSN_R8, INSN_R9, INSN_R10, INSN_R11,
+                INSN_R12, INSN_R13, INSN_R14, INSN_R15 };
 
 /* Error codes returned (negated) by insn_decode(). */
 enum insn_error {
@@ -100,10 +109,13 @@ enum insn_error {
 struct insn {
     uint8_t  length;     /* total bytes including prefixes               */
     uint8_t  op;         /* enum insn_op                                 */
-    uint8_t  size;       /* memory access size in bytes: 1, 2 or 4       */
+    uint8_t  size;       /* memory access size in bytes: 1, 2, 4 or 8    */
     uint8_t  seg;        /* enum insn_seg after overrides and defaults   */
-    uint8_t  opnd_size;  /* effective operand size: 2 or 4               */
-    uint8_t  addr_size;  /* effective address size: 2 or 4               */
+    uint8_t  opnd_size;  /* effective operand size: 2, 4 or 8            */
+    uint8_t  addr_size;  /* effective address size: 2, 4 or 8            */
+    uint8_t  rex;        /* the REX prefix (0x40-0x4F), 0 if none        */
+    bool     mode64;     /* decoded in 64-bit mode                       */
+    bool     rip_relative; /* [rip+disp32]: offset = next RIP + disp     */
     bool     rep;        /* F2/F3 on a string instruction                */
     bool     lock;       /* F0 prefix present                            */
     bool     seg_override; /* a segment prefix selected .seg             */
@@ -112,11 +124,11 @@ struct insn {
 
     /* Register operand (source of a store, destination of a load). */
     int8_t   reg;        /* enum insn_gpr, -1 if none                    */
-    uint8_t  reg_size;   /* 1, 2 or 4 (1 with reg 4..7 = AH..BH)         */
+    uint8_t  reg_size;   /* 1, 2, 4 or 8 (1 with reg 4..7 and no REX = AH..BH) */
 
     /* Immediate operand, already sign-extended/truncated to .size. */
     bool     has_imm;
-    uint32_t imm;
+    uint64_t imm;
 
     /* Raw ModR/M and SIB pieces (for the curious and for the log). */
     bool     has_modrm;
@@ -130,8 +142,8 @@ struct insn {
     int8_t   base_reg;   /* enum insn_gpr, -1 if none                    */
     int8_t   index_reg;  /* enum insn_gpr, -1 if none                    */
     uint8_t  scale;      /* 1, 2, 4 or 8                                 */
-    uint8_t  disp_size;  /* 0, 1, 2 or 4 bytes in the encoding           */
-    uint32_t disp;       /* sign-extended to 32 bits                     */
+    uint8_t  disp_size;  /* 0, 1, 2, 4 or 8 (moffs64) bytes in the encoding */
+    uint64_t disp;       /* sign-extended to 64 bits                     */
 };
 
 /* Decode the instruction at bytes[0..avail).  mode gives the default
@@ -147,28 +159,36 @@ const char *insn_strerror(int err);
  * to i->size.  old is the current memory value, needed by read-modify-write
  * forms (ADD/OR/AND/SUB/XOR); ignored otherwise.  Returns false (and leaves
  * *value alone) if the instruction does not write memory. */
-bool insn_store_value(const struct insn *i, const uint64_t regs[8],
-                      uint32_t old, uint32_t *value);
+bool insn_store_value(const struct insn *i, const uint64_t *regs,
+                      uint64_t old, uint64_t *value);
 
 /* For instructions that load into a register (MOV/MOVZX/MOVSX/LODS/XCHG):
  * write value (the memory contents) into the destination register with x86
  * width rules: 8-bit writes touch only AL..BL or AH..BH, 16-bit writes keep
  * bits 63:16, 32-bit writes zero-extend to 64 bits.  Returns false and
  * changes nothing if the instruction has no register destination. */
-bool insn_apply_load(const struct insn *i, uint64_t regs[8], uint32_t value);
+bool insn_apply_load(const struct insn *i, uint64_t *regs, uint64_t value);
 
 /* Offset of the memory operand within its segment (add the base of
- * segment i->seg to get the linear address).  Wraps at 64 KiB for 16-bit
- * addressing and at 4 GiB for 32-bit addressing.  regs are the values
- * BEFORE emulation. */
-uint32_t insn_effective_offset(const struct insn *i, const uint64_t regs[8]);
+ * segment i->seg to get the linear address, if insn_segment_counts).
+ * Wraps at 64 KiB for 16-bit addressing, at 4 GiB for 32-bit addressing.
+ * regs are the values BEFORE emulation; rip is the instruction's own RIP
+ * (RIP-relative operands are relative to the NEXT instruction). */
+uint64_t insn_operand_offset(const struct insn *i, const uint64_t *regs,
+                             uint64_t rip);
+/* The same without RIP-relative addressing (16- and 32-bit code). */
+uint64_t insn_effective_offset(const struct insn *i, const uint64_t *regs);
+
+/* Whether the base of segment i->seg takes part in the linear address:
+ * always outside 64-bit mode; only FS and GS in it (SDM Vol.1 §3.4.2.1). */
+bool insn_segment_counts(const struct insn *i);
 
 /* Arithmetic flags after an ADD/OR/AND/SUB/XOR/CMP/TEST: returns rflags with
  * CF, PF, AF, ZF, SF and OF recomputed from old (the memory value) and the
  * source operand (from regs, BEFORE emulation).  AF is cleared for the
  * logical ops (architecturally undefined).  Other ops: rflags unchanged. */
-uint64_t insn_update_rflags(const struct insn *i, const uint64_t regs[8],
-                            uint32_t old, uint64_t rflags);
+uint64_t insn_update_rflags(const struct insn *i, const uint64_t *regs,
+                            uint64_t old, uint64_t rflags);
 
 /* Finish a string instruction after its one memory access: step (E)SI or
  * (E)DI by +-size according to RFLAGS.DF, and for REP decrement (E)CX.
@@ -176,7 +196,7 @@ uint64_t insn_update_rflags(const struct insn *i, const uint64_t regs[8],
  * non-string instructions and for plain STOS/LODS; for REP only once the
  * count reaches zero (otherwise the guest re-executes the same instruction,
  * exactly as after an interrupted REP - one iteration per exit). */
-bool insn_string_advance(const struct insn *i, uint64_t regs[8],
+bool insn_string_advance(const struct insn *i, uint64_t *regs,
                          uint64_t rflags);
 
 /* One-line Intel-syntax mnemonic for the log, e.g.
@@ -185,4 +205,4 @@ bool insn_string_advance(const struct insn *i, uint64_t regs[8],
  * (or -1 if i is NULL/invalid).  Implemented in insn_format.c. */
 int insn_format(const struct insn *i, char *buf, size_t len);
 
-#endif /* VMXLAB_APIC_INSN_DECODE_H */
+#endif /* VMXLAB_VMX_INSN_DECODE_H */

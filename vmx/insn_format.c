@@ -31,9 +31,9 @@ static void put_str(struct writer *w, const char *s)
 }
 
 /* "0x" followed by lower-case hex without leading zeros. */
-static void put_hex(struct writer *w, uint32_t v)
+static void put_hex(struct writer *w, uint64_t v)
 {
-    int shift = 28;
+    int shift = 60;
     put_str(w, "0x");
     while (shift > 0 && ((v >> shift) & 0xfu) == 0)
         shift -= 4;
@@ -43,21 +43,35 @@ static void put_hex(struct writer *w, uint32_t v)
 
 static const char *const reg8_names[8] = {
     "al", "cl", "dl", "bl", "ah", "ch", "dh", "bh" };
-static const char *const reg16_names[8] = {
-    "ax", "cx", "dx", "bx", "sp", "bp", "si", "di" };
-static const char *const reg32_names[8] = {
-    "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi" };
+static const char *const reg8_rex_names[16] = {
+    "al", "cl", "dl", "bl", "spl", "bpl", "sil", "dil",
+    "r8b", "r9b", "r10b", "r11b", "r12b", "r13b", "r14b", "r15b" };
+static const char *const reg16_names[16] = {
+    "ax", "cx", "dx", "bx", "sp", "bp", "si", "di",
+    "r8w", "r9w", "r10w", "r11w", "r12w", "r13w", "r14w", "r15w" };
+static const char *const reg32_names[16] = {
+    "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi",
+    "r8d", "r9d", "r10d", "r11d", "r12d", "r13d", "r14d", "r15d" };
+static const char *const reg64_names[16] = {
+    "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+    "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
 static const char *const seg_names[6] = { "es", "cs", "ss", "ds", "fs", "gs" };
 
-static const char *reg_name(unsigned reg, unsigned size)
+/* Byte registers 4..7 are AH..BH without a REX prefix, SPL..DIL with one. */
+static const char *reg_name(unsigned reg, unsigned size, bool rex)
 {
-    return size == 1 ? reg8_names[reg & 7]
-         : size == 2 ? reg16_names[reg & 7] : reg32_names[reg & 7];
+    reg &= 15;
+    switch (size) {
+    case 1: return rex ? reg8_rex_names[reg] : reg8_names[reg & 7];
+    case 2: return reg16_names[reg];
+    case 4: return reg32_names[reg];
+    default: return reg64_names[reg];
+    }
 }
 
 static const char *size_keyword(unsigned size)
 {
-    return size == 1 ? "byte" : size == 2 ? "word" : "dword";
+    return size == 1 ? "byte" : size == 2 ? "word" : size == 4 ? "dword" : "qword";
 }
 
 /* Mnemonics indexed by enum insn_op. */
@@ -82,32 +96,36 @@ static void put_mem(struct writer *w, const struct insn *i)
     put_str(w, " [");
     put_str(w, seg_names[i->seg]);
     put_char(w, ':');
+    if (i->rip_relative) {
+        put_str(w, "rip");
+        have_reg = true;
+    }
     if (i->base_reg >= 0) {
-        put_str(w, reg_name((unsigned)i->base_reg, i->addr_size));
+        put_str(w, reg_name((unsigned)i->base_reg, i->addr_size, true));
         have_reg = true;
     }
     if (i->index_reg >= 0) {
         if (have_reg)
             put_char(w, '+');
-        put_str(w, reg_name((unsigned)i->index_reg, i->addr_size));
+        put_str(w, reg_name((unsigned)i->index_reg, i->addr_size, true));
         if (i->scale > 1) {
             put_char(w, '*');
             put_char(w, (char)('0' + i->scale));
         }
         have_reg = true;
     }
+    uint64_t mask = i->addr_size == 2 ? 0xffffu
+                  : i->addr_size == 4 ? 0xffffffffu : ~0ull;
     if (!have_reg) {
-        uint32_t mask = i->addr_size == 2 ? 0xffffu : 0xffffffffu;
         put_hex(w, i->disp & mask);
     } else if (i->disp_size) {
         /* Show small negative displacements as "-0x4", but keep large
          * ones such as 0xfee00000 unsigned - they are addresses. */
-        uint32_t mask = i->addr_size == 2 ? 0xffffu : 0xffffffffu;
-        int32_t d = i->disp_size == 2 ? (int32_t)(int16_t)(uint16_t)i->disp
-                                      : (int32_t)i->disp;
-        if (d < 0 && (i->disp_size == 1 || d > -0x1000)) {
+        int64_t d = i->disp_size == 2 ? (int64_t)(int16_t)(uint16_t)i->disp
+                                      : (int64_t)(int32_t)(uint32_t)i->disp;
+        if (d < 0 && (i->disp_size == 1 || d > -0x1000 || i->rip_relative)) {
             put_char(w, '-');
-            put_hex(w, 0u - (uint32_t)d);
+            put_hex(w, 0ull - (uint64_t)d);
         } else {
             put_char(w, '+');
             put_hex(w, i->disp & mask);
@@ -140,9 +158,9 @@ int insn_format(const struct insn *i, char *buf, size_t len)
         if (i->has_imm)
             put_hex(&w, i->imm);
         else
-            put_str(&w, reg_name((unsigned)i->reg, i->reg_size));
+            put_str(&w, reg_name((unsigned)i->reg, i->reg_size, i->rex != 0));
     } else {
-        put_str(&w, reg_name((unsigned)i->reg, i->reg_size));
+        put_str(&w, reg_name((unsigned)i->reg, i->reg_size, i->rex != 0));
         put_str(&w, ", ");
         put_mem(&w, i);
     }
