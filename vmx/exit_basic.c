@@ -146,8 +146,14 @@ static enum exit_action msr_access(struct vcpu *v, bool write)
             ok = write ? msr_hooks[i].wr(v, msr, value) : msr_hooks[i].rd(v, msr, &value);
             goto done;
         }
-    /* IA32_FEATURE_CONTROL and the VMX capability MSRs: VMX is hidden, so #GP as on a CPU without it */
-    log_info("exit", "%s of MSR 0x%x: injecting #GP (VMX is hidden from the guest)", write ? "WRMSR" : "RDMSR", msr);
+    if (msr <= 0x1FFF || (msr >= 0xC0000000 && msr <= 0xC0001FFF))
+        /* IA32_FEATURE_CONTROL and the VMX capability MSRs: VMX is hidden, so #GP as on a CPU without it */
+        log_info("exit", "%s of MSR 0x%x: injecting #GP (VMX is hidden from the guest)", write ? "WRMSR" : "RDMSR", msr);
+    else
+        /* SDM 24.6.9: an MSR outside the bitmap's two ranges always exits; an Intel CPU has none
+         * there (Linux probes AMD's 0xC001xxxx), so #GP as the CPU itself would raise */
+        log_debug("exit", "%s of MSR 0x%x, outside the MSR bitmap's ranges (no such MSR on this CPU): injecting #GP",
+                  write ? "WRMSR" : "RDMSR", msr);
 done:
     if (!ok) {
         inject_gp(v);
