@@ -152,7 +152,7 @@ static enum exit_action msr_access(struct vcpu *v, bool write)
     else
         /* SDM 24.6.9: an MSR outside the bitmap's two ranges always exits; an Intel CPU has none
          * there (Linux probes AMD's 0xC001xxxx), so #GP as the CPU itself would raise */
-        log_debug("exit", "%s of MSR 0x%x, outside the MSR bitmap's ranges (no such MSR on this CPU): injecting #GP",
+        log_info("exit", "%s of MSR 0x%x, outside the MSR bitmap's ranges (no such MSR on this CPU): injecting #GP",
                   write ? "WRMSR" : "RDMSR", msr);
 done:
     if (!ok) {
