@@ -159,13 +159,13 @@ static uint32_t divisor(uint32_t dcr)
     return code == 7 ? 1 : 2u << code;
 }
 
-/* The current count from the time elapsed since the initial count was written. vmxlab's timer
- * counts clock() ticks (the TSC in the kernel) and delivers no interrupt: the count is for
- * guests that poll it. Without a clock the count stays at the initial count. */
 uint32_t vlapic_timer_divisor(const struct vlapic *a) { return divisor(*reg(a, APIC_TIMER_DIVIDE)); }
 
 void vlapic_set_current_count(struct vlapic *a, uint32_t (*fn)(void)) { a->current_count = fn; }
 
+/* The current count: from the timer that really runs it when there is one (vmxlab: the
+ * physical APIC's, apic/irq.c), else from the clock() ticks since the initial count was
+ * written (the model the host unit tests use). Without either it stays at the initial count. */
 static uint32_t timer_current(const struct vlapic *a)
 {
     uint32_t init = *reg(a, APIC_TIMER_INITIAL);

@@ -3,9 +3,11 @@
  * "acknowledge interrupt on exit", 27.2.2), HLT, and re-injection of an event whose delivery
  * an exit interrupted (IDT-vectoring information, 27.2.4 / 29.2.1... 26.6.1.1).
  *
- * Without external-interrupt exiting (vmxlab's default) the CPU delivers interrupts straight
- * to the guest through its IVT: no exits at all. Only when a control needs it (virtual-
- * interrupt delivery on the apicv path) do interrupts exit, and then each is reflected. */
+ * Without external-interrupt exiting (while the guest's local APIC is software-disabled) the
+ * CPU delivers interrupts straight to the guest through its IDT: no exits at all. Once the
+ * guest enables its APIC, the apic module turns external-interrupt exiting on and takes each
+ * acknowledged interrupt (struct intr_controller); what it leaves to vmx is the 8259's
+ * (ExtINT), held here and injected. docs/interrupts.md tells the whole story. */
 #include "kernel/log.h"
 #include "vmx/inject.h"
 #include "vmx/vcpu_ops.h"
