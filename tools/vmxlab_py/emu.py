@@ -15,14 +15,25 @@ BOCHS_CPUS = ("corei7_skylake_x", "corei3_cnl", "tigerlake", "corei7_icelake_u",
               "corei7_haswell_4770")
 
 
-def bochsrc(iso, serial, log, cpu="corei7_skylake_x", cpus=1, megs=128, extra=""):
+def bochsrc(iso, serial, log, cpu="corei7_skylake_x", cpus=1, megs=128, extra="", disk=None, floppy=None,
+            boot=None):
+    """A headless Bochs configuration. iso: the CD on ata0-master (None: no CD); disk: a flat
+    hard-disk image on ata0-slave (the BIOS's drive 0x80); floppy: a 1.44 MB image as floppy A
+    (drive 0x00). boot: cdrom, disk or floppy (default: the CD if there is one)."""
+    boot = boot or ("cdrom" if iso else "disk" if disk else "floppy")
+    drives = ""
+    if iso:
+        drives += 'ata0-master: type=cdrom, path="%s", status=inserted\n' % iso
+    if disk:  # Bochs takes a flat image's geometry from its size (whole 16 x 63 cylinders)
+        drives += 'ata0-slave: type=disk, path="%s", mode=flat\n' % disk
+    if floppy:
+        drives += 'floppya: 1_44="%s", status=inserted\n' % floppy
     return f"""romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
 megs: {megs}
 cpu: model={cpu}, count={cpus}, reset_on_triple_fault=0, ips=10000000
 ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14
-ata0-master: type=cdrom, path="{iso}", status=inserted
-boot: cdrom
+{drives}boot: {boot}
 com1: enabled=1, mode=file, dev={serial}
 display_library: rfb, options="timeout=0"
 clock: sync=none, time0=local
