@@ -12,6 +12,7 @@ struct opt_def {
 };
 
 enum opt_id { O_LOG, O_VGA, O_GUEST_LOAD, O_GUEST_ENTRY, O_GUEST_UNREAL, O_ON_TRIPLE, O_INIT, O_APIC, O_DEBUG, O_EXITS_MAX };
+enum { O_GUEST_DRIVE = O_EXITS_MAX + 1 };
 
 static const struct opt_def defs[] = {
     [O_LOG] = {"log", K_ENUM, "error|warn|info|debug|trace", "info", "log level on the serial console (trace: every exit decoded)"},
@@ -24,6 +25,7 @@ static const struct opt_def defs[] = {
     [O_APIC] = {"apic", K_ENUM, "auto|apicv|decode|passthrough", "auto", "how the guest's local APIC is virtualized"},
     [O_DEBUG] = {"debug", K_ENUM, "none|fault|bad-guest-state", "none", "fault: a #UD in vmxlab; bad-guest-state: corrupt a VMCS guest field"},
     [O_EXITS_MAX] = {"exits.max", K_UINT, "number, 0 = no limit", "0", "stop the guest after this many VM exits"},
+    [O_GUEST_DRIVE] = {"guest.drive", K_UINT, "BIOS drive 0x00..0xff", "auto", "DL at guest entry (auto: 0x80 for a boot sector, else GRUB's boot drive)"},
 };
 
 static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -157,6 +159,12 @@ static bool store(struct options *o, size_t which, const char *v, size_t vlen)
     case O_APIC: o->apic = e; break;
     case O_DEBUG: o->debug = e; break;
     case O_EXITS_MAX: o->exit_limit = (uint32_t)n; break;
+    case O_GUEST_DRIVE:
+        if (n > 0xFF)
+            return false;
+        o->drive_given = true;
+        o->drive = (uint8_t)n;
+        break;
     }
     return true;
 }

@@ -26,6 +26,8 @@ struct options {
     int apic;            /* enum opt_apic */
     int debug;           /* enum opt_debug */
     uint32_t exit_limit; /* stop after this many exits (0: no limit) */
+    bool drive_given;    /* guest.drive given: DL at entry is `drive` */
+    uint8_t drive;
     bool help;
 };
 

@@ -45,6 +45,7 @@ static void defaults(void **state)
         assert_int_equal(o.debug, OPT_DEBUG_NONE);
         assert_int_equal(o.exit_limit, 0);
         assert_false(o.help);
+        assert_false(o.drive_given);
         assert_string_equal(err, "");
     }
 }
@@ -108,7 +109,7 @@ static void help_word(void **state)
     assert_true(o.help);
     assert_false(o.vga);
     refused("helpme", "unknown option 'helpme' (known: log, vga, guest.load, guest.entry, guest.unreal, on_triple, "
-                      "init, apic, debug, exits.max, help)");
+                      "init, apic, debug, exits.max, guest.drive, help)");
 }
 
 static void kernel_path_first_word(void **state)
@@ -119,17 +120,17 @@ static void kernel_path_first_word(void **state)
     ok("(cd)/boot/vmxlab.elf");
     /* only the first word may be a path */
     refused("log=debug /boot/vmxlab.elf", "unknown option '/boot/vmxlab.elf' (known: log, vga, guest.load, "
-                                          "guest.entry, guest.unreal, on_triple, init, apic, debug, exits.max, help)");
+                                          "guest.entry, guest.unreal, on_triple, init, apic, debug, exits.max, guest.drive, help)");
 }
 
 static void unknown_key(void **state)
 {
     (void)state;
     refused("colour=blue", "unknown option 'colour' (known: log, vga, guest.load, guest.entry, guest.unreal, "
-                           "on_triple, init, apic, debug, exits.max, help)");
+                           "on_triple, init, apic, debug, exits.max, guest.drive, help)");
     /* a prefix of a key is not the key */
     refused("lo=info", "unknown option 'lo' (known: log, vga, guest.load, guest.entry, guest.unreal, on_triple, "
-                       "init, apic, debug, exits.max, help)");
+                       "init, apic, debug, exits.max, guest.drive, help)");
 }
 
 static void bad_values_name_key_and_accepted(void **state)
@@ -178,6 +179,29 @@ static void exits_max_limits(void **state)
     ok("exits.max=0x10");
     assert_int_equal(o.exit_limit, 16);
     refused("exits.max=4294967296", "bad value for option: 'exits.max=4294967296' (accepted: number, 0 = no limit)");
+}
+
+/* guest.drive: a BIOS drive number, 0x00..0xff; without it the default is chosen at boot
+ * (kernel/guestimg.c guest_drive_pick) */
+static void guest_drive_values(void **state)
+{
+    (void)state;
+    ok("guest.drive=0x80");
+    assert_true(o.drive_given);
+    assert_int_equal(o.drive, 0x80);
+    ok("guest.drive=0x00");
+    assert_true(o.drive_given);
+    assert_int_equal(o.drive, 0);
+    ok("guest.drive=0xff");
+    assert_int_equal(o.drive, 0xFF);
+    ok("guest.drive=224"); /* decimal, the CD of Bochs's BIOS */
+    assert_int_equal(o.drive, 0xE0);
+    const char *bad[] = {"guest.drive=0x100", "guest.drive=256", "guest.drive=hd0", "guest.drive=", "guest.drive=-1"};
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char want[128];
+        snprintf(want, sizeof(want), "bad value for option: '%s' (accepted: BIOS drive 0x00..0xff)", bad[i]);
+        refused(bad[i], want);
+    }
 }
 
 static void guest_entry_parsing(void **state)
@@ -245,12 +269,12 @@ static void help_lists_every_key(void **state)
     (void)state;
     help_count = 0;
     options_help(collect, &help_count);
-    assert_int_equal(help_count, 10);
+    assert_int_equal(help_count, 11);
     assert_string_equal(help_lines[0], "log=error|warn|info|debug|trace (default info): log level on the serial "
                                        "console (trace: every exit decoded)");
     const char *keys[] = {"log=", "vga=", "guest.load=", "guest.entry=", "guest.unreal=", "on_triple=", "init=",
-                          "apic=", "debug=", "exits.max="};
-    for (unsigned i = 0; i < 10; i++) {
+                          "apic=", "debug=", "exits.max=", "guest.drive="};
+    for (unsigned i = 0; i < 11; i++) {
         assert_memory_equal(help_lines[i], keys[i], strlen(keys[i]));
         assert_non_null(strstr(help_lines[i], " (default "));
     }
@@ -271,6 +295,7 @@ int main(void)
         cmocka_unit_test(guest_load_limits),
         cmocka_unit_test(exits_max_limits),
         cmocka_unit_test(guest_entry_parsing),
+        cmocka_unit_test(guest_drive_values),
         cmocka_unit_test(default_entry_from_load),
         cmocka_unit_test(small_error_buffer),
         cmocka_unit_test(help_lists_every_key),

@@ -5,6 +5,8 @@ QEMU's isa-debug-exit) or at the time limit; the outcome is read from the serial
 final line `vmxlab: halted status=N`, never from a time-out."""
 import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -68,49 +70,139 @@ def _stream(path, pos, out):
     return pos + len(data)
 
 
+VGA_DUMP = "xp /4000bx 0xb8000"  # the 80x25 text screen: character and attribute bytes
+XP_RE = re.compile(r"^0x[0-9a-f]+ <[^>]*>:((?:\s+0x[0-9a-f]{2})+)\s*$", re.M)
+
+
+def parse_vga(debugger_out):
+    """The text rows of an `xp /4000bx 0xb8000` dump (Bochs debugger output), or None."""
+    data = bytearray()
+    for m in XP_RE.finditer(debugger_out):
+        data += bytes(int(b, 16) for b in m.group(1).split())
+    if len(data) < 4000:
+        return None
+    chars = bytes(data[0:4000:2]).decode("cp437", "replace")
+    return [chars[r * 80:(r + 1) * 80].rstrip() for r in range(25)]
+
+
+def _copy_image(src, workdir):
+    """Bochs locks a disk image while it runs: every run gets its own copy."""
+    if not src:
+        return None
+    dst = os.path.join(workdir, "run-" + os.path.basename(src))
+    shutil.copyfile(src, dst)
+    return dst
+
+
 def run(iso, emulator="bochs", cpu="corei7_skylake_x", cpus=1, serial_log=None, timeout=300, stream=None,
-        workdir=None, megs=128, bochs_extra="", qemu_extra=()):
-    """Boot iso; returns (status or None, serial text, emulator log path)."""
+        workdir=None, megs=128, bochs_extra="", qemu_extra=(), disk=None, floppy=None, boot=None, stall=None,
+        stop_on=None, stop_delay=0, stop_after=None, result=None):
+    """Boot iso (None: no CD) with an optional hard disk / floppy image (copied per run);
+    returns (status or None, serial text, emulator log path).
+
+    stall: stop Bochs when the serial log has grown by nothing for this many seconds (a hung
+    boot then costs seconds, not the whole timeout). stop_on: a regex; once a serial line
+    matches it, wait stop_delay seconds, then interrupt Bochs (SIGINT into its debugger) and
+    read the VGA text screen from it; stop_after: the same after this many seconds in any case
+    (a guest that writes only to the screen). result (a dict) gets "ended" (exit, timeout, stall,
+    stopped), "seconds", and "vga" (the 25 rows read at the stop, or None)."""
     workdir = workdir or tempfile.mkdtemp(prefix="vmxlab-run-")
     os.makedirs(workdir, exist_ok=True)
+    result = result if result is not None else {}
+    result.update(ended=None, vga=None, seconds=None)
     serial_log = serial_log or os.path.join(workdir, "serial.log")
     if os.path.exists(serial_log):
         os.unlink(serial_log)
     open(serial_log, "w").close()
+    disk, floppy = _copy_image(disk, workdir), _copy_image(floppy, workdir)
+    emu_out = os.devnull
     if emulator == "bochs":
         emu_log = os.path.join(workdir, "bochs.log")
+        emu_out = os.path.join(workdir, "bochs.out")  # the debugger's output (the VGA dump)
         rc = os.path.join(workdir, "bochsrc")
         with open(rc, "w") as f:
-            f.write(bochsrc(os.path.abspath(iso), os.path.abspath(serial_log), emu_log, cpu, cpus, megs, bochs_extra))
+            f.write(bochsrc(os.path.abspath(iso) if iso else None, os.path.abspath(serial_log), emu_log, cpu, cpus,
+                            megs, bochs_extra, disk=disk, floppy=floppy, boot=boot))
         cont = os.path.join(workdir, "cont.rc")
-        with open(cont, "w") as f:
-            f.write("c\nquit\n")
+        with open(cont, "w") as f:  # after "c" returns (SIGINT), dump the screen and leave
+            f.write("c\n%s\nquit\n" % VGA_DUMP)
         cmd = ["bochs", "-q", "-f", rc, "-rc", cont]
     elif emulator in ("qemu", "qemu-kvm"):
-        emu_log = os.path.join(workdir, "qemu.log")
+        emu_log = emu_out = os.path.join(workdir, "qemu.log")
         cmd = ["qemu-system-x86_64", "-display", "none", "-serial", "file:" + serial_log, "-no-reboot",
                "-m", str(megs), "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-smp", str(cpus)]
         cmd += ["-accel", "kvm", "-cpu", "host"] if emulator == "qemu-kvm" else ["-accel", "tcg"]
         if iso:
             cmd += ["-cdrom", iso]
+        if disk:
+            cmd += ["-drive", "file=%s,format=raw,index=1,media=disk" % disk]
+        if floppy:
+            cmd += ["-drive", "file=%s,format=raw,if=floppy" % floppy]
+        if boot:
+            cmd += ["-boot", {"cdrom": "d", "disk": "c", "floppy": "a"}[boot]]
         cmd += list(qemu_extra)
     else:
         raise ValueError("unknown emulator " + emulator)
-    with open(emu_log if emulator != "bochs" else os.devnull, "w") as elog:
+    stop_rx = re.compile(stop_on, re.M) if stop_on else None
+    with open(emu_out, "w") as elog:
+        t0 = time.time()
         proc = subprocess.Popen(cmd, cwd=workdir, stdin=subprocess.DEVNULL, stdout=elog, stderr=subprocess.STDOUT)
-        pos, deadline = 0, time.time() + timeout
-        while proc.poll() is None and time.time() < deadline:
+        pos, deadline, last_growth = 0, t0 + timeout, t0
+        stop_at = t0 + stop_after if stop_after else None
+        while proc.poll() is None:
             time.sleep(0.2)
-            pos = _stream(serial_log, pos, stream)
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-            if stream:
-                stream.write("\n[vmxlab run: %s killed after %d s without a status line]\n" % (emulator, timeout))
+            now = time.time()
+            new = _stream(serial_log, pos, stream)
+            if new != pos:
+                last_growth = now
+            pos = new
+            if stop_rx and stop_at is None and pos:
+                with open(serial_log, "rb") as f:
+                    if stop_rx.search(f.read().decode("utf-8", "replace").replace("\r", "")):
+                        stop_at = now + stop_delay
+            why = None
+            if now >= deadline:
+                why = "timeout"
+            elif stall and now - last_growth >= stall and final_status_file(serial_log) is None:
+                why = "stall"
+            elif stop_at is not None and now >= stop_at:
+                why = "stopped"
+            if why:
+                result["ended"] = why
+                _interrupt(proc, emulator)
+                if stream and why != "stopped":
+                    stream.write("\n[vmxlab run: %s stopped: %s after %.0f s]\n" % (
+                        emulator, "no new serial output for %d s" % stall if why == "stall" else "time limit",
+                        now - t0))
+                break
+        result["seconds"] = time.time() - t0
+        result["ended"] = result["ended"] or "exit"
         _stream(serial_log, pos, stream)
+    if emulator == "bochs" and os.path.exists(emu_out):
+        with open(emu_out, errors="replace") as f:
+            result["vga"] = parse_vga(f.read())
     with open(serial_log, "rb") as f:
         text = f.read().decode("utf-8", "replace").replace("\r", "")
     return final_status(text), text, emu_log
+
+
+def final_status_file(path):
+    with open(path, "rb") as f:
+        return final_status(f.read().decode("utf-8", "replace").replace("\r", ""))
+
+
+def _interrupt(proc, emulator):
+    """Bochs: SIGINT drops into its debugger, which runs the rest of cont.rc (the VGA dump,
+    quit). Anything else, or a Bochs that does not leave: killed."""
+    if emulator == "bochs":
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(15)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    proc.kill()
+    proc.wait()
 
 
 def host_has_nested_vmx():
