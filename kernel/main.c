@@ -8,6 +8,7 @@
 #include "arch/x86_64/vga.h"
 #include "kernel/acpi.h"
 #include "kernel/guestimg.h"
+#include "kernel/screen.h"
 #include "kernel/lib.h"
 #include "kernel/log.h"
 #include "kernel/memory.h"
@@ -51,6 +52,7 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base, uint64_t hand
     log_raw("vmxlab: start version=" VMXLAB_VERSION);
     gdt_init();
     idt_init(fatal_trap);
+    screen_init(); /* before status_init: the dump must read row 0 before the status line covers it */
     status_init();
 
     if (magic != MB2_BOOTLOADER_MAGIC) {
@@ -69,6 +71,7 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base, uint64_t hand
     }
     log_threshold = (enum log_level)opts.log;
     vga_enable(opts.vga);
+    screen_dump_enable(opts.screen_dump);
     vga_status("vmxlab " VMXLAB_VERSION ": booting"); /* only now: vga=off must leave the screen alone */
     if (opts.help) {
         options_help(help_line, 0);

@@ -13,6 +13,8 @@ struct opt_def {
 
 enum opt_id { O_LOG, O_VGA, O_GUEST_LOAD, O_GUEST_ENTRY, O_GUEST_UNREAL, O_ON_TRIPLE, O_INIT, O_APIC, O_DEBUG, O_EXITS_MAX };
 enum { O_GUEST_DRIVE = O_EXITS_MAX + 1 };
+enum { O_GUEST_STOP = O_GUEST_DRIVE + 1 };
+enum { O_SCREEN_DUMP = O_GUEST_STOP + 1 };
 
 static const struct opt_def defs[] = {
     [O_LOG] = {"log", K_ENUM, "error|warn|info|debug|trace", "info", "log level on the serial console (trace: every exit decoded)"},
@@ -25,6 +27,8 @@ static const struct opt_def defs[] = {
     [O_APIC] = {"apic", K_ENUM, "auto|apicv|decode|passthrough", "auto", "how the guest's local APIC is virtualized"},
     [O_DEBUG] = {"debug", K_ENUM, "none|fault|bad-guest-state", "none", "fault: a #UD in vmxlab; bad-guest-state: corrupt a VMCS guest field"},
     [O_EXITS_MAX] = {"exits.max", K_UINT, "number, 0 = no limit", "0", "stop the guest after this many VM exits"},
+    [O_GUEST_STOP] = {"guest.stop", K_UINT, "millions of TSC ticks, 0 = no limit", "0", "stop the guest after this much guest time (VMX-preemption timer)"},
+    [O_SCREEN_DUMP] = {"screen.dump", K_ENUM, "0|1", "0", "1: the VGA text screen on the serial log when vmxlab stops"},
     [O_GUEST_DRIVE] = {"guest.drive", K_UINT, "BIOS drive 0x00..0xff", "auto", "DL at guest entry (auto: 0x80 for a boot sector, else GRUB's boot drive)"},
 };
 
@@ -159,6 +163,8 @@ static bool store(struct options *o, size_t which, const char *v, size_t vlen)
     case O_APIC: o->apic = e; break;
     case O_DEBUG: o->debug = e; break;
     case O_EXITS_MAX: o->exit_limit = (uint32_t)n; break;
+    case O_GUEST_STOP: o->guest_stop_mtsc = (uint32_t)n; break;
+    case O_SCREEN_DUMP: o->screen_dump = e == 1; break;
     case O_GUEST_DRIVE:
         if (n > 0xFF)
             return false;

@@ -19,6 +19,7 @@ enum exit_action exit_cr_access(struct vcpu *v);
 enum exit_action exit_rdmsr(struct vcpu *v);
 enum exit_action exit_wrmsr(struct vcpu *v);
 enum exit_action exit_xsetbv(struct vcpu *v);
+enum exit_action exit_preemption_timer(struct vcpu *v);
 enum exit_action exit_cache_invalidate(struct vcpu *v);
 enum exit_action exit_triple_fault(struct vcpu *v);
 enum exit_action exit_init_signal(struct vcpu *v);
@@ -59,6 +60,7 @@ static exit_handler_t handlers[EXIT_REASON_COUNT] = {
     [EXIT_REASON_VMFUNC] = exit_vmx_instruction,
     [EXIT_REASON_WBINVD] = exit_cache_invalidate,
     [EXIT_REASON_XSETBV] = exit_xsetbv,
+    [EXIT_REASON_PREEMPTION_TIMER] = exit_preemption_timer,
 };
 
 void exit_handler_set(unsigned reason, exit_handler_t fn)

@@ -233,6 +233,7 @@ static void setup_controls(void)
                                                                EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
                                                                EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT);
     vmx.ctl[VMX_CTL_ENTRY] = require_controls(VMX_CTL_ENTRY, ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT);
+    stopwatch_controls(vmx.ctl); /* guest.stop: the VMX-preemption timer (stopwatch.c) */
     for (unsigned c = 0; c < VMX_CTL_COUNT; c++)
         vmcs_write(ctl_field[c], vmx.ctl[c]);
     vmcs_write(VMCS_EXCEPTION_BITMAP, 0);

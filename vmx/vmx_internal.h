@@ -33,6 +33,9 @@ struct vmx_state {
 
 extern struct vmx_state vmx;
 
+/* guest.stop (stopwatch.c): the VMX-preemption timer's controls into ctl[], and its count */
+void stopwatch_controls(uint32_t *ctl);
+
 int vmx_enter(struct vcpu *v); /* entry.asm */
 void vmx_exit_stub(void);
 

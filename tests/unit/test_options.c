@@ -109,7 +109,7 @@ static void help_word(void **state)
     assert_true(o.help);
     assert_false(o.vga);
     refused("helpme", "unknown option 'helpme' (known: log, vga, guest.load, guest.entry, guest.unreal, on_triple, "
-                      "init, apic, debug, exits.max, guest.drive, help)");
+                      "init, apic, debug, exits.max, guest.drive, guest.stop, screen.dump, help)");
 }
 
 static void kernel_path_first_word(void **state)
@@ -120,17 +120,17 @@ static void kernel_path_first_word(void **state)
     ok("(cd)/boot/vmxlab.elf");
     /* only the first word may be a path */
     refused("log=debug /boot/vmxlab.elf", "unknown option '/boot/vmxlab.elf' (known: log, vga, guest.load, "
-                                          "guest.entry, guest.unreal, on_triple, init, apic, debug, exits.max, guest.drive, help)");
+                                          "guest.entry, guest.unreal, on_triple, init, apic, debug, exits.max, guest.drive, guest.stop, screen.dump, help)");
 }
 
 static void unknown_key(void **state)
 {
     (void)state;
     refused("colour=blue", "unknown option 'colour' (known: log, vga, guest.load, guest.entry, guest.unreal, "
-                           "on_triple, init, apic, debug, exits.max, guest.drive, help)");
+                           "on_triple, init, apic, debug, exits.max, guest.drive, guest.stop, screen.dump, help)");
     /* a prefix of a key is not the key */
     refused("lo=info", "unknown option 'lo' (known: log, vga, guest.load, guest.entry, guest.unreal, on_triple, "
-                       "init, apic, debug, exits.max, guest.drive, help)");
+                       "init, apic, debug, exits.max, guest.drive, guest.stop, screen.dump, help)");
 }
 
 static void bad_values_name_key_and_accepted(void **state)
@@ -204,6 +204,22 @@ static void guest_drive_values(void **state)
     }
 }
 
+/* guest.stop (millions of TSC ticks of guest time) and screen.dump, for guests that never end */
+static void guest_stop_and_screen_dump(void **state)
+{
+    (void)state;
+    ok("");
+    assert_int_equal(o.guest_stop_mtsc, 0);
+    assert_false(o.screen_dump);
+    ok("guest.stop=2500 screen.dump=1");
+    assert_int_equal(o.guest_stop_mtsc, 2500);
+    assert_true(o.screen_dump);
+    ok("screen.dump=0");
+    assert_false(o.screen_dump);
+    refused("guest.stop=1e9", "bad value for option: 'guest.stop=1e9' (accepted: millions of TSC ticks, 0 = no limit)");
+    refused("screen.dump=on", "bad value for option: 'screen.dump=on' (accepted: 0|1)");
+}
+
 static void guest_entry_parsing(void **state)
 {
     (void)state;
@@ -269,12 +285,12 @@ static void help_lists_every_key(void **state)
     (void)state;
     help_count = 0;
     options_help(collect, &help_count);
-    assert_int_equal(help_count, 11);
+    assert_int_equal(help_count, 13);
     assert_string_equal(help_lines[0], "log=error|warn|info|debug|trace (default info): log level on the serial "
                                        "console (trace: every exit decoded)");
     const char *keys[] = {"log=", "vga=", "guest.load=", "guest.entry=", "guest.unreal=", "on_triple=", "init=",
-                          "apic=", "debug=", "exits.max=", "guest.drive="};
-    for (unsigned i = 0; i < 11; i++) {
+                          "apic=", "debug=", "exits.max=", "guest.drive=", "guest.stop=", "screen.dump="};
+    for (unsigned i = 0; i < 13; i++) {
         assert_memory_equal(help_lines[i], keys[i], strlen(keys[i]));
         assert_non_null(strstr(help_lines[i], " (default "));
     }
@@ -296,6 +312,7 @@ int main(void)
         cmocka_unit_test(exits_max_limits),
         cmocka_unit_test(guest_entry_parsing),
         cmocka_unit_test(guest_drive_values),
+        cmocka_unit_test(guest_stop_and_screen_dump),
         cmocka_unit_test(default_entry_from_load),
         cmocka_unit_test(small_error_buffer),
         cmocka_unit_test(help_lists_every_key),

@@ -17,8 +17,8 @@ BOCHS_CPUS = ("corei7_skylake_x", "corei3_cnl", "tigerlake", "corei7_icelake_u",
               "corei7_haswell_4770")
 
 
-def bochsrc(iso, serial, log, cpu="corei7_skylake_x", cpus=1, megs=128, extra="", disk=None, floppy=None,
-            boot=None):
+def bochsrc(iso, serial, log, cpu="corei7_skylake_x", cpus=1, megs=128, extra="", boot=None, disk=None,
+            floppy=None):
     """A headless Bochs configuration. iso: the CD on ata0-master (None: no CD); disk: a flat
     hard-disk image on ata0-slave (the BIOS's drive 0x80); floppy: a 1.44 MB image as floppy A
     (drive 0x00). boot: cdrom, disk or floppy (default: the CD if there is one)."""
@@ -95,7 +95,7 @@ def _copy_image(src, workdir):
 
 
 def run(iso, emulator="bochs", cpu="corei7_skylake_x", cpus=1, serial_log=None, timeout=300, stream=None,
-        workdir=None, megs=128, bochs_extra="", qemu_extra=(), disk=None, floppy=None, boot=None, stall=None,
+        workdir=None, megs=128, bochs_extra="", qemu_extra=(), boot=None, disk=None, floppy=None, stall=None,
         stop_on=None, stop_delay=0, stop_after=None, result=None):
     """Boot iso (None: no CD) with an optional hard disk / floppy image (copied per run);
     returns (status or None, serial text, emulator log path).
