@@ -94,11 +94,13 @@ def main():
     p.add_argument("--stall", type=float, default=90)
     p.add_argument("--timeout", type=int, default=600)
     p.add_argument("--keep", default=None, help="copy the serial log here")
+    p.add_argument("--workdir", default=None, help="run here and keep the files (bochsrc, bochs.log, ...)")
     a = p.parse_args()
 
     img = images.image(a.image, build=os.path.dirname(os.path.abspath(a.kernel)), append=a.append)
     kind = images.KIND[a.image]
-    work = tempfile.mkdtemp(prefix="vmxlab-realos-")
+    work = a.workdir or tempfile.mkdtemp(prefix="vmxlab-realos-")
+    os.makedirs(work, exist_ok=True)
     failures = []
     try:
         media = {"disk": img} if kind == "disk" else {"floppy": img}
@@ -168,7 +170,8 @@ def main():
                                              len(a.expect) + len(a.reject) + len(a.count) + len(a.screen)))
         return 0
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not a.workdir:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

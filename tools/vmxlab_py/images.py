@@ -151,7 +151,7 @@ def make_initramfs(busybox, out):
         ino += 1
     buf.write(_newc("init", 0o100755, INIT.encode(), ino=ino))
     buf.write(_newc("TRAILER!!!", 0))
-    with open(out, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as f:
+    with open(out, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=9, mtime=0) as f:
         f.write(buf.getvalue())
     return out
 
