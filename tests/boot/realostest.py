@@ -126,7 +126,8 @@ def main():
         blog = open(emu_log, errors="replace").read() if os.path.exists(emu_log) else ""
         ended = res["ended"]
         if ended == "stall":
-            failures.append("stalled: no new serial output for %.0f s (after %.0f s)" % (a.stall, res["seconds"]))
+            failures.append("stalled: no new serial output for %.0f s of Bochs CPU time (after %.0f s)"
+                            % (a.stall, res["seconds"]))
         elif ended == "timeout":
             failures.append("time limit of %d s reached" % a.timeout)
         if a.bare:

@@ -63,6 +63,17 @@ class InitramfsTests(unittest.TestCase):
             self.assertEqual(ent["bin/" + applet][4], b"busybox")
         self.assertEqual(ent["bin/busybox"][4], b"\x7fELF fake busybox")
 
+    @unittest.skipUnless(shutil.which("nasm"), "nasm not installed")
+    def test_tsc_probe(self):
+        tsc = images.make_tsc(os.path.join(self.tmp, "tsc"))
+        out = images.make_initramfs(self.bb, os.path.join(self.tmp, "initrd.gz"), tsc)
+        ent = {e[0]: e for e in cpio_entries(gzip.decompress(open(out, "rb").read()))}
+        self.assertEqual(ent["bin/tsc"][4][:4], b"\x7fELF")
+        self.assertIn('echo "vmxlab-realos: tsc at /init $tsc"', ent["init"][4].decode())
+        if sys.platform == "linux" and os.uname().machine == "x86_64":  # the probe runs here too
+            r = subprocess.run([tsc], stdout=subprocess.PIPE, text=True, check=True)
+            self.assertRegex(r.stdout, r"^[0-9]+\n$")
+
     def test_same_input_same_archive(self):
         a = open(images.make_initramfs(self.bb, os.path.join(self.tmp, "a.gz")), "rb").read()
         time.sleep(1.1)
@@ -248,6 +259,13 @@ class EmuTests(unittest.TestCase):
         self.assertEqual(len(rows), 25)
         self.assertEqual(rows[0], "A" * 80)
         self.assertIsNone(emu.parse_vga("nothing"))
+
+    def test_cpu_seconds(self):
+        t = time.process_time()
+        while time.process_time() - t < 0.3:
+            pass
+        self.assertGreater(emu.cpu_seconds(os.getpid()), 0.2)
+        self.assertEqual(emu.cpu_seconds(2 ** 22 + 12345), 0.0)  # no such process
 
     def test_stall_rule_stops_a_silent_run(self):
         # a "Bochs" that prints one line and then nothing: stopped by the stall rule, not the timeout

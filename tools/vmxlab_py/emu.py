@@ -100,8 +100,10 @@ def run(iso, emulator="bochs", cpu="corei7_skylake_x", cpus=1, serial_log=None, 
     """Boot iso (None: no CD) with an optional hard disk / floppy image (copied per run);
     returns (status or None, serial text, emulator log path).
 
-    stall: stop Bochs when the serial log has grown by nothing for this many seconds (a hung
-    boot then costs seconds, not the whole timeout). stop_on: a regex; once a serial line
+    stall: stop the emulator when the serial log has grown by nothing while it used this many
+    seconds of CPU (or three times as many seconds of wall time: a guest halted for good costs
+    Bochs no CPU): a hung boot then costs a minute or two, not the whole timeout. CPU time,
+    not wall time, so that a machine shared with other emulators does not fail a slow boot. stop_on: a regex; once a serial line
     matches it, wait stop_delay seconds, then interrupt Bochs (SIGINT into its debugger) and
     read the VGA text screen from it; stop_after: the same after this many seconds in any case
     (a guest that writes only to the screen). result (a dict) gets "ended" (exit, timeout, stall,
@@ -148,13 +150,14 @@ def run(iso, emulator="bochs", cpu="corei7_skylake_x", cpus=1, serial_log=None, 
         t0 = time.time()
         proc = subprocess.Popen(cmd, cwd=workdir, stdin=subprocess.DEVNULL, stdout=elog, stderr=subprocess.STDOUT)
         pos, deadline, last_growth = 0, t0 + timeout, t0
+        cpu_at_growth = 0.0
         stop_at = t0 + stop_after if stop_after else None
         while proc.poll() is None:
             time.sleep(0.2)
             now = time.time()
             new = _stream(serial_log, pos, stream)
             if new != pos:
-                last_growth = now
+                last_growth, cpu_at_growth = now, cpu_seconds(proc.pid)
             pos = new
             if stop_rx and stop_at is None and pos:
                 with open(serial_log, "rb") as f:
@@ -163,7 +166,8 @@ def run(iso, emulator="bochs", cpu="corei7_skylake_x", cpus=1, serial_log=None, 
             why = None
             if now >= deadline:
                 why = "timeout"
-            elif stall and now - last_growth >= stall and final_status_file(serial_log) is None:
+            elif stall and (cpu_seconds(proc.pid) - cpu_at_growth >= stall or now - last_growth >= 3 * stall) \
+                    and final_status_file(serial_log) is None:
                 why = "stall"
             elif stop_at is not None and now >= stop_at:
                 why = "stopped"
@@ -172,7 +176,8 @@ def run(iso, emulator="bochs", cpu="corei7_skylake_x", cpus=1, serial_log=None, 
                 _interrupt(proc, emulator)
                 if stream and why != "stopped":
                     stream.write("\n[vmxlab run: %s stopped: %s after %.0f s]\n" % (
-                        emulator, "no new serial output for %d s" % stall if why == "stall" else "time limit",
+                        emulator, "no new serial output for %d s of its CPU time" % stall if why == "stall"
+                        else "time limit",
                         now - t0))
                 break
         result["seconds"] = time.time() - t0
@@ -184,6 +189,16 @@ def run(iso, emulator="bochs", cpu="corei7_skylake_x", cpus=1, serial_log=None, 
     with open(serial_log, "rb") as f:
         text = f.read().decode("utf-8", "replace").replace("\r", "")
     return final_status(text), text, emu_log
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a running process (/proc/PID/stat), 0 when it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def final_status_file(path):

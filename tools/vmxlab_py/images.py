@@ -38,14 +38,69 @@ FLOPPY_BYTES = 1474560  # 1.44 MB: 80 cylinders x 2 heads x 18 sectors
 HEADS, SECTORS = 16, 63
 CYLINDER = HEADS * SECTORS * 512
 
+# /bin/tsc: prints the time-stamp counter (bench.py: in Bochs with `clock: sync=none` it counts
+# emulated instructions since power-on, so "boot to userland" is an instruction count)
+TSC_ASM = """; tsc: print the time-stamp counter in decimal and a newline, then exit (Linux x86-64 ELF)
+BITS 64
+org 0x400000
+ehdr:
+    db 0x7F, "ELF", 2, 1, 1, 0          ; 64-bit, little-endian, ELF version 1
+    times 8 db 0
+    dw 2                                ; ET_EXEC
+    dw 0x3E                             ; EM_X86_64
+    dd 1
+    dq start
+    dq phdr - $$
+    dq 0
+    dd 0
+    dw ehdr_size
+    dw phdr_size
+    dw 1
+    dw 0, 0, 0
+ehdr_size equ $ - ehdr
+phdr:
+    dd 1, 5                             ; PT_LOAD, R+X
+    dq 0, $$, $$
+    dq file_size, file_size
+    dq 0x1000
+phdr_size equ $ - phdr
+start:
+    rdtsc
+    shl rdx, 32
+    or rax, rdx
+    sub rsp, 32
+    lea rsi, [rsp + 31]
+    mov byte [rsi], 10
+    mov ecx, 10
+.digit:
+    xor edx, edx
+    div rcx
+    add dl, '0'
+    dec rsi
+    mov [rsi], dl
+    test rax, rax
+    jnz .digit
+    lea rdx, [rsp + 32]
+    sub rdx, rsi                        ; length
+    mov eax, 1                          ; write(1, rsi, rdx)
+    mov edi, 1
+    syscall
+    mov eax, 60                         ; exit(0)
+    xor edi, edi
+    syscall
+file_size equ $ - $$
+"""
+
 INIT = """#!/bin/sh
 # vmxlab-realos /init (tools/vmxlab_py/images.py): report, then end the machine
+tsc=$(/bin/tsc)
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 exec </dev/console >/dev/console 2>&1
 cpus=$(grep -c '^processor' /proc/cpuinfo)
 echo "%(marker)s, cpus=$cpus"
+echo "vmxlab-realos: tsc at /init $tsc"
 end=poweroff
 for word in $(cat /proc/cmdline); do
     case "$word" in vmxlab.end=*) end="${word#vmxlab.end=}";; esac
@@ -133,7 +188,17 @@ def _newc(name, mode, data=b"", rdev=(0, 0), ino=0):
     return hdr + name_b + pad(len(hdr) + len(name_b)) + data + pad(len(data))
 
 
-def make_initramfs(busybox, out):
+def make_tsc(out):
+    src = out + ".asm"
+    with open(src, "w") as f:
+        f.write(TSC_ASM)
+    run(["nasm", "-f", "bin", "-o", out, src])
+    os.unlink(src)
+    os.chmod(out, 0o755)
+    return out
+
+
+def make_initramfs(busybox, out, tsc=None):
     with open(busybox, "rb") as f:
         bb = f.read()
     entries = [("dev", 0o040755), ("proc", 0o040755), ("sys", 0o040755), ("bin", 0o040755)]
@@ -148,6 +213,10 @@ def make_initramfs(busybox, out):
     ino += 1
     for applet in APPLETS:
         buf.write(_newc("bin/" + applet, 0o120777, b"busybox", ino=ino))
+        ino += 1
+    if tsc:
+        with open(tsc, "rb") as f:
+            buf.write(_newc("bin/tsc", 0o100755, f.read(), ino=ino))
         ino += 1
     buf.write(_newc("init", 0o100755, INIT.encode(), ino=ino))
     buf.write(_newc("TRAILER!!!", 0))
@@ -283,7 +352,7 @@ def linux_parts(cache):
         bb = os.path.join(cache, "busybox")
         if not os.path.exists(bb):
             extract(download("busybox-static", cache), "./bin/busybox", bb)
-        make_initramfs(bb, initrd)
+        make_initramfs(bb, initrd, make_tsc(os.path.join(cache, "tsc")))
         log("initramfs %s" % initrd)
     return kernel, initrd
 
