@@ -23,7 +23,7 @@ endfunction()
 realos_test(linux_bare --image linux --bare --bare-end poweroff
     --expect "${REALOS_MARKER}" --expect "ACPI: PM: Preparing to enter system sleep state S5")
 set(LINUX_UNDER_VMXLAB --image linux --status 0 --in-order
-    --expect "${REALOS_DISK}" --expect "I vmx: entering the guest" --expect "^Linux version 6\\.1\\."
+    --expect "${REALOS_DISK}" --expect "I vmx: entering the guest" --expect "\\] Linux version 6\\.1\\."
     --expect "${REALOS_MARKER}" --expect "ACPI: PM: Preparing to enter system sleep state S5"
     --expect "I io: guest powered off" --reject " E [a-z0-9]+: " --reject "Kernel panic")
 realos_test(linux_skylake_apicv --cpu corei7_skylake_x ${LINUX_UNDER_VMXLAB} --expect "I apic: path apicv")
@@ -41,7 +41,7 @@ realos_test(linux_reboot --image linux-reboot --status 0 --in-order
 # ---- GRUB 2 as the guest (the disk's MBR), booting the same Linux -------------------------
 realos_test(grub_bare --image grub --bare --bare-end poweroff --expect "${REALOS_MARKER}")
 realos_test(grub_linux --image grub --status 0 --in-order
-    --expect "${REALOS_DISK}" --expect "^Linux version 6\\.1\\." --expect "${REALOS_MARKER}"
+    --expect "${REALOS_DISK}" --expect "\\] Linux version 6\\.1\\." --expect "${REALOS_MARKER}"
     --expect "I io: guest powered off" --reject " E [a-z0-9]+: " --reject "double fault")
 
 # ---- memtest86+ 6.10 from the floppy: it writes only to the screen and never ends ----------
@@ -56,3 +56,12 @@ realos_test(memtest --image memtest --cmdline "guest.stop=3000 screen.dump=1" --
     --expect "I guest: name=local-floppy size=512 load=0x7c00 entry=0000:7c00 DL=0x00 \\(guest.drive\\)"
     --expect "I exit: VMX-preemption timer expired \\(reason 52\\)"
     --expect "I screen: the guest's VGA text screen")
+
+# ---- defect 15: a chainloaded boot sector gets its own drive in DL ---------------------------
+# syslinux's boot sector reads its disk through DL: with GRUB's boot drive (the CD, 0xE0, the
+# old default) it prints "Boot error". guest.stop ends the run once Linux's decompressor has
+# printed its first line (3000 M ticks of guest time), whatever the rest of issue 9's state.
+realos_test(chainload_syslinux --image linux --cmdline "guest.stop=3000" --status 1 --in-order
+    --expect "${REALOS_DISK}" --expect "^SYSLINUX 6\\.04" --expect "^Loading vmlinuz\\.\\.\\. ok"
+    --expect "^Loading initrd\\.gz\\.\\.\\.ok" --expect "^KASLR disabled: 'nokaslr' on cmdline\\."
+    --expect "I exit: VMX-preemption timer expired \\(reason 52\\)" --reject "Boot error")
