@@ -239,10 +239,11 @@ def linux_facts(text):
             "exits": [{"reason": int(r), "name": n, "count": int(c)} for r, n, c in STATS_EXIT_RE.findall(text)]}
 
 
-def linux_bench(workroot, timeout, cpu="corei7_skylake_x", cmdline=""):
-    """Debian's Linux (images.py linux.img) to userland, bare and under vmxlab, one after the other."""
+def linux_bench(workroot, timeout, cpu="corei7_skylake_x", cmdline="", append=""):
+    """Debian's Linux (images.py linux.img) to userland, bare and under vmxlab, one after the other.
+    append: extra kernel words (an experiment: the figure is then not the stock boot's)."""
     from . import images
-    img = images.image("linux")
+    img = images.image("linux", append=append)
     out = {}
     for kind in ("bare", "vmxlab"):
         wd = os.path.join(workroot, "linux-" + kind)
@@ -294,7 +295,8 @@ def cmd_bench(a):
             return 1
     workroot = os.path.join(paths.OUT, "bench")
     if a.linux:
-        r = linux_bench(workroot, max(a.timeout, 600))
+        r = linux_bench(workroot, max(a.timeout, 600), append=a.linux_append)
+        r["kernel_append"] = a.linux_append
         print()
         print(linux_table(r))
         out = a.out or os.path.join(paths.OUT, "bench-linux.json")
@@ -323,6 +325,7 @@ def register(sub):
     s.add_argument("--linux", action="store_true",
                    help="only Debian's Linux boot to userland, bare and under vmxlab, and vmxlab's exits by reason "
                         "(~3 minutes; docs/performance.md)")
+    s.add_argument("--linux-append", default="", help="extra Linux command-line words for --linux (experiments)")
     s.add_argument("--out", default=None, help="JSON file (default out/bench.json)")
     s.add_argument("-j", "--jobs", type=int, default=2, help="Bochs instances at once (at most 2)")
     s.add_argument("--timeout", type=int, default=240, help="seconds per emulator run")

@@ -160,7 +160,7 @@ def main(argv):
     s.set_defaults(fn=cmd_run)
 
     s = sub.add_parser("test", help="install what is missing, build, and run every test (ctest)")
-    s.add_argument("-L", "--label", default=None, help="only tests with this label (unit, boot, tools)")
+    s.add_argument("-L", "--label", default=None, help="only tests with this label (unit, boot, tools, realos)")
     s.add_argument("-R", "--regex", default=None, help="only tests matching this regex")
     s.add_argument("-j", "--jobs", type=int, default=2)
     s.set_defaults(fn=cmd_test)
