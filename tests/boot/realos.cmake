@@ -66,3 +66,9 @@ realos_test(chainload_syslinux --image linux --cmdline "guest.stop=3000" --statu
     --expect "${REALOS_DISK}" --expect "^SYSLINUX 6\\.04" --expect "^Loading vmlinuz\\.\\.\\. ok"
     --expect "^Loading initrd\\.gz\\.\\.\\.ok" --expect "^KASLR disabled: 'nokaslr' on cmdline\\."
     --expect "I exit: VMX-preemption timer expired \\(reason 52\\)" --reject "Boot error")
+
+# ---- a lab machine netboots vmxlab, then its own disk (the PXE menu's local-disk entry) -----
+add_test(NAME realos.pxe_local_disk COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/realos_pxe.py
+    --kernel $<TARGET_FILE:vmxlab.elf>)
+set_tests_properties(realos.pxe_local_disk PROPERTIES LABELS realos TIMEOUT 600 SKIP_RETURN_CODE 77
+    FIXTURES_REQUIRED realos_images)
