@@ -105,8 +105,9 @@ def run(iso, emulator="bochs", cpu="corei7_skylake_x", cpus=1, serial_log=None, 
     Bochs no CPU): a hung boot then costs a minute or two, not the whole timeout. CPU time,
     not wall time, so that a machine shared with other emulators does not fail a slow boot. stop_on: a regex; once a serial line
     matches it, wait stop_delay seconds, then interrupt Bochs (SIGINT into its debugger) and
-    read the VGA text screen from it; stop_after: the same after this many seconds in any case
-    (a guest that writes only to the screen). result (a dict) gets "ended" (exit, timeout, stall,
+    read the VGA text screen from it; stop_after: the same once the emulator has used this many
+    seconds of CPU (a guest that writes only to the screen; CPU time, so a loaded machine does
+    not stop it earlier in the guest's life). result (a dict) gets "ended" (exit, timeout, stall,
     stopped), "seconds", and "vga" (the 25 rows read at the stop, or None)."""
     workdir = workdir or tempfile.mkdtemp(prefix="vmxlab-run-")
     os.makedirs(workdir, exist_ok=True)
@@ -151,7 +152,7 @@ def run(iso, emulator="bochs", cpu="corei7_skylake_x", cpus=1, serial_log=None, 
         proc = subprocess.Popen(cmd, cwd=workdir, stdin=subprocess.DEVNULL, stdout=elog, stderr=subprocess.STDOUT)
         pos, deadline, last_growth = 0, t0 + timeout, t0
         cpu_at_growth = 0.0
-        stop_at = t0 + stop_after if stop_after else None
+        stop_at = None
         while proc.poll() is None:
             time.sleep(0.2)
             now = time.time()
@@ -170,6 +171,8 @@ def run(iso, emulator="bochs", cpu="corei7_skylake_x", cpus=1, serial_log=None, 
                     and final_status_file(serial_log) is None:
                 why = "stall"
             elif stop_at is not None and now >= stop_at:
+                why = "stopped"
+            elif stop_after and cpu_seconds(proc.pid) >= stop_after:
                 why = "stopped"
             if why:
                 result["ended"] = why
