@@ -233,7 +233,6 @@ static void setup_controls(void)
                                                                EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
                                                                EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT);
     vmx.ctl[VMX_CTL_ENTRY] = require_controls(VMX_CTL_ENTRY, ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT);
-    stopwatch_controls(vmx.ctl); /* guest.stop: the VMX-preemption timer (stopwatch.c) */
     for (unsigned c = 0; c < VMX_CTL_COUNT; c++)
         vmcs_write(ctl_field[c], vmx.ctl[c]);
     vmcs_write(VMCS_EXCEPTION_BITMAP, 0);
@@ -380,6 +379,7 @@ void vmx_setup(const struct options *opts, const struct mb2_info *mbi, struct pa
     memory_setup(mbi);
     setup_controls();
     setup_host_state();
+    stopwatch_setup(); /* guest.stop: the VMX-preemption timer on top of the controls (stopwatch.c) */
 
     /* the guest image: copied to guest.load; vmxlab kept the module out of its pool */
     memcpy(phys_to_virt(opts->guest_load), guest->data, guest->size);

@@ -88,7 +88,8 @@ def main():
     p.add_argument("--screen", action="append", default=[], help="regex that must match a row of the VGA screen")
     p.add_argument("--screen-reject", action="append", default=[])
     p.add_argument("--status", type=int, default=0, help="vmxlab's expected final status")
-    p.add_argument("--stop-after", type=float, default=None, help="stop once Bochs used this many seconds of CPU; read the screen")
+    p.add_argument("--stop-after", type=float, default=None,
+                   help="stop once Bochs used this many seconds of CPU; read the screen")
     p.add_argument("--stop-on", default=None, help="stop this many --stop-delay seconds after a serial line matches")
     p.add_argument("--stop-delay", type=float, default=10)
     p.add_argument("--stall", type=float, default=90)

@@ -103,11 +103,11 @@ def run(iso, emulator="bochs", cpu="corei7_skylake_x", cpus=1, serial_log=None, 
     stall: stop the emulator when the serial log has grown by nothing while it used this many
     seconds of CPU (or three times as many seconds of wall time: a guest halted for good costs
     Bochs no CPU): a hung boot then costs a minute or two, not the whole timeout. CPU time,
-    not wall time, so that a machine shared with other emulators does not fail a slow boot. stop_on: a regex; once a serial line
-    matches it, wait stop_delay seconds, then interrupt Bochs (SIGINT into its debugger) and
-    read the VGA text screen from it; stop_after: the same once the emulator has used this many
-    seconds of CPU (a guest that writes only to the screen; CPU time, so a loaded machine does
-    not stop it earlier in the guest's life). result (a dict) gets "ended" (exit, timeout, stall,
+    not wall time, so that a machine shared with other emulators does not fail a slow boot.
+    stop_on: a regex; once a serial line matches it, wait stop_delay seconds, then interrupt
+    Bochs (SIGINT into its debugger) and read the VGA text screen from it; stop_after: the same
+    once the emulator has used this many seconds of CPU (a guest that writes only to the
+    screen; CPU time, so a loaded machine does not stop it earlier in the guest's life). result (a dict) gets "ended" (exit, timeout, stall,
     stopped), "seconds", and "vga" (the 25 rows read at the stop, or None)."""
     workdir = workdir or tempfile.mkdtemp(prefix="vmxlab-run-")
     os.makedirs(workdir, exist_ok=True)
