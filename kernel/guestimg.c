@@ -18,3 +18,22 @@ bool guest_image_check(uint32_t load, uint64_t size, uint32_t conv_top, char *er
     }
     return true;
 }
+
+uint8_t guest_drive_pick(const uint8_t *image, uint64_t size, bool given, uint8_t option, bool has_bootdev,
+                         uint32_t biosdev, const char **why)
+{
+    if (given) {
+        *why = "guest.drive";
+        return option;
+    }
+    if (size == 512 && image[510] == 0x55 && image[511] == 0xAA) {
+        *why = "a boot sector: the first hard disk, GRUB's (hd0)";
+        return 0x80;
+    }
+    if (has_bootdev && biosdev <= 0xFF) {
+        *why = "GRUB's boot drive";
+        return (uint8_t)biosdev;
+    }
+    *why = "no boot drive from GRUB: the first hard disk";
+    return 0x80;
+}

@@ -8,6 +8,7 @@
 #include "arch/x86_64/vga.h"
 #include "kernel/acpi.h"
 #include "kernel/guestimg.h"
+#include "kernel/screen.h"
 #include "kernel/lib.h"
 #include "kernel/log.h"
 #include "kernel/memory.h"
@@ -51,6 +52,7 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base, uint64_t hand
     log_raw("vmxlab: start version=" VMXLAB_VERSION);
     gdt_init();
     idt_init(fatal_trap);
+    screen_init(); /* before status_init: the dump must read row 0 before the status line covers it */
     status_init();
 
     if (magic != MB2_BOOTLOADER_MAGIC) {
@@ -69,6 +71,7 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base, uint64_t hand
     }
     log_threshold = (enum log_level)opts.log;
     vga_enable(opts.vga);
+    screen_dump_enable(opts.screen_dump);
     vga_status("vmxlab " VMXLAB_VERSION ": booting"); /* only now: vga=off must leave the screen alone */
     if (opts.help) {
         options_help(help_line, 0);
@@ -127,13 +130,16 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base, uint64_t hand
     }
     const char *gname = strchr(guest->string, ' '); /* "guest NAME": an optional name for the log */
     gname = gname && gname[1] ? gname + 1 : "guest";
-    log_info("guest", "name=%s size=%u load=0x%x entry=%04x:%04x", gname, gsize, opts.guest_load,
-             opts.entry_cs, opts.entry_ip);
+    const char *drive_why;
+    uint8_t drive = guest_drive_pick(phys_to_virt(guest->start), gsize, opts.drive_given, opts.drive,
+                                     mbi.has_bootdev, mbi.biosdev, &drive_why);
+    log_info("guest", "name=%s size=%u load=0x%x entry=%04x:%04x DL=0x%02x (%s)", gname, gsize, opts.guest_load,
+             opts.entry_cs, opts.entry_ip, drive, drive_why);
 
     int st = vmx_probe();
     if (st != STATUS_OK)
         vmxlab_stop(st);
-    struct vmx_guest_image image = {phys_to_virt(guest->start), gsize, (uint8_t)(mbi.has_bootdev ? mbi.biosdev : 0x80)};
+    struct vmx_guest_image image = {phys_to_virt(guest->start), gsize, drive};
     vmx_setup(&opts, &mbi, &pool, &image);
     apic_init(&opts);
     vga_status("vmxlab " VMXLAB_VERSION ": guest running");

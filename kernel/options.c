@@ -12,7 +12,7 @@ struct opt_def {
 };
 
 enum opt_id { O_LOG, O_VGA, O_GUEST_LOAD, O_GUEST_ENTRY, O_GUEST_UNREAL, O_ON_TRIPLE, O_INIT, O_APIC, O_DEBUG, O_EXITS_MAX,
-              O_ON_RESET, O_EPT_HOLES };
+              O_ON_RESET, O_EPT_HOLES, O_GUEST_DRIVE, O_GUEST_STOP, O_SCREEN_DUMP };
 
 static const struct opt_def defs[] = {
     [O_LOG] = {"log", K_ENUM, "error|warn|info|debug|trace", "info", "log level on the serial console (trace: every exit decoded)"},
@@ -27,6 +27,9 @@ static const struct opt_def defs[] = {
     [O_EXITS_MAX] = {"exits.max", K_UINT, "number, 0 = no limit", "0", "stop the guest after this many VM exits"},
     [O_ON_RESET] = {"on_reset", K_ENUM, "halt|restart", "halt", "what a guest's machine reset (0x64, 0xCF9, 0x92, RESET_REG) does"},
     [O_EPT_HOLES] = {"ept.holes", K_ENUM, "ones|stop", "ones", "guest-physical holes (no RAM, no device): reads all ones and writes dropped, or stop the guest"},
+    [O_GUEST_STOP] = {"guest.stop", K_UINT, "millions of TSC ticks, 0 = no limit", "0", "stop the guest after this much guest time (VMX-preemption timer)"},
+    [O_SCREEN_DUMP] = {"screen.dump", K_ENUM, "0|1", "0", "1: the VGA text screen on the serial log when vmxlab stops"},
+    [O_GUEST_DRIVE] = {"guest.drive", K_UINT, "BIOS drive 0x00..0xff", "auto", "DL at guest entry (auto: 0x80 for a boot sector, else GRUB's boot drive)"},
 };
 
 static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -162,6 +165,14 @@ static bool store(struct options *o, size_t which, const char *v, size_t vlen)
     case O_EXITS_MAX: o->exit_limit = (uint32_t)n; break;
     case O_ON_RESET: o->on_reset = e; break;
     case O_EPT_HOLES: o->ept_holes = e; break;
+    case O_GUEST_STOP: o->guest_stop_mtsc = (uint32_t)n; break;
+    case O_SCREEN_DUMP: o->screen_dump = e == 1; break;
+    case O_GUEST_DRIVE:
+        if (n > 0xFF)
+            return false;
+        o->drive_given = true;
+        o->drive = (uint8_t)n;
+        break;
     }
     return true;
 }

@@ -30,6 +30,10 @@ struct options {
     int debug;           /* enum opt_debug */
     uint32_t exit_limit; /* stop after this many exits (0: no limit) */
     int ept_holes;       /* enum opt_ept_holes */
+    bool drive_given;    /* guest.drive given: DL at entry is `drive` */
+    uint8_t drive;
+    uint32_t guest_stop_mtsc; /* guest.stop: millions of TSC ticks of guest time (0: no limit) */
+    bool screen_dump;         /* screen.dump: the VGA text screen on the log at the stop */
     bool help;
 };
 

@@ -19,6 +19,7 @@ enum exit_action exit_cr_access(struct vcpu *v);
 enum exit_action exit_rdmsr(struct vcpu *v);
 enum exit_action exit_wrmsr(struct vcpu *v);
 enum exit_action exit_xsetbv(struct vcpu *v);
+enum exit_action exit_preemption_timer(struct vcpu *v);
 enum exit_action exit_cache_invalidate(struct vcpu *v);
 enum exit_action exit_triple_fault(struct vcpu *v);
 enum exit_action exit_init_signal(struct vcpu *v);
@@ -65,6 +66,7 @@ static exit_handler_t handlers[EXIT_REASON_COUNT] = {
     [EXIT_REASON_IO_INSTRUCTION] = exit_io_instruction,
     [EXIT_REASON_EXCEPTION_NMI] = exit_exception_nmi,
     [EXIT_REASON_NMI_WINDOW] = exit_nmi_window,
+    [EXIT_REASON_PREEMPTION_TIMER] = exit_preemption_timer,
 };
 
 void exit_handler_set(unsigned reason, exit_handler_t fn)

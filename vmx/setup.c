@@ -402,6 +402,7 @@ void vmx_setup(const struct options *opts, const struct mb2_info *mbi, struct pa
     io_setup(guest);
     vmx_tsc_setup(v);
     setup_host_state();
+    stopwatch_setup(); /* guest.stop: the VMX-preemption timer on top of the controls (stopwatch.c) */
 
     /* the guest image: copied to guest.load; vmxlab kept the module out of its pool */
     memcpy(phys_to_virt(opts->guest_load), guest->data, guest->size);

@@ -44,6 +44,10 @@ struct vmx_state {
 
 extern struct vmx_state vmx;
 
+/* guest.stop (stopwatch.c): after setup_controls, adds the VMX-preemption timer's controls
+ * (vmx.ctl and the VMCS) and writes its count */
+void stopwatch_setup(void);
+
 int vmx_enter(struct vcpu *v); /* entry.asm */
 void vmx_exit_stub(void);
 

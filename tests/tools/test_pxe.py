@@ -34,7 +34,7 @@ class GrubCfgTests(unittest.TestCase):
         self.assertIn("set timeout=7", cfg)
         self.assertIn('set default="guest-memtest"', cfg)
         e = entries(cfg)
-        self.assertEqual(list(e), ["guest-memtest", "guest-syslinux"])
+        self.assertEqual(list(e), ["guest-memtest", "guest-syslinux", "local-disk", "local-floppy"])
         self.assertEqual(e["guest-syslinux"][1:], [
             "multiboot2 /boot/vmxlab.elf log=debug",
             "module2 /boot/guests/syslinux.bin guest syslinux",
@@ -46,8 +46,23 @@ class GrubCfgTests(unittest.TestCase):
 
     def test_no_guests_boots_kernel_alone(self):
         e = entries(pxe.grub_cfg([]))
-        self.assertEqual(list(e), ["guest-none"])
+        self.assertEqual(list(e), ["guest-none", "local-disk", "local-floppy"])
         self.assertFalse(any(l.startswith("module2") for l in e["guest-none"]))
+
+    def test_local_disk_and_floppy_under_vmxlab(self):
+        # a lab machine netboots vmxlab, then its own disk: the drive's first sector is the guest
+        e = entries(pxe.grub_cfg(["g"], "log=debug"))
+        self.assertEqual(e["local-disk"][1:], [
+            "insmod biosdisk", "insmod part_msdos",
+            "multiboot2 /boot/vmxlab.elf log=debug",
+            "module2 (hd0)+1 guest local-disk",
+            "boot"])
+        # the floppy is BIOS drive 0x00; the lab's own options come after, so they win
+        self.assertIn("multiboot2 /boot/vmxlab.elf guest.drive=0x00 log=debug", e["local-floppy"])
+        self.assertIn("module2 (fd0)+1 guest local-floppy", e["local-floppy"])
+        cfg = pxe.grub_cfg(["g"], default="local-disk")
+        self.assertIn('set default="local-disk"', cfg)
+        self.assertEqual(list(entries(pxe.grub_cfg(["g"], local=False))), ["guest-g"])
 
     def test_default_must_exist(self):
         self.assertIn('set default="guest-b"', pxe.grub_cfg(["a", "b"], default="b"))
@@ -210,7 +225,7 @@ class CliTests(unittest.TestCase):
         self.assertTrue(os.path.isfile(j("boot/guests/two.bin")))
         with open(j("boot/grub/grub.cfg")) as f:
             cfg = f.read()
-        self.assertEqual(list(entries(cfg)), ["guest-one", "guest-two"])
+        self.assertEqual(list(entries(cfg)), ["guest-one", "guest-two", "local-disk", "local-floppy"])
         self.assertIn("set timeout=3", cfg)
         with open(j("boot/grub/grub.cfg-01-52-54-00-12-34-56")) as f:
             mac = f.read()

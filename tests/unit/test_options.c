@@ -47,6 +47,7 @@ static void defaults(void **state)
         assert_int_equal(o.exit_limit, 0);
         assert_int_equal(o.ept_holes, OPT_HOLES_ONES);
         assert_false(o.help);
+        assert_false(o.drive_given);
         assert_string_equal(err, "");
     }
 }
@@ -111,7 +112,7 @@ static void help_word(void **state)
     assert_true(o.help);
     assert_false(o.vga);
     refused("helpme", "unknown option 'helpme' (known: log, vga, guest.load, guest.entry, guest.unreal, on_triple, "
-                      "init, apic, debug, exits.max, on_reset, ept.holes, help)");
+                      "init, apic, debug, exits.max, on_reset, ept.holes, guest.drive, guest.stop, screen.dump, help)");
 }
 
 static void kernel_path_first_word(void **state)
@@ -122,17 +123,17 @@ static void kernel_path_first_word(void **state)
     ok("(cd)/boot/vmxlab.elf");
     /* only the first word may be a path */
     refused("log=debug /boot/vmxlab.elf", "unknown option '/boot/vmxlab.elf' (known: log, vga, guest.load, "
-                                          "guest.entry, guest.unreal, on_triple, init, apic, debug, exits.max, on_reset, ept.holes, help)");
+                                          "guest.entry, guest.unreal, on_triple, init, apic, debug, exits.max, on_reset, ept.holes, guest.drive, guest.stop, screen.dump, help)");
 }
 
 static void unknown_key(void **state)
 {
     (void)state;
     refused("colour=blue", "unknown option 'colour' (known: log, vga, guest.load, guest.entry, guest.unreal, "
-                           "on_triple, init, apic, debug, exits.max, on_reset, ept.holes, help)");
+                           "on_triple, init, apic, debug, exits.max, on_reset, ept.holes, guest.drive, guest.stop, screen.dump, help)");
     /* a prefix of a key is not the key */
     refused("lo=info", "unknown option 'lo' (known: log, vga, guest.load, guest.entry, guest.unreal, on_triple, "
-                       "init, apic, debug, exits.max, on_reset, ept.holes, help)");
+                       "init, apic, debug, exits.max, on_reset, ept.holes, guest.drive, guest.stop, screen.dump, help)");
 }
 
 static void bad_values_name_key_and_accepted(void **state)
@@ -192,6 +193,45 @@ static void exits_max_limits(void **state)
     ok("exits.max=0x10");
     assert_int_equal(o.exit_limit, 16);
     refused("exits.max=4294967296", "bad value for option: 'exits.max=4294967296' (accepted: number, 0 = no limit)");
+}
+
+/* guest.drive: a BIOS drive number, 0x00..0xff; without it the default is chosen at boot
+ * (kernel/guestimg.c guest_drive_pick) */
+static void guest_drive_values(void **state)
+{
+    (void)state;
+    ok("guest.drive=0x80");
+    assert_true(o.drive_given);
+    assert_int_equal(o.drive, 0x80);
+    ok("guest.drive=0x00");
+    assert_true(o.drive_given);
+    assert_int_equal(o.drive, 0);
+    ok("guest.drive=0xff");
+    assert_int_equal(o.drive, 0xFF);
+    ok("guest.drive=224"); /* decimal, the CD of Bochs's BIOS */
+    assert_int_equal(o.drive, 0xE0);
+    const char *bad[] = {"guest.drive=0x100", "guest.drive=256", "guest.drive=hd0", "guest.drive=", "guest.drive=-1"};
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char want[128];
+        snprintf(want, sizeof(want), "bad value for option: '%s' (accepted: BIOS drive 0x00..0xff)", bad[i]);
+        refused(bad[i], want);
+    }
+}
+
+/* guest.stop (millions of TSC ticks of guest time) and screen.dump, for guests that never end */
+static void guest_stop_and_screen_dump(void **state)
+{
+    (void)state;
+    ok("");
+    assert_int_equal(o.guest_stop_mtsc, 0);
+    assert_false(o.screen_dump);
+    ok("guest.stop=2500 screen.dump=1");
+    assert_int_equal(o.guest_stop_mtsc, 2500);
+    assert_true(o.screen_dump);
+    ok("screen.dump=0");
+    assert_false(o.screen_dump);
+    refused("guest.stop=1e9", "bad value for option: 'guest.stop=1e9' (accepted: millions of TSC ticks, 0 = no limit)");
+    refused("screen.dump=on", "bad value for option: 'screen.dump=on' (accepted: 0|1)");
 }
 
 static void guest_entry_parsing(void **state)
@@ -259,12 +299,13 @@ static void help_lists_every_key(void **state)
     (void)state;
     help_count = 0;
     options_help(collect, &help_count);
-    assert_int_equal(help_count, 12);
+    assert_int_equal(help_count, 15);
     assert_string_equal(help_lines[0], "log=error|warn|info|debug|trace (default info): log level on the serial "
                                        "console (trace: every exit decoded)");
     const char *keys[] = {"log=", "vga=", "guest.load=", "guest.entry=", "guest.unreal=", "on_triple=", "init=",
-                          "apic=", "debug=", "exits.max=", "on_reset=", "ept.holes="};
-    for (unsigned i = 0; i < 12; i++) {
+                          "apic=", "debug=", "exits.max=", "on_reset=", "ept.holes=", "guest.drive=",
+                          "guest.stop=", "screen.dump="};
+    for (unsigned i = 0; i < 15; i++) {
         assert_memory_equal(help_lines[i], keys[i], strlen(keys[i]));
         assert_non_null(strstr(help_lines[i], " (default "));
     }
@@ -286,6 +327,8 @@ int main(void)
         cmocka_unit_test(exits_max_limits),
         cmocka_unit_test(ept_holes_values),
         cmocka_unit_test(guest_entry_parsing),
+        cmocka_unit_test(guest_drive_values),
+        cmocka_unit_test(guest_stop_and_screen_dump),
         cmocka_unit_test(default_entry_from_load),
         cmocka_unit_test(small_error_buffer),
         cmocka_unit_test(help_lists_every_key),

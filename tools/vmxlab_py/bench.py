@@ -225,6 +225,67 @@ def run_all(quick, jobs, timeout, workroot):
     return results
 
 
+# ---- Linux boot to userland (--linux; not in the default run: ~3 minutes of Bochs) ----------
+TSC_INIT_RE = re.compile(r"^vmxlab-realos: tsc at /init (\d+)\s*$", re.M)
+STATS_EXIT_RE = re.compile(r' I stats: exit reason=(\d+) name="([^"]*)" count=(\d+)')
+ENTER_RE = re.compile(r"^\[\s*(\d+)\] I vmx: entering the guest", re.M)
+
+
+def linux_facts(text):
+    """From one Linux run's serial log: the TSC /init read, vmxlab's TSC at guest entry, and
+    vmxlab's exit counts by reason (printed when it stops)."""
+    m, e = TSC_INIT_RE.search(text), ENTER_RE.search(text)
+    return {"tsc_at_init": int(m.group(1)) if m else None, "guest_entry_tsc": int(e.group(1)) if e else None,
+            "exits": [{"reason": int(r), "name": n, "count": int(c)} for r, n, c in STATS_EXIT_RE.findall(text)]}
+
+
+def linux_bench(workroot, timeout, cpu="corei7_skylake_x", cmdline="", append=""):
+    """Debian's Linux (images.py linux.img) to userland, bare and under vmxlab, one after the other.
+    append: extra kernel words (an experiment: the figure is then not the stock boot's)."""
+    from . import images
+    img = images.image("linux", append=append)
+    out = {}
+    for kind in ("bare", "vmxlab"):
+        wd = os.path.join(workroot, "linux-" + kind)
+        os.makedirs(wd, exist_ok=True)
+        cd = None
+        if kind == "vmxlab":
+            cd = iso.make_iso(os.path.join(wd, "linux.iso"), paths.kernel_elf(), "local-disk", cmdline,
+                              interactive=False)
+        res = {}
+        t0 = time.time()
+        status, text, _ = emu.run(cd, "bochs", cpu, 1, timeout=timeout, workdir=wd, disk=img,
+                                  boot="cdrom" if cd else "disk", stall=90, result=res)
+        with open(os.path.join(wd, "serial.txt"), "w") as f:
+            f.write(text)
+        out[kind] = dict(linux_facts(text), status=status, ended=res["ended"], seconds=round(time.time() - t0, 1))
+        print("bench: linux %-6s %5.1f s, tsc at /init %s" % (kind, out[kind]["seconds"], out[kind]["tsc_at_init"]),
+              flush=True)
+    vm, bare = out["vmxlab"]["tsc_at_init"], out["bare"]["tsc_at_init"]
+    out["ratio"] = round(vm / bare, 3) if vm and bare else None
+    entry = out["vmxlab"]["guest_entry_tsc"]
+    out["vmxlab_guest_part"] = vm - entry if vm and entry else None
+    return out
+
+
+def linux_table(r):
+    def n(v):
+        return "n/a" if v is None else "{:,}".format(v)
+    lines = ["Linux boot to userland (power-on to /init, TSC = emulated instructions):",
+             "  bare    %s" % n(r["bare"]["tsc_at_init"]),
+             "  vmxlab  %s   (of which from vmxlab's guest entry: %s)" % (n(r["vmxlab"]["tsc_at_init"]),
+                                                                        n(r["vmxlab_guest_part"])),
+             "  ratio   %s" % ("n/a" if r["ratio"] is None else "%.3f" % r["ratio"])]
+    if r["vmxlab"]["tsc_at_init"] is None:
+        lines.append("  (no /init under vmxlab: status %s, run %s; see out/bench/linux-vmxlab/serial.txt)"
+                     % (r["vmxlab"]["status"], r["vmxlab"]["ended"]))
+    if r["vmxlab"]["exits"]:
+        lines.append("  exits under vmxlab by reason:")
+        for e in sorted(r["vmxlab"]["exits"], key=lambda e: -e["count"]):
+            lines.append("    %3d %-40s %s" % (e["reason"], e["name"], n(e["count"])))
+    return "\n".join(lines)
+
+
 def cmd_bench(a):
     if deps.ensure(quiet=True) or buildmod.build(quiet=True):
         return 1
@@ -233,6 +294,17 @@ def cmd_bench(a):
             print("bench: no guest image %s" % paths.guest_bin(g), file=sys.stderr)
             return 1
     workroot = os.path.join(paths.OUT, "bench")
+    if a.linux:
+        r = linux_bench(workroot, max(a.timeout, 600), append=a.linux_append)
+        r["kernel_append"] = a.linux_append
+        print()
+        print(linux_table(r))
+        out = a.out or os.path.join(paths.OUT, "bench-linux.json")
+        with open(out, "w") as f:
+            json.dump({"format": "vmxlab-bench-linux/1", "clock": "bochs sync=none: TSC = emulated instructions",
+                       "linux": r}, f, indent=2)
+        print("\nbench: JSON in %s" % out)
+        return 0
     results = run_all(a.quick, a.jobs, a.timeout, workroot)
     rows = figures(results, a.quick)
     print()
@@ -250,6 +322,10 @@ def cmd_bench(a):
 def register(sub):
     s = sub.add_parser("bench", help="measure exit round trips, INIT latency, exits, boot cost and memory (Bochs)")
     s.add_argument("--quick", action="store_true", help="one CPU model (corei7_skylake_x, the apicv path)")
+    s.add_argument("--linux", action="store_true",
+                   help="only Debian's Linux boot to userland, bare and under vmxlab, and vmxlab's exits by reason "
+                        "(~3 minutes; docs/performance.md)")
+    s.add_argument("--linux-append", default="", help="extra Linux command-line words for --linux (experiments)")
     s.add_argument("--out", default=None, help="JSON file (default out/bench.json)")
     s.add_argument("-j", "--jobs", type=int, default=2, help="Bochs instances at once (at most 2)")
     s.add_argument("--timeout", type=int, default=240, help="seconds per emulator run")

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from . import build as buildmod
-from . import deps, emu, iso, paths
+from . import chain, deps, emu, iso, paths
 
 EXIT_CODES = "exit code: the kernel's status (0 ok, 1 guest failed, 2 bad input, 3 no VMX, 4 internal), 124 no status line"
 
@@ -33,8 +33,20 @@ def _all_guests():
     return sorted((f[:-4], os.path.join(d, f)) for f in os.listdir(d) if f.endswith(".bin")) if os.path.isdir(d) else []
 
 
+def _resolve_guest(a):
+    """--guest, or with --disk / --floppy (and no --guest) the drive's boot sector."""
+    if a.guest is None:
+        a.guest = "hello"
+        if getattr(a, "floppy", None):
+            a.guest = "local-floppy"
+        if getattr(a, "disk", None):
+            a.guest = "local-disk"
+    return a.guest
+
+
 def _make_iso(a, out, interactive):
-    guest = None if a.guest == "none" else _guest_path(a.guest)
+    g = _resolve_guest(a)
+    guest = None if g == "none" else g if g in chain.IDS else _guest_path(g)
     extras = [g for g in _all_guests() if not guest or g[1] != os.path.abspath(guest)] if interactive else []
     return iso.make_iso(out, paths.kernel_elf(), guest, a.cmdline or "", interactive=interactive, extra_guests=extras)
 
@@ -66,8 +78,20 @@ def cmd_run(a):
     which, why = pick_emulator(a.emulator)
     print("run: %s (%s), cpu %s x%d, guest %s; serial log in %s" % (which, why, a.cpu, a.cpus, a.guest, a.log),
           flush=True)
+    from . import images
+    for what in ("disk", "floppy"):  # a name from images.py (linux, memtest, ...) is built first
+        name = getattr(a, what)
+        if name and not os.path.exists(name) and name in images.NAMES:
+            setattr(a, what, images.image(name))
+    for what, img in (("disk", a.disk), ("floppy", a.floppy)):
+        if img and not os.path.isfile(img):
+            raise SystemExit("vmxlab: no %s image %s" % (what, img))
+        if img:  # Bochs locks an image it has open: emu.run boots a copy
+            print("run: %s %s attached (%s), a copy per run" % (
+                what, img, "ata0-slave, BIOS drive 0x80" if what == "disk" else "floppy A, BIOS drive 0x00"))
     status, _, emu_log = emu.run(image, which, a.cpu, a.cpus, serial_log=os.path.abspath(a.log), timeout=a.timeout,
-                                 stream=sys.stdout, workdir=os.path.join(paths.OUT, "run-" + which))
+                                 stream=sys.stdout, workdir=os.path.join(paths.OUT, "run-" + which),
+                                 disk=a.disk, floppy=a.floppy, stall=a.stall or None, megs=a.megs)
     if status is None:
         print("run: no status line from vmxlab (see %s)" % emu_log, file=sys.stderr)
         return 124
@@ -101,13 +125,19 @@ def main(argv):
     s.set_defaults(fn=cmd_build)
 
     def guest_opts(s):
-        s.add_argument("--guest", default="hello", help="guest image: a name from guest-images/ or a file (default hello; 'none' for no module)")
+        s.add_argument("--guest", default=None,
+                       help="guest image: a name from guest-images/ or a file (default hello; 'none' for no module; "
+                            "local-disk / local-floppy: that drive's boot sector)")
         s.add_argument("--cmdline", default="", help="vmxlab options, e.g. 'log=debug apic=decode'")
 
     s = sub.add_parser("iso", help="build a bootable ISO (GRUB menu of every guest, the chosen one first)")
     guest_opts(s)
     s.add_argument("-o", "--output", default=None, help="default out/vmxlab.iso")
     s.add_argument("--batch", action="store_true", help="no menu, no serial terminal: boot the guest at once")
+    s.add_argument("--disk", action="store_const", const="local-disk", dest="guest",
+                   help="the first entry boots the machine's first hard disk (its boot sector) under vmxlab")
+    s.add_argument("--floppy", action="store_const", const="local-floppy", dest="guest",
+                   help="the first entry boots the floppy under vmxlab")
     s.set_defaults(fn=cmd_iso)
 
     s = sub.add_parser("run", help="boot vmxlab and a guest in an emulator, streaming the serial log", epilog=EXIT_CODES)
@@ -118,15 +148,24 @@ def main(argv):
     s.add_argument("--cpus", type=int, default=1)
     s.add_argument("--log", default=os.path.join(paths.OUT, "serial.log"), help="serial log file (default out/serial.log)")
     s.add_argument("--timeout", type=int, default=600, help="seconds before the emulator is stopped")
+    s.add_argument("--disk", default=None, metavar="IMG",
+                   help="attach a flat hard-disk image (BIOS drive 0x80) and boot its boot sector under vmxlab; "
+                        "linux, linux-reboot, grub: that image of `vmxlab images`")
+    s.add_argument("--floppy", default=None, metavar="IMG",
+                   help="attach a 1.44 MB floppy image (drive 0x00) and boot its boot sector under vmxlab; "
+                        "memtest: the memtest86+ floppy of `vmxlab images`")
+    s.add_argument("--megs", type=int, default=128, help="guest machine memory in MiB")
+    s.add_argument("--stall", type=int, default=0,
+                   help="stop when the serial log has not grown for this many seconds (0: never)")
     s.set_defaults(fn=cmd_run)
 
     s = sub.add_parser("test", help="install what is missing, build, and run every test (ctest)")
-    s.add_argument("-L", "--label", default=None, help="only tests with this label (unit, boot, tools)")
+    s.add_argument("-L", "--label", default=None, help="only tests with this label (unit, boot, tools, realos)")
     s.add_argument("-R", "--regex", default=None, help="only tests matching this regex")
     s.add_argument("-j", "--jobs", type=int, default=2)
     s.set_defaults(fn=cmd_test)
 
-    for mod in ("lab", "bench"):  # optional command groups, each in its own module
+    for mod in ("lab", "bench", "images"):  # optional command groups, each in its own module
         try:
             m = importlib.import_module("vmxlab_py." + mod)
         except ImportError:

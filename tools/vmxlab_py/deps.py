@@ -14,6 +14,12 @@ PACKAGES = {
     "qemu-system-x86": "fast machine without VMX, PXE", "ipxe-qemu": "PXE ROMs",
     "dnsmasq": "DHCP/TFTP for network boot", "python3-serial": "serial capture",
     "iproute2": "network namespaces for the PXE test",
+    "apt": "apt-get download of the real-OS packages (images.py)",
+    "dpkg": "dpkg-deb: files out of a downloaded package (images.py)",
+    "dosfstools": "mkfs.fat for the real-OS disk images (images.py)",
+    "syslinux": "syslinux's mtools installer for the Linux disk image (images.py)",
+    "syslinux-common": "syslinux's BIOS modules (images.py)",
+    "cpio": "reading the initramfs (images.py writes it itself)",
 }
 
 

@@ -5,6 +5,8 @@ QEMU's isa-debug-exit) or at the time limit; the outcome is read from the serial
 final line `vmxlab: halted status=N`, never from a time-out."""
 import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -15,15 +17,25 @@ BOCHS_CPUS = ("corei7_skylake_x", "corei3_cnl", "tigerlake", "corei7_icelake_u",
               "corei7_haswell_4770")
 
 
-def bochsrc(iso, serial, log, cpu="corei7_skylake_x", cpus=1, megs=128, extra="", boot="cdrom"):
-    """iso None: no CD drive (boot="floppy" with a floppya line in extra: bare.py)."""
-    cdrom = f'ata0-master: type=cdrom, path="{iso}", status=inserted\n' if iso else ""
+def bochsrc(iso, serial, log, cpu="corei7_skylake_x", cpus=1, megs=128, extra="", boot=None, disk=None,
+            floppy=None):
+    """A headless Bochs configuration. iso: the CD on ata0-master (None: no CD); disk: a flat
+    hard-disk image on ata0-slave (the BIOS's drive 0x80); floppy: a 1.44 MB image as floppy A
+    (drive 0x00). boot: cdrom, disk or floppy (default: the CD if there is one)."""
+    boot = boot or ("cdrom" if iso else "disk" if disk else "floppy")
+    drives = ""
+    if iso:
+        drives += 'ata0-master: type=cdrom, path="%s", status=inserted\n' % iso
+    if disk:  # Bochs takes a flat image's geometry from its size (whole 16 x 63 cylinders)
+        drives += 'ata0-slave: type=disk, path="%s", mode=flat\n' % disk
+    if floppy:
+        drives += 'floppya: 1_44="%s", status=inserted\n' % floppy
     return f"""romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
 megs: {megs}
 cpu: model={cpu}, count={cpus}, reset_on_triple_fault=0, ips=10000000
 ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14
-{cdrom}boot: {boot}
+{drives}boot: {boot}
 com1: enabled=1, mode=file, dev={serial}
 display_library: rfb, options="timeout=0"
 clock: sync=none, time0=local
@@ -58,50 +70,157 @@ def _stream(path, pos, out):
     return pos + len(data)
 
 
+VGA_DUMP = "xp /4000bx 0xb8000"  # the 80x25 text screen: character and attribute bytes
+XP_RE = re.compile(r"^0x[0-9a-f]+ <[^>]*>:((?:\s+0x[0-9a-f]{2})+)\s*$", re.M)
+
+
+def parse_vga(debugger_out):
+    """The text rows of an `xp /4000bx 0xb8000` dump (Bochs debugger output), or None."""
+    data = bytearray()
+    for m in XP_RE.finditer(debugger_out):
+        data += bytes(int(b, 16) for b in m.group(1).split())
+    if len(data) < 4000:
+        return None
+    chars = bytes(data[0:4000:2]).decode("cp437", "replace")
+    return [chars[r * 80:(r + 1) * 80].rstrip() for r in range(25)]
+
+
+def _copy_image(src, workdir):
+    """Bochs locks a disk image while it runs: every run gets its own copy."""
+    if not src:
+        return None
+    dst = os.path.join(workdir, "run-" + os.path.basename(src))
+    shutil.copyfile(src, dst)
+    return dst
+
+
 def run(iso, emulator="bochs", cpu="corei7_skylake_x", cpus=1, serial_log=None, timeout=300, stream=None,
-        workdir=None, megs=128, bochs_extra="", qemu_extra=(), boot="cdrom"):
-    """Boot iso; returns (status or None, serial text, emulator log path)."""
+        workdir=None, megs=128, bochs_extra="", qemu_extra=(), boot=None, disk=None, floppy=None, stall=None,
+        stop_on=None, stop_delay=0, stop_after=None, result=None):
+    """Boot iso (None: no CD) with an optional hard disk / floppy image (copied per run);
+    returns (status or None, serial text, emulator log path).
+
+    stall: stop the emulator when the serial log has grown by nothing while it used this many
+    seconds of CPU (or three times as many seconds of wall time: a guest halted for good costs
+    Bochs no CPU): a hung boot then costs a minute or two, not the whole timeout. CPU time,
+    not wall time, so that a machine shared with other emulators does not fail a slow boot.
+    stop_on: a regex; once a serial line matches it, wait stop_delay seconds, then interrupt
+    Bochs (SIGINT into its debugger) and read the VGA text screen from it; stop_after: the same
+    once the emulator has used this many seconds of CPU (a guest that writes only to the
+    screen; CPU time, so a loaded machine does not stop it earlier in the guest's life). result (a dict) gets "ended" (exit, timeout, stall,
+    stopped), "seconds", and "vga" (the 25 rows read at the stop, or None)."""
     workdir = workdir or tempfile.mkdtemp(prefix="vmxlab-run-")
     os.makedirs(workdir, exist_ok=True)
+    result = result if result is not None else {}
+    result.update(ended=None, vga=None, seconds=None)
     serial_log = serial_log or os.path.join(workdir, "serial.log")
     if os.path.exists(serial_log):
         os.unlink(serial_log)
     open(serial_log, "w").close()
+    disk, floppy = _copy_image(disk, workdir), _copy_image(floppy, workdir)
+    emu_out = os.devnull
     if emulator == "bochs":
         emu_log = os.path.join(workdir, "bochs.log")
+        emu_out = os.path.join(workdir, "bochs.out")  # the debugger's output (the VGA dump)
         rc = os.path.join(workdir, "bochsrc")
         with open(rc, "w") as f:
             f.write(bochsrc(os.path.abspath(iso) if iso else None, os.path.abspath(serial_log), emu_log, cpu, cpus,
-                           megs, bochs_extra, boot))
+                            megs, bochs_extra, disk=disk, floppy=floppy, boot=boot))
         cont = os.path.join(workdir, "cont.rc")
-        with open(cont, "w") as f:
-            f.write("c\nquit\n")
+        with open(cont, "w") as f:  # after "c" returns (SIGINT), dump the screen and leave
+            f.write("c\n%s\nquit\n" % VGA_DUMP)
         cmd = ["bochs", "-q", "-f", rc, "-rc", cont]
     elif emulator in ("qemu", "qemu-kvm"):
-        emu_log = os.path.join(workdir, "qemu.log")
+        emu_log = emu_out = os.path.join(workdir, "qemu.log")
         cmd = ["qemu-system-x86_64", "-display", "none", "-serial", "file:" + serial_log, "-no-reboot",
                "-m", str(megs), "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-smp", str(cpus)]
         cmd += ["-accel", "kvm", "-cpu", "host"] if emulator == "qemu-kvm" else ["-accel", "tcg"]
         if iso:
             cmd += ["-cdrom", iso]
+        if disk:
+            cmd += ["-drive", "file=%s,format=raw,index=1,media=disk" % disk]
+        if floppy:
+            cmd += ["-drive", "file=%s,format=raw,if=floppy" % floppy]
+        if boot:
+            cmd += ["-boot", {"cdrom": "d", "disk": "c", "floppy": "a"}[boot]]
         cmd += list(qemu_extra)
     else:
         raise ValueError("unknown emulator " + emulator)
-    with open(emu_log if emulator != "bochs" else os.devnull, "w") as elog:
+    stop_rx = re.compile(stop_on, re.M) if stop_on else None
+    with open(emu_out, "w") as elog:
+        t0 = time.time()
         proc = subprocess.Popen(cmd, cwd=workdir, stdin=subprocess.DEVNULL, stdout=elog, stderr=subprocess.STDOUT)
-        pos, deadline = 0, time.time() + timeout
-        while proc.poll() is None and time.time() < deadline:
+        pos, deadline, last_growth = 0, t0 + timeout, t0
+        cpu_at_growth = 0.0
+        stop_at = None
+        while proc.poll() is None:
             time.sleep(0.2)
-            pos = _stream(serial_log, pos, stream)
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-            if stream:
-                stream.write("\n[vmxlab run: %s killed after %d s without a status line]\n" % (emulator, timeout))
+            now = time.time()
+            new = _stream(serial_log, pos, stream)
+            if new != pos:
+                last_growth, cpu_at_growth = now, cpu_seconds(proc.pid)
+            pos = new
+            if stop_rx and stop_at is None and pos:
+                with open(serial_log, "rb") as f:
+                    if stop_rx.search(f.read().decode("utf-8", "replace").replace("\r", "")):
+                        stop_at = now + stop_delay
+            why = None
+            if now >= deadline:
+                why = "timeout"
+            elif stall and (cpu_seconds(proc.pid) - cpu_at_growth >= stall or now - last_growth >= 3 * stall) \
+                    and final_status_file(serial_log) is None:
+                why = "stall"
+            elif stop_at is not None and now >= stop_at:
+                why = "stopped"
+            elif stop_after and cpu_seconds(proc.pid) >= stop_after:
+                why = "stopped"
+            if why:
+                result["ended"] = why
+                _interrupt(proc, emulator)
+                if stream and why != "stopped":
+                    stream.write("\n[vmxlab run: %s stopped: %s after %.0f s]\n" % (
+                        emulator, "no new serial output for %d s of its CPU time" % stall if why == "stall"
+                        else "time limit",
+                        now - t0))
+                break
+        result["seconds"] = time.time() - t0
+        result["ended"] = result["ended"] or "exit"
         _stream(serial_log, pos, stream)
+    if emulator == "bochs" and os.path.exists(emu_out):
+        with open(emu_out, errors="replace") as f:
+            result["vga"] = parse_vga(f.read())
     with open(serial_log, "rb") as f:
         text = f.read().decode("utf-8", "replace").replace("\r", "")
     return final_status(text), text, emu_log
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a running process (/proc/PID/stat), 0 when it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def final_status_file(path):
+    with open(path, "rb") as f:
+        return final_status(f.read().decode("utf-8", "replace").replace("\r", ""))
+
+
+def _interrupt(proc, emulator):
+    """Bochs: SIGINT drops into its debugger, which runs the rest of cont.rc (the VGA dump,
+    quit). Anything else, or a Bochs that does not leave: killed."""
+    if emulator == "bochs":
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(15)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    proc.kill()
+    proc.wait()
 
 
 def host_has_nested_vmx():

@@ -4,11 +4,14 @@ import shutil
 import subprocess
 import tempfile
 
+from . import chain
+
 GRUB_PC = "/usr/lib/grub/i386-pc"
 
 
 def grub_cfg(entries, interactive=True, timeout=5):
     """entries: list of (title, kernel options, guest path inside the tree or None, guest name).
+    A guest path that is a GRUB blocklist ("(hd0)+1": chain.LOCAL) reads the drive's sector.
 
     For people: a menu on the serial line and the screen with a timeout. For tests
     (interactive=False): the first entry boots at once, and GRUB stays off the serial
@@ -24,6 +27,9 @@ def grub_cfg(entries, interactive=True, timeout=5):
     for title, opts, guest, name in entries:
         lines.append('menuentry "%s" {' % title)
         lines.append("    multiboot2 /boot/vmxlab.elf %s" % opts if opts else "    multiboot2 /boot/vmxlab.elf")
+        if guest and guest.startswith("("):
+            lines.append("    insmod biosdisk")
+            lines.append("    insmod part_msdos")
         if guest:  # the contract's module line; the word after "guest" names it in the log
             lines.append("    module2 %s guest %s" % (guest, name))
         lines.append("    boot")
@@ -31,9 +37,12 @@ def grub_cfg(entries, interactive=True, timeout=5):
     return "\n".join(lines) + "\n"
 
 
-def make_iso(out, kernel, guest=None, cmdline="", interactive=True, extra_guests=(), timeout=5):
-    """Build out (an ISO). guest: the default guest image file (None: no guest module).
-    extra_guests: more (name, file) pairs offered in the menu."""
+def make_iso(out, kernel, guest=None, cmdline="", interactive=True, extra_guests=(), timeout=5, local=None):
+    """Build out (an ISO). guest: the default guest image file (None: no guest module), or a
+    chain.LOCAL id ("local-disk", "local-floppy"): the machine's own drive under vmxlab.
+    extra_guests: more (name, file) pairs offered in the menu. local: offer the local-drive
+    entries after the guests (default: in an interactive menu)."""
+    local = interactive if local is None else local
     tree = tempfile.mkdtemp(prefix="vmxlab-iso-")
     try:
         boot = os.path.join(tree, "boot")
@@ -41,7 +50,10 @@ def make_iso(out, kernel, guest=None, cmdline="", interactive=True, extra_guests
         os.makedirs(os.path.join(boot, "guests"))
         shutil.copy(kernel, os.path.join(boot, "vmxlab.elf"))
         entries = []
-        if guest:
+        if guest in chain.IDS:
+            ident, blocklist, _, title = chain.find(guest)
+            entries.append((title, chain.options(ident, cmdline), blocklist, ident))
+        elif guest:
             name = os.path.splitext(os.path.basename(guest))[0]
             shutil.copy(guest, os.path.join(boot, "guest.bin"))
             entries.append(("vmxlab: %s" % name, cmdline, "/boot/guest.bin", name))
@@ -50,6 +62,9 @@ def make_iso(out, kernel, guest=None, cmdline="", interactive=True, extra_guests
         for name, path in extra_guests:
             shutil.copy(path, os.path.join(boot, "guests", name + ".bin"))
             entries.append(("vmxlab: %s" % name, cmdline, "/boot/guests/%s.bin" % name, name))
+        for ident, blocklist, _, title in chain.LOCAL if local else ():
+            if ident != guest:
+                entries.append((title, chain.options(ident, cmdline), blocklist, ident))
         with open(os.path.join(boot, "grub", "grub.cfg"), "w") as f:
             f.write(grub_cfg(entries, interactive, timeout))
         r = subprocess.run(["grub-mkrescue", "-d", GRUB_PC, "-o", out, tree,

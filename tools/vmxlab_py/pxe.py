@@ -3,7 +3,7 @@
 Tree layout (DIR is the TFTP root; see docs/lab.md and shared docs/pxe.md):
 
     DIR/boot/grub/i386-pc/core.0        PXE boot file (grub-mknetdir)
-    DIR/boot/grub/grub.cfg              menu: one entry per guest
+    DIR/boot/grub/grub.cfg              menu: one entry per guest, then the local disk and floppy
     DIR/boot/grub/grub.cfg-01-<mac>     per-machine config, MAC with dashes
     DIR/boot/grub/grub.cfg-<HEX IP>     per-machine (or per-subnet) config
     DIR/boot/vmxlab.elf                 the multiboot2 kernel
@@ -29,6 +29,8 @@ import socket
 import subprocess
 import sys
 import tempfile
+
+from . import chain
 
 BOOTFILE = "boot/grub/i386-pc/core.0"
 KERNEL_PATH = "boot/vmxlab.elf"
@@ -104,13 +106,25 @@ def _entry(name, cmdline):
     return "\n".join(lines)
 
 
-def grub_cfg(guests, cmdline="", timeout=5, default=None, title=None):
-    """A complete grub.cfg: serial + console terminal, one entry per guest.
+def _local_entry(ident, cmdline):
+    """The machine's own disk/floppy under vmxlab (chain.py): a lab machine netboots vmxlab
+    and then its own operating system."""
+    title = chain.find(ident)[3]
+    return "\n".join(['menuentry "%s" --id %s {' % (title, ident),
+                      '    echo "Loading vmxlab to %s ..."' % title]
+                     + chain.body(ident, "/" + KERNEL_PATH, cmdline) + ["}"])
+
+
+def grub_cfg(guests, cmdline="", timeout=5, default=None, title=None, local=True):
+    """A complete grub.cfg: serial + console terminal, one entry per guest, then (local)
+    the entries that boot the machine's own disk and floppy under vmxlab.
 
     guests: names in menu order (an entry without a guest when empty).
-    default: guest name to select (first entry when None)."""
+    default: guest name (or local-disk, local-floppy) to select (first entry when None)."""
     names = list(guests) or [None]
-    if default is not None and default not in names:
+    if default in chain.IDS and local:
+        pass
+    elif default is not None and default not in names:
         raise PxeError("unknown guest %r (have: %s)" % (default, ", ".join(
             n for n in names if n) or "none"))
     head = [
@@ -122,11 +136,14 @@ def grub_cfg(guests, cmdline="", timeout=5, default=None, title=None):
         "terminal_output serial console",
         "set timeout_style=menu",
         "set timeout=%d" % int(timeout),
-        'set default="guest-%s"' % (default or names[0] or "none"),
+        'set default="%s"' % (default if default in chain.IDS else
+                              "guest-%s" % (default or names[0] or "none")),
         "",
         "",
     ]
     body = [_entry(n, cmdline) for n in names]
+    if local:
+        body += [_local_entry(ident, cmdline) for ident in chain.IDS]
     return "\n".join(head) + "\n\n".join(body) + "\n"
 
 
