@@ -22,15 +22,17 @@ endfunction()
 # ---- Linux to userland, then `poweroff -f` (ACPI S5: a vmxlab event, status 0) ----------
 realos_test(linux_bare --image linux --bare --bare-end poweroff
     --expect "${REALOS_MARKER}" --expect "ACPI: PM: Preparing to enter system sleep state S5")
-# vmxlab's lines in the order it prints them: the guest, the APIC path (per test), the entry
-set(LINUX_HEAD --image linux --status 0 --in-order --expect "${REALOS_DISK}")
-set(LINUX_TAIL --expect "I vmx: entering the guest" --expect " Linux version 6\\.1\\."
-    --expect "${REALOS_MARKER}" --expect "ACPI: PM: Preparing to enter system sleep state S5"
-    --expect "I io: guest powered off" --reject " E [a-z0-9]+: " --reject "Kernel panic")
-realos_test(linux_skylake_apicv --cpu corei7_skylake_x ${LINUX_HEAD} --expect "I apic: path apicv" ${LINUX_TAIL})
-realos_test(linux_cnl_decode --cpu corei3_cnl ${LINUX_HEAD} --expect "I apic: path decode" ${LINUX_TAIL})
-realos_test(linux_skylake_decode --cpu corei7_skylake_x --cmdline "apic=decode" ${LINUX_HEAD}
-    --expect "I apic: path decode" ${LINUX_TAIL})
+# linux_test(NAME CPU PATH [vmxlab options]): Linux under vmxlab on that CPU model and APIC path
+function(linux_test name cpu path)
+    realos_test(${name} --image linux --cpu ${cpu} "--cmdline=${ARGN}" --status 0 --in-order
+        --expect "${REALOS_DISK}" --expect "I apic: path ${path}" --expect "I vmx: entering the guest"
+        --expect " Linux version 6\\.1\\." --expect "${REALOS_MARKER}"
+        --expect "ACPI: PM: Preparing to enter system sleep state S5"
+        --expect "I io: guest powered off" --reject " E [a-z0-9]+: " --reject "Kernel panic")
+endfunction()
+linux_test(linux_skylake_apicv corei7_skylake_x apicv)
+linux_test(linux_cnl_decode corei3_cnl decode)
+linux_test(linux_skylake_decode corei7_skylake_x decode apic=decode)
 
 # ---- Linux `reboot -f`: vmxlab's guest reset event (on_reset=halt: status 0), no machine reset
 realos_test(linux_reboot_bare --image linux-reboot --bare --bare-end reset --stop-on "ending with reboot -f"
