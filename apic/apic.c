@@ -89,10 +89,10 @@ static enum apic_path choose_path(const struct options *o)
            "physical APIC; apic=passthrough runs the seed's configuration anyway");
 }
 
-static void control(enum vmx_ctl ctl, uint32_t set)
+static void control(struct vcpu *v, enum vmx_ctl ctl, uint32_t set)
 {
     uint32_t missing = 0;
-    if (!vmx_ctl_change(ctl, set, 0, &missing)) {
+    if (!vmx_ctl_change(v, ctl, set, 0, &missing)) {
         char why[160];
         snprintf(why, sizeof(why), "the CPU refuses the control bits 0x%08x of %s", missing,
                  ctl == VMX_CTL_PIN ? "the pin-based controls" : ctl == VMX_CTL_PROC ? "the primary controls"
@@ -153,13 +153,19 @@ static bool x2apic_write(struct vcpu *v, uint32_t msr, uint64_t value)
 }
 
 /* CPUID: no x2APIC, no TSC-deadline timer (the virtual timer has no such mode), and the
- * initial APIC ID of vcpu0. */
-static void cpuid_filter(uint32_t leaf, uint32_t subleaf, uint32_t regs[4])
+ * vCPU's own APIC ID (vCPU i has APIC ID i) where CPUID reports the executing processor's:
+ * CPUID.1:EBX[31:24] "initial APIC ID", and EDX of leaf 0BH "x2APIC ID of the current
+ * logical processor" (SDM Vol.2A CPUID, Table 3-8; Vol.3A 8.4.5 and 8.9.4). */
+static uint32_t max_basic_leaf;   /* CPUID.0:EAX: above it the CPU answers another leaf */
+
+static void cpuid_filter(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t regs[4])
 {
     (void)subleaf;
     if (leaf == 1) {
         regs[2] &= ~(CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DEADLINE);
-        regs[1] &= 0x00FFFFFFu;   /* EBX[31:24]: initial APIC ID = 0 */
+        regs[1] = (regs[1] & 0x00FFFFFFu) | (uint32_t)v->id << 24;
+    } else if (leaf == 0xB && max_basic_leaf >= 0xB) {
+        regs[3] = v->id;
     }
 }
 
@@ -215,6 +221,7 @@ enum exit_action apic_write_effect(struct vcpu *v, uint32_t offset, enum vlapic_
 /* ---- init ------------------------------------------------------------------------------ */
 void apic_init(const struct options *o)
 {
+    struct vcpu *v = vmx_vcpu(0);   /* the BSP: the one vCPU that runs */
     apic.path = choose_path(o);
     apic.init_restart = o->init;
     apic.base_msr = APIC_GUEST_BASE | APIC_BASE_ENABLE | APIC_BASE_BSP;   /* vcpu0 is the BSP */
@@ -241,12 +248,12 @@ void apic_init(const struct options *o)
     vmcs_write(VMCS_APIC_ACCESS_ADDRESS, apic.access_pa);
 
     if (apic.path == APIC_PATH_APICV) {
-        control(VMX_CTL_PROC, CPU_BASED_USE_TPR_SHADOW);
+        control(v, VMX_CTL_PROC, CPU_BASED_USE_TPR_SHADOW);
         vmcs_write(VMCS_VIRTUAL_APIC_ADDRESS, apic.vapic_pa);
         vmcs_write(VMCS_TPR_THRESHOLD, 0);
         /* Virtual-interrupt delivery (and the external-interrupt exiting it needs, SDM
          * 26.2.1.1) is turned on when the guest enables its APIC (apic/irq.c). */
-        control(VMX_CTL_PROC2, SECONDARY_VIRTUALIZE_APIC_ACCESSES | SECONDARY_APIC_REGISTER_VIRTUALIZATION);
+        control(v, VMX_CTL_PROC2, SECONDARY_VIRTUALIZE_APIC_ACCESSES | SECONDARY_APIC_REGISTER_VIRTUALIZATION);
         vmcs_write(VMCS_EOI_EXIT_BITMAP0, 0);
         vmcs_write(VMCS_EOI_EXIT_BITMAP1, 0);
         vmcs_write(VMCS_EOI_EXIT_BITMAP2, 0);
@@ -254,8 +261,8 @@ void apic_init(const struct options *o)
         vmcs_write(VMCS_GUEST_INTERRUPT_STATUS, 0);
         exit_handler_set(EXIT_REASON_APIC_WRITE, apic_exit_write);
     } else {
-        control(VMX_CTL_PROC2, SECONDARY_VIRTUALIZE_APIC_ACCESSES);
-        apic_cr8_init();
+        control(v, VMX_CTL_PROC2, SECONDARY_VIRTUALIZE_APIC_ACCESSES);
+        apic_cr8_init(v);
     }
     exit_handler_set(EXIT_REASON_APIC_ACCESS, apic_exit_access);
     apic_irq_init();
@@ -264,6 +271,7 @@ void apic_init(const struct options *o)
     base_reserved = ~(((1ull << maxphy) - 1) & ~0xFFFull) & ~(APIC_BASE_BSP | APIC_BASE_EXTD | APIC_BASE_ENABLE);
     msr_hook_set(IA32_APIC_BASE, IA32_APIC_BASE, base_read, base_write);
     msr_hook_set(X2APIC_MSR_FIRST, X2APIC_MSR_LAST, x2apic_read, x2apic_write);
+    max_basic_leaf = cpuid(0, 0).eax;
     cpuid_filter_set(cpuid_filter);
 
     log_info("apic", "path %s: APIC-access page 0x%llx mapped at guest 0x%llx (4 KiB EPT entry), %s page 0x%llx",

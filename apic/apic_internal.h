@@ -61,7 +61,7 @@ void apic_timer_sync(struct vcpu *v, uint32_t offset); /* after a timer register
 void apic_logical_sync(void);                  /* after an LDR/DFR write */
 
 /* cr8.c: MOV CR8 against the virtual TPR on the decode path */
-void apic_cr8_init(void);
+void apic_cr8_init(struct vcpu *v);
 
 /* access.c: exit handlers for APIC access (44) and APIC write (56) */
 enum exit_action apic_exit_access(struct vcpu *v);

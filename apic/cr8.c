@@ -47,10 +47,10 @@ static enum exit_action cr8_access(struct vcpu *v)
     return EXIT_RESUME;
 }
 
-void apic_cr8_init(void)
+void apic_cr8_init(struct vcpu *v)
 {
     uint32_t missing = 0;
-    if (!vmx_ctl_change(VMX_CTL_PROC, CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING, 0, &missing)) {
+    if (!vmx_ctl_change(v, VMX_CTL_PROC, CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING, 0, &missing)) {
         log_warn("apic", "the CPU cannot make MOV CR8 exit (missing 0x%08x): a 64-bit guest's CR8 reaches the "
                          "physical TPR", missing);
         return;

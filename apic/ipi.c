@@ -25,7 +25,7 @@ static void start_at_sipi(struct vcpu *v, uint8_t vector)
     vmcs_write(VMCS_GUEST_RIP, 0);
     vmcs_write(VMCS_GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
     v->wait_for_sipi = false;
-    log_info("vcpu0", "SIPI vector 0x%02x: starts at %02x00:0000", vector, vector);
+    log_info(vcpu_tag(v), "SIPI vector 0x%02x: starts at %02x00:0000", vector, vector);
 }
 
 void apic_vcpu_init(struct vcpu *v, const char *why)
@@ -43,7 +43,7 @@ void apic_vcpu_init(struct vcpu *v, const char *why)
     /* The BSP restarts; an AP would wait for SIPI, in software (Bochs 2.7 never leaves the
      * hardware wait-for-SIPI state on one CPU). vmxlab has one vCPU, the BSP. */
     v->wait_for_sipi = v->id != 0;
-    klog(apic_log_this_init(v->init_count) ? LOG_INFO : LOG_DEBUG, "vcpu0", "INIT reset #%u -> %04x:%04x (%s)",
+    klog(apic_log_this_init(v->init_count) ? LOG_INFO : LOG_DEBUG, vcpu_tag(v), "INIT reset #%u -> %04x:%04x (%s)",
          v->init_count, s.cs_selector, s.rip, why);
 }
 

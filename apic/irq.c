@@ -176,10 +176,10 @@ static bool irq_external(struct vcpu *v, uint8_t vector)
 static const struct intr_controller controller = {irq_external, irq_pending, irq_accepted};
 
 /* ---- direct or virtualized ---------------------------------------------------------------- */
-static void set_control(enum vmx_ctl ctl, uint32_t bits, bool on)
+static void set_control(struct vcpu *v, enum vmx_ctl ctl, uint32_t bits, bool on)
 {
     uint32_t missing = 0;
-    if (!vmx_ctl_change(ctl, on ? bits : 0, on ? 0 : bits, &missing))
+    if (!vmx_ctl_change(v, ctl, on ? bits : 0, on ? 0 : bits, &missing))
         panic("the CPU refuses control bits 0x%08x it reported it allows", missing);
 }
 
@@ -195,10 +195,10 @@ void apic_irq_mode_update(struct vcpu *v)
         log_info("intr", "the physical local APIC was software-disabled: enabled it (SVR 0x%03x)",
                  papic_read(APIC_SVR));
     }
-    set_control(VMX_CTL_PIN, PIN_EXTERNAL_INTERRUPT_EXITING, want);
+    set_control(v, VMX_CTL_PIN, PIN_EXTERNAL_INTERRUPT_EXITING, want);
     if (apic.path == APIC_PATH_APICV) {
         /* virtual-interrupt delivery needs external-interrupt exiting (SDM 26.2.1.1) */
-        set_control(VMX_CTL_PROC2, SECONDARY_VIRTUAL_INTERRUPT_DELIVERY, want);
+        set_control(v, VMX_CTL_PROC2, SECONDARY_VIRTUAL_INTERRUPT_DELIVERY, want);
         apic.vid = want;
         if (want)
             sync_interrupt_status();

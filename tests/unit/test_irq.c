@@ -40,9 +40,9 @@ static uint64_t vmcs[0x7000];
 uint64_t vmcs_read(uint64_t f) { return vmcs[f]; }
 void vmcs_write(uint64_t f, uint64_t v) { vmcs[f] = v; }
 static uint32_t ctl[VMX_CTL_COUNT];
-bool vmx_ctl_change(enum vmx_ctl c, uint32_t set, uint32_t clear, uint32_t *missing)
+bool vmx_ctl_change(struct vcpu *v, enum vmx_ctl c, uint32_t set, uint32_t clear, uint32_t *missing)
 {
-    (void)missing;
+    (void)v, (void)missing;
     ctl[c] = (ctl[c] | set) & ~clear;
     return true;
 }
