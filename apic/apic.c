@@ -111,8 +111,9 @@ static uint64_t base_reserved;
 
 static bool base_read(struct vcpu *v, uint32_t msr, uint64_t *value)
 {
+    struct apic_vcpu *a = apic_of(v);
     (void)v, (void)msr;
-    *value = apic.base_msr;
+    *value = a->base_msr;
     return true;
 }
 
@@ -172,6 +173,7 @@ static void cpuid_filter(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32
 /* ---- what a vlapic write means for vmxlab ---------------------------------------------- */
 enum exit_action apic_write_effect(struct vcpu *v, uint32_t offset, enum vlapic_effect e)
 {
+    struct apic_vcpu *a = apic_of(v);
     const char *name = vlapic_reg_name(offset);
     switch (e) {
     case VLAPIC_SEND_IPI:
@@ -192,8 +194,8 @@ enum exit_action apic_write_effect(struct vcpu *v, uint32_t offset, enum vlapic_
         apic_timer_sync(v, APIC_TIMER_INITIAL);
         break;
     case VLAPIC_EOI:
-        log_debug("apic", "vcpu%u: EOI retires vector %d", v->id, vlapic_last_eoi(&apic.vl));
-        apic_irq_guest_eoi(v, vlapic_last_eoi(&apic.vl));
+        log_debug("apic", "vcpu%u: EOI retires vector %d", v->id, vlapic_last_eoi(&a->vl));
+        apic_irq_guest_eoi(v, vlapic_last_eoi(&a->vl));
         apic_irq_reevaluate(v);
         break;
     case VLAPIC_WROTE:
@@ -207,7 +209,7 @@ enum exit_action apic_write_effect(struct vcpu *v, uint32_t offset, enum vlapic_
             break;
         case APIC_LDR:
         case APIC_DFR:
-            apic_logical_sync();
+            apic_logical_sync(v);
             break;
         case APIC_TPR:
             apic_irq_reevaluate(v);
@@ -222,9 +224,11 @@ enum exit_action apic_write_effect(struct vcpu *v, uint32_t offset, enum vlapic_
 void apic_init(const struct options *o)
 {
     struct vcpu *v = vmx_vcpu(0);   /* the BSP: the one vCPU that runs */
+    struct apic_vcpu *a = apic_of(v);
     apic.path = choose_path(o);
     apic.init_restart = o->init;
-    apic.base_msr = APIC_GUEST_BASE | APIC_BASE_ENABLE | APIC_BASE_BSP;   /* vcpu0 is the BSP */
+    apic.nvcpus = 1;
+    a->base_msr = APIC_GUEST_BASE | APIC_BASE_ENABLE | (v->id == 0 ? APIC_BASE_BSP : 0); /* vcpu0 is the BSP */
     exit_handler_set(EXIT_REASON_INIT_SIGNAL, apic_exit_init_signal);
     exit_handler_set(EXIT_REASON_SIPI, apic_exit_sipi);
 
@@ -236,8 +240,8 @@ void apic_init(const struct options *o)
     }
 
     /* the vlapic's registers: in apicv the CPU reads them there directly (virtual-APIC page) */
-    apic.vapic_pa = vmx_alloc_page();
-    vlapic_init(&apic.vl, phys_to_virt(apic.vapic_pa), 0, tsc_clock);
+    a->vapic_pa = vmx_alloc_page();
+    vlapic_init(&a->vl, phys_to_virt(a->vapic_pa), (uint8_t)v->id, tsc_clock);
 
     /* The APIC-access page: a page of vmxlab's, mapped with a 4 KiB EPT entry at the guest's
      * APIC base. The CPU compares the address after EPT translation (SDM 29.4); APIC-access
@@ -249,7 +253,7 @@ void apic_init(const struct options *o)
 
     if (apic.path == APIC_PATH_APICV) {
         control(v, VMX_CTL_PROC, CPU_BASED_USE_TPR_SHADOW);
-        vmcs_write(VMCS_VIRTUAL_APIC_ADDRESS, apic.vapic_pa);
+        vmcs_write(VMCS_VIRTUAL_APIC_ADDRESS, a->vapic_pa);
         vmcs_write(VMCS_TPR_THRESHOLD, 0);
         /* Virtual-interrupt delivery (and the external-interrupt exiting it needs, SDM
          * 26.2.1.1) is turned on when the guest enables its APIC (apic/irq.c). */
@@ -265,7 +269,7 @@ void apic_init(const struct options *o)
         apic_cr8_init(v);
     }
     exit_handler_set(EXIT_REASON_APIC_ACCESS, apic_exit_access);
-    apic_irq_init();
+    apic_irq_init(v);
 
     uint32_t maxphy = cpuid(0x80000000, 0).eax >= 0x80000008 ? cpuid(0x80000008, 0).eax & 0xFF : 36;
     base_reserved = ~(((1ull << maxphy) - 1) & ~0xFFFull) & ~(APIC_BASE_BSP | APIC_BASE_EXTD | APIC_BASE_ENABLE);
@@ -276,13 +280,13 @@ void apic_init(const struct options *o)
 
     log_info("apic", "path %s: APIC-access page 0x%llx mapped at guest 0x%llx (4 KiB EPT entry), %s page 0x%llx",
              apic_path_name(apic.path), (unsigned long long)apic.access_pa, (unsigned long long)APIC_GUEST_BASE,
-             apic.path == APIC_PATH_APICV ? "virtual-APIC" : "register", (unsigned long long)apic.vapic_pa);
+             apic.path == APIC_PATH_APICV ? "virtual-APIC" : "register", (unsigned long long)a->vapic_pa);
     log_info("apic", "%s", apic.path == APIC_PATH_APICV
                                ? "an ICR write is an APIC-write exit (56, trap-like); reads the CPU does not "
                                  "virtualize are APIC-access exits (44)"
                                : "every APIC access is an APIC-access exit (44, fault-like): vmxlab decodes the "
                                  "instruction and emulates it against the virtual APIC");
-    log_info("apic", "INIT restarts vcpu0 at %s; x2APIC hidden; IA32_APIC_BASE fixed at 0x%llx",
+    log_info("apic", "INIT restarts %s at %s; x2APIC hidden; IA32_APIC_BASE fixed at 0x%llx", vcpu_tag(v),
              o->init == OPT_INIT_RESET_VECTOR ? "the reset vector f000:fff0" : "the guest's entry point",
-             (unsigned long long)apic.base_msr);
+             (unsigned long long)a->base_msr);
 }
