@@ -193,13 +193,45 @@ static void test_timer(void **s)
     assert_int_equal(vlapic_read(&apic.vcpu[0].vl, APIC_TIMER_CURRENT, 4), 4321);
 }
 
+/* Two vCPUs (issue 10): each has its own virtual APIC, owed EOIs and counts (apic_of(v)). */
+static uint32_t vpage1[1024] __attribute__((aligned(4096)));
+static void test_two_vcpus_apart(void **s)
+{
+    (void)s;
+    setup(APIC_PATH_DECODE);
+    struct vcpu v1;
+    memset(&v1, 0, sizeof(v1));
+    v1.id = 1;
+    apic.nvcpus = 2;
+    vlapic_init(&apic.vcpu[1].vl, vpage1, 1, 0);
+    vlapic_write(&apic.vcpu[1].vl, APIC_SVR, 4, 0x1FF);
+    apic_irq_mode_update(&v1);
+    assert_true(apic.vcpu[1].virtualized);
+
+    phys_set(APIC_ISR, 0x71);
+    phys_set(APIC_TMR, 0x71);     /* level-triggered, arriving on vCPU 1 */
+    assert_true(ctrl->external(&v1, 0x71));
+    assert_int_equal(vlapic_highest_irr(&apic.vcpu[1].vl), 0x71);
+    assert_int_equal(vlapic_highest_irr(&apic.vcpu[0].vl), -1);
+    assert_true(v1.virq);
+    assert_false(vcpu.virq);
+    assert_int_equal(apic.vcpu[1].stats.level, 1);
+    assert_int_equal(apic.vcpu[0].stats.level, 0);
+    apic_irq_guest_eoi(&vcpu, 0x71);   /* vCPU 0 owes nothing for 0x71 */
+    assert_int_equal(phys_eois, 0);
+    apic_irq_guest_eoi(&v1, 0x71);
+    assert_int_equal(phys_eois, 1);
+    assert_int_equal(apic.vcpu[1].stats.eoi_forwarded, 1);
+    assert_int_equal(apic.vcpu[0].stats.eoi_forwarded, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mode_switch),        cmocka_unit_test(test_edge_apicv),
         cmocka_unit_test(test_level_apicv),        cmocka_unit_test(test_extint_and_spurious),
         cmocka_unit_test(test_decode_priority),    cmocka_unit_test(test_reset),
-        cmocka_unit_test(test_timer),
+        cmocka_unit_test(test_timer),              cmocka_unit_test(test_two_vcpus_apart),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }
