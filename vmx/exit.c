@@ -275,13 +275,14 @@ static void stop_report(int status)
     memory_stats_log();
 }
 
-/* for the VGA status line (kernel/status.c) */
-static void status_detail(char *buf, unsigned long len)
+static void vcpu_status_detail(const struct vcpu *v, char *buf, unsigned long len)
 {
-    struct vcpu *v = &vmx.vcpus[0]; /* the BSP's: the one line has room for one vCPU */
     snprintf(buf, len, "%llu exits, last %s", (unsigned long long)v->exits_total,
              v->exits_total ? exit_reason_text(v->exit_reason) : "none");
 }
+
+/* for the VGA status line (kernel/status.c): the BSP's, the one line has room for one vCPU */
+static void status_detail(char *buf, unsigned long len) { vcpu_status_detail(&vmx.vcpus[0], buf, len); }
 
 void vmx_run(void)
 {
