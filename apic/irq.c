@@ -136,8 +136,8 @@ static enum exit_action exit_virtualized_eoi(struct vcpu *v)
 void apic_irq_reset(struct vcpu *v)
 {
     struct apic_vcpu *a = apic_of(v);
-    for (unsigned n = 0; n < 256; n++)
-        if (BIT_TEST(a->eoi_owed, n))
+    for (unsigned w = 0; w < 4; w++)   /* one physical EOI per owed vector */
+        for (uint64_t owed = a->eoi_owed[w]; owed; owed &= owed - 1)
             papic_eoi();
     memset(a->eoi_owed, 0, sizeof(a->eoi_owed));
     papic_write(APIC_LVT_TIMER, APIC_LVT_MASKED);
