@@ -111,9 +111,8 @@ static uint64_t base_reserved;
 
 static bool base_read(struct vcpu *v, uint32_t msr, uint64_t *value)
 {
-    struct apic_vcpu *a = apic_of(v);
-    (void)v, (void)msr;
-    *value = a->base_msr;
+    (void)msr;
+    *value = apic_of(v)->base_msr;
     return true;
 }
 
@@ -241,7 +240,7 @@ void apic_init(const struct options *o)
 
     /* the vlapic's registers: in apicv the CPU reads them there directly (virtual-APIC page) */
     a->vapic_pa = vmx_alloc_page();
-    vlapic_init(&a->vl, phys_to_virt(a->vapic_pa), (uint8_t)v->id, tsc_clock);
+    vlapic_init(&a->vl, phys_to_virt(a->vapic_pa), v->id, tsc_clock);
 
     /* The APIC-access page: a page of vmxlab's, mapped with a 4 KiB EPT entry at the guest's
      * APIC base. The CPU compares the address after EPT translation (SDM 29.4); APIC-access
