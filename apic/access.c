@@ -70,6 +70,7 @@ static bool loud(struct vcpu *v, uint32_t offset)
 
 enum exit_action apic_exit_access(struct vcpu *v)
 {
+    struct apic_vcpu *a = apic_of(v);
     uint32_t off = ACCESS_OFFSET(v->exit_qualification);
     unsigned type = ACCESS_TYPE(v->exit_qualification);
     char what[160];
@@ -125,12 +126,12 @@ enum exit_action apic_exit_access(struct vcpu *v)
     }
 
     /* the one access, in the order insn_decode.h prescribes */
-    uint32_t old = in.mem_read ? vlapic_read(&apic.vl, off, in.size) : 0;
+    uint32_t old = in.mem_read ? vlapic_read(&a->vl, off, in.size) : 0;
     uint64_t value = 0;
     bool writes = insn_store_value(&in, v->gpr, old, &value);
     uint64_t rflags = vmcs_read(VMCS_GUEST_RFLAGS);
     uint64_t nflags = insn_update_rflags(&in, v->gpr, old, rflags);
-    enum vlapic_effect e = writes ? vlapic_write(&apic.vl, off, in.size, (uint32_t)value) : VLAPIC_WROTE;
+    enum vlapic_effect e = writes ? vlapic_write(&a->vl, off, in.size, (uint32_t)value) : VLAPIC_WROTE;
     insn_apply_load(&in, v->gpr, old);
     bool next = insn_string_advance(&in, v->gpr, nflags);
     if (nflags != rflags)
@@ -155,11 +156,12 @@ enum exit_action apic_exit_access(struct vcpu *v)
 
 enum exit_action apic_exit_write(struct vcpu *v)
 {
+    struct apic_vcpu *a = apic_of(v);
     uint32_t off = ACCESS_OFFSET(v->exit_qualification);
     if (log_enabled(LOG_DEBUG) || loud(v, off))
         klog(loud(v, off) ? LOG_INFO : LOG_DEBUG, "apic",
              "exit 56 (APIC write, trap-like) at %04llx:%04llx: %s <- 0x%08x, found in the virtual-APIC page at +0x%03x",
              (unsigned long long)vmcs_read(VMCS_GUEST_CS_SELECTOR), (unsigned long long)v->rip,
-             vlapic_reg_name(off) ? vlapic_reg_name(off) : "(no register)", vlapic_reg(&apic.vl, off), off);
-    return apic_write_effect(v, off, vlapic_write_done(&apic.vl, off));
+             vlapic_reg_name(off) ? vlapic_reg_name(off) : "(no register)", vlapic_reg(&a->vl, off), off);
+    return apic_write_effect(v, off, vlapic_write_done(&a->vl, off));
 }

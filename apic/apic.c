@@ -89,10 +89,10 @@ static enum apic_path choose_path(const struct options *o)
            "physical APIC; apic=passthrough runs the seed's configuration anyway");
 }
 
-static void control(enum vmx_ctl ctl, uint32_t set)
+static void control(struct vcpu *v, enum vmx_ctl ctl, uint32_t set)
 {
     uint32_t missing = 0;
-    if (!vmx_ctl_change(ctl, set, 0, &missing)) {
+    if (!vmx_ctl_change(v, ctl, set, 0, &missing)) {
         char why[160];
         snprintf(why, sizeof(why), "the CPU refuses the control bits 0x%08x of %s", missing,
                  ctl == VMX_CTL_PIN ? "the pin-based controls" : ctl == VMX_CTL_PROC ? "the primary controls"
@@ -111,8 +111,8 @@ static uint64_t base_reserved;
 
 static bool base_read(struct vcpu *v, uint32_t msr, uint64_t *value)
 {
-    (void)v, (void)msr;
-    *value = apic.base_msr;
+    (void)msr;
+    *value = apic_of(v)->base_msr;
     return true;
 }
 
@@ -153,19 +153,26 @@ static bool x2apic_write(struct vcpu *v, uint32_t msr, uint64_t value)
 }
 
 /* CPUID: no x2APIC, no TSC-deadline timer (the virtual timer has no such mode), and the
- * initial APIC ID of vcpu0. */
-static void cpuid_filter(uint32_t leaf, uint32_t subleaf, uint32_t regs[4])
+ * vCPU's own APIC ID (vCPU i has APIC ID i) where CPUID reports the executing processor's:
+ * CPUID.1:EBX[31:24] "initial APIC ID", and EDX of leaf 0BH "x2APIC ID of the current
+ * logical processor" (SDM Vol.2A CPUID, Table 3-8; Vol.3A 8.4.5 and 8.9.4). */
+static uint32_t max_basic_leaf;   /* CPUID.0:EAX: above it the CPU answers another leaf */
+
+static void cpuid_filter(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t regs[4])
 {
     (void)subleaf;
     if (leaf == 1) {
         regs[2] &= ~(CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DEADLINE);
-        regs[1] &= 0x00FFFFFFu;   /* EBX[31:24]: initial APIC ID = 0 */
+        regs[1] = (regs[1] & 0x00FFFFFFu) | (uint32_t)v->id << 24;
+    } else if (leaf == 0xB && max_basic_leaf >= 0xB) {
+        regs[3] = v->id;
     }
 }
 
 /* ---- what a vlapic write means for vmxlab ---------------------------------------------- */
 enum exit_action apic_write_effect(struct vcpu *v, uint32_t offset, enum vlapic_effect e)
 {
+    struct apic_vcpu *a = apic_of(v);
     const char *name = vlapic_reg_name(offset);
     switch (e) {
     case VLAPIC_SEND_IPI:
@@ -186,8 +193,8 @@ enum exit_action apic_write_effect(struct vcpu *v, uint32_t offset, enum vlapic_
         apic_timer_sync(v, APIC_TIMER_INITIAL);
         break;
     case VLAPIC_EOI:
-        log_debug("apic", "vcpu%u: EOI retires vector %d", v->id, vlapic_last_eoi(&apic.vl));
-        apic_irq_guest_eoi(v, vlapic_last_eoi(&apic.vl));
+        log_debug("apic", "vcpu%u: EOI retires vector %d", v->id, vlapic_last_eoi(&a->vl));
+        apic_irq_guest_eoi(v, vlapic_last_eoi(&a->vl));
         apic_irq_reevaluate(v);
         break;
     case VLAPIC_WROTE:
@@ -201,7 +208,7 @@ enum exit_action apic_write_effect(struct vcpu *v, uint32_t offset, enum vlapic_
             break;
         case APIC_LDR:
         case APIC_DFR:
-            apic_logical_sync();
+            apic_logical_sync(v);
             break;
         case APIC_TPR:
             apic_irq_reevaluate(v);
@@ -215,9 +222,12 @@ enum exit_action apic_write_effect(struct vcpu *v, uint32_t offset, enum vlapic_
 /* ---- init ------------------------------------------------------------------------------ */
 void apic_init(const struct options *o)
 {
+    struct vcpu *v = vmx_vcpu(0);   /* the BSP: the one vCPU that runs */
+    struct apic_vcpu *a = apic_of(v);
     apic.path = choose_path(o);
     apic.init_restart = o->init;
-    apic.base_msr = APIC_GUEST_BASE | APIC_BASE_ENABLE | APIC_BASE_BSP;   /* vcpu0 is the BSP */
+    apic.nvcpus = 1;
+    a->base_msr = APIC_GUEST_BASE | APIC_BASE_ENABLE | (v->id == 0 ? APIC_BASE_BSP : 0); /* vcpu0 is the BSP */
     exit_handler_set(EXIT_REASON_INIT_SIGNAL, apic_exit_init_signal);
     exit_handler_set(EXIT_REASON_SIPI, apic_exit_sipi);
 
@@ -229,8 +239,8 @@ void apic_init(const struct options *o)
     }
 
     /* the vlapic's registers: in apicv the CPU reads them there directly (virtual-APIC page) */
-    apic.vapic_pa = vmx_alloc_page();
-    vlapic_init(&apic.vl, phys_to_virt(apic.vapic_pa), 0, tsc_clock);
+    a->vapic_pa = vmx_alloc_page();
+    vlapic_init(&a->vl, phys_to_virt(a->vapic_pa), v->id, tsc_clock);
 
     /* The APIC-access page: a page of vmxlab's, mapped with a 4 KiB EPT entry at the guest's
      * APIC base. The CPU compares the address after EPT translation (SDM 29.4); APIC-access
@@ -241,12 +251,12 @@ void apic_init(const struct options *o)
     vmcs_write(VMCS_APIC_ACCESS_ADDRESS, apic.access_pa);
 
     if (apic.path == APIC_PATH_APICV) {
-        control(VMX_CTL_PROC, CPU_BASED_USE_TPR_SHADOW);
-        vmcs_write(VMCS_VIRTUAL_APIC_ADDRESS, apic.vapic_pa);
+        control(v, VMX_CTL_PROC, CPU_BASED_USE_TPR_SHADOW);
+        vmcs_write(VMCS_VIRTUAL_APIC_ADDRESS, a->vapic_pa);
         vmcs_write(VMCS_TPR_THRESHOLD, 0);
         /* Virtual-interrupt delivery (and the external-interrupt exiting it needs, SDM
          * 26.2.1.1) is turned on when the guest enables its APIC (apic/irq.c). */
-        control(VMX_CTL_PROC2, SECONDARY_VIRTUALIZE_APIC_ACCESSES | SECONDARY_APIC_REGISTER_VIRTUALIZATION);
+        control(v, VMX_CTL_PROC2, SECONDARY_VIRTUALIZE_APIC_ACCESSES | SECONDARY_APIC_REGISTER_VIRTUALIZATION);
         vmcs_write(VMCS_EOI_EXIT_BITMAP0, 0);
         vmcs_write(VMCS_EOI_EXIT_BITMAP1, 0);
         vmcs_write(VMCS_EOI_EXIT_BITMAP2, 0);
@@ -254,27 +264,28 @@ void apic_init(const struct options *o)
         vmcs_write(VMCS_GUEST_INTERRUPT_STATUS, 0);
         exit_handler_set(EXIT_REASON_APIC_WRITE, apic_exit_write);
     } else {
-        control(VMX_CTL_PROC2, SECONDARY_VIRTUALIZE_APIC_ACCESSES);
-        apic_cr8_init();
+        control(v, VMX_CTL_PROC2, SECONDARY_VIRTUALIZE_APIC_ACCESSES);
+        apic_cr8_init(v);
     }
     exit_handler_set(EXIT_REASON_APIC_ACCESS, apic_exit_access);
-    apic_irq_init();
+    apic_irq_init(v);
 
     uint32_t maxphy = cpuid(0x80000000, 0).eax >= 0x80000008 ? cpuid(0x80000008, 0).eax & 0xFF : 36;
     base_reserved = ~(((1ull << maxphy) - 1) & ~0xFFFull) & ~(APIC_BASE_BSP | APIC_BASE_EXTD | APIC_BASE_ENABLE);
     msr_hook_set(IA32_APIC_BASE, IA32_APIC_BASE, base_read, base_write);
     msr_hook_set(X2APIC_MSR_FIRST, X2APIC_MSR_LAST, x2apic_read, x2apic_write);
+    max_basic_leaf = cpuid(0, 0).eax;
     cpuid_filter_set(cpuid_filter);
 
     log_info("apic", "path %s: APIC-access page 0x%llx mapped at guest 0x%llx (4 KiB EPT entry), %s page 0x%llx",
              apic_path_name(apic.path), (unsigned long long)apic.access_pa, (unsigned long long)APIC_GUEST_BASE,
-             apic.path == APIC_PATH_APICV ? "virtual-APIC" : "register", (unsigned long long)apic.vapic_pa);
+             apic.path == APIC_PATH_APICV ? "virtual-APIC" : "register", (unsigned long long)a->vapic_pa);
     log_info("apic", "%s", apic.path == APIC_PATH_APICV
                                ? "an ICR write is an APIC-write exit (56, trap-like); reads the CPU does not "
                                  "virtualize are APIC-access exits (44)"
                                : "every APIC access is an APIC-access exit (44, fault-like): vmxlab decodes the "
                                  "instruction and emulates it against the virtual APIC");
-    log_info("apic", "INIT restarts vcpu0 at %s; x2APIC hidden; IA32_APIC_BASE fixed at 0x%llx",
+    log_info("apic", "INIT restarts %s at %s; x2APIC hidden; IA32_APIC_BASE fixed at 0x%llx", vcpu_tag(v),
              o->init == OPT_INIT_RESET_VECTOR ? "the reset vector f000:fff0" : "the guest's entry point",
-             (unsigned long long)apic.base_msr);
+             (unsigned long long)a->base_msr);
 }

@@ -15,13 +15,11 @@ enum apic_path {
     APIC_PATH_PASSTHROUGH, /* the seed: the guest reaches the physical APIC */
 };
 
-struct apic_state {
-    enum apic_path path;
-    int init_restart;          /* enum opt_init */
-    struct vlapic vl;          /* vcpu0's local APIC */
+/* One vCPU's local APIC and what vmxlab keeps beside it (apic_of(v)). */
+struct apic_vcpu {
+    struct vlapic vl;          /* the vCPU's local APIC */
     uint64_t vapic_pa;         /* the vlapic's page (apicv: the VMCS virtual-APIC page) */
-    uint64_t access_pa;        /* the APIC-access page EPT maps at the guest's APIC base */
-    uint64_t base_msr;         /* the guest's IA32_APIC_BASE */
+    uint64_t base_msr;         /* the guest's IA32_APIC_BASE on this vCPU */
     /* INIT exits (reason 3) in a row with no guest instruction between them (passthrough) */
     unsigned init_streak;
     uint64_t init_streak_exit; /* v->exits_total at the last INIT exit */
@@ -35,7 +33,20 @@ struct apic_state {
     } stats;
 };
 
+/* What is machine-wide: the trap path, the options, the APIC-access page (one page serves
+ * every VMCS: the CPU never writes it, SDM 29.4), and one struct apic_vcpu per vCPU. */
+struct apic_state {
+    enum apic_path path;
+    int init_restart;          /* enum opt_init */
+    uint64_t access_pa;        /* the APIC-access page EPT maps at the guest's APIC base */
+    unsigned nvcpus;           /* vCPUs 0..nvcpus-1 have a virtual APIC (1 today: the BSP) */
+    struct apic_vcpu vcpu[VMX_MAX_VCPUS];
+};
+
 extern struct apic_state apic;
+
+/* vCPU v's local APIC (vCPU i has APIC ID i) */
+static inline struct apic_vcpu *apic_of(const struct vcpu *v) { return &apic.vcpu[v->id]; }
 
 #define APIC_GUEST_BASE 0xFEE00000ull
 #define INIT_STREAK_MAX 16     /* passthrough: stop after this many INIT exits in a row */
@@ -51,17 +62,17 @@ enum exit_action apic_exit_init_signal(struct vcpu *v);
 enum exit_action apic_exit_sipi(struct vcpu *v);
 
 /* irq.c: the guest's interrupts (see the file's comment) */
-void apic_irq_init(void);
+void apic_irq_init(struct vcpu *v);              /* with the BSP, once */
 void apic_irq_mode_update(struct vcpu *v);     /* after an SVR write or a reset */
 void apic_irq_post(struct vcpu *v, uint8_t vector, bool level); /* make a vector pending */
 void apic_irq_reevaluate(struct vcpu *v);      /* after an EOI or TPR write */
 void apic_irq_guest_eoi(struct vcpu *v, int vector);
 void apic_irq_reset(struct vcpu *v);           /* INIT */
 void apic_timer_sync(struct vcpu *v, uint32_t offset); /* after a timer register write */
-void apic_logical_sync(void);                  /* after an LDR/DFR write */
+void apic_logical_sync(struct vcpu *v);        /* after an LDR/DFR write */
 
 /* cr8.c: MOV CR8 against the virtual TPR on the decode path */
-void apic_cr8_init(void);
+void apic_cr8_init(struct vcpu *v);
 
 /* access.c: exit handlers for APIC access (44) and APIC write (56) */
 enum exit_action apic_exit_access(struct vcpu *v);

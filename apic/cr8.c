@@ -18,6 +18,7 @@ static exit_handler_t vmx_cr_access;   /* vmx's handler, for CR0 and CR4 */
 
 static enum exit_action cr8_access(struct vcpu *v)
 {
+    struct apic_vcpu *a = apic_of(v);
     uint64_t q = v->exit_qualification;
     unsigned cr = q & 15, type = (q >> 4) & 3, reg = (q >> 8) & 15;
     if (cr != 8)
@@ -29,17 +30,17 @@ static enum exit_action cr8_access(struct vcpu *v)
             inject_gp(v);
             return EXIT_RESUME;
         }
-        vlapic_write(&apic.vl, APIC_TPR, 4, (uint32_t)value << 4);
+        vlapic_write(&a->vl, APIC_TPR, 4, (uint32_t)value << 4);
         apic_irq_reevaluate(v);
         log_debug("apic", "vcpu%u: MOV to CR8 0x%llx: virtual TPR 0x%02x", v->id, (unsigned long long)value,
-                  vlapic_reg(&apic.vl, APIC_TPR));
+                  vlapic_reg(&a->vl, APIC_TPR));
     } else if (type == 1) { /* MOV from CR8 */
-        uint64_t value = (vlapic_reg(&apic.vl, APIC_TPR) >> 4) & 0xF;
+        uint64_t value = (vlapic_reg(&a->vl, APIC_TPR) >> 4) & 0xF;
         if (reg == GPR_RSP)
             vmcs_write(VMCS_GUEST_RSP, value);
         v->gpr[reg] = value;
         log_debug("apic", "vcpu%u: MOV from CR8: 0x%llx (virtual TPR 0x%02x)", v->id, (unsigned long long)value,
-                  vlapic_reg(&apic.vl, APIC_TPR));
+                  vlapic_reg(&a->vl, APIC_TPR));
     } else {
         return vmx_cr_access(v);
     }
@@ -47,10 +48,10 @@ static enum exit_action cr8_access(struct vcpu *v)
     return EXIT_RESUME;
 }
 
-void apic_cr8_init(void)
+void apic_cr8_init(struct vcpu *v)
 {
     uint32_t missing = 0;
-    if (!vmx_ctl_change(VMX_CTL_PROC, CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING, 0, &missing)) {
+    if (!vmx_ctl_change(v, VMX_CTL_PROC, CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING, 0, &missing)) {
         log_warn("apic", "the CPU cannot make MOV CR8 exit (missing 0x%08x): a 64-bit guest's CR8 reaches the "
                          "physical TPR", missing);
         return;

@@ -15,6 +15,7 @@
 #include "kernel/panic.h"
 #include "vmx/inject.h"
 #include "vmx/vcpu_ops.h"
+#include "vmx/vmx.h"
 #include "vmx/vmx_defs.h"
 
 static void start_at_sipi(struct vcpu *v, uint8_t vector)
@@ -25,16 +26,17 @@ static void start_at_sipi(struct vcpu *v, uint8_t vector)
     vmcs_write(VMCS_GUEST_RIP, 0);
     vmcs_write(VMCS_GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
     v->wait_for_sipi = false;
-    log_info("vcpu0", "SIPI vector 0x%02x: starts at %02x00:0000", vector, vector);
+    log_info(vcpu_tag(v), "SIPI vector 0x%02x: starts at %02x00:0000", vector, vector);
 }
 
 void apic_vcpu_init(struct vcpu *v, const char *why)
 {
+    struct apic_vcpu *a = apic_of(v);
     struct vcpu_start s = apic.init_restart == OPT_INIT_RESET_VECTOR ? vcpu_reset_vector() : vcpu_entry_point();
     vcpu_init_reset(v, &s);
     if (apic.path != APIC_PATH_PASSTHROUGH) {
         /* SDM 10.4.7.3: INIT clears IRR and ISR; the virtual APIC comes back software-disabled */
-        vlapic_reset(&apic.vl);
+        vlapic_reset(&a->vl);
         if (apic.path == APIC_PATH_APICV)
             vmcs_write(VMCS_GUEST_INTERRUPT_STATUS, 0); /* RVI, SVI of the reset virtual APIC */
         apic_irq_reset(v);
@@ -43,30 +45,35 @@ void apic_vcpu_init(struct vcpu *v, const char *why)
     /* The BSP restarts; an AP would wait for SIPI, in software (Bochs 2.7 never leaves the
      * hardware wait-for-SIPI state on one CPU). vmxlab has one vCPU, the BSP. */
     v->wait_for_sipi = v->id != 0;
-    klog(apic_log_this_init(v->init_count) ? LOG_INFO : LOG_DEBUG, "vcpu0", "INIT reset #%u -> %04x:%04x (%s)",
+    klog(apic_log_this_init(v->init_count) ? LOG_INFO : LOG_DEBUG, vcpu_tag(v), "INIT reset #%u -> %04x:%04x (%s)",
          v->init_count, s.cs_selector, s.rip, why);
 }
 
+/* What a destination can name: every vCPU with a virtual APIC, seen from the sender v. */
 static struct icr_env env_of(struct vcpu *v)
 {
-    struct icr_env e = {.self = v->id, .nvcpus = 1};
-    e.vcpu[0] = (struct icr_vcpu_view){
-        .ldr = vlapic_reg(&apic.vl, APIC_LDR), .dfr = vlapic_reg(&apic.vl, APIC_DFR),
-        .wait_for_sipi = v->wait_for_sipi, .apic_enabled = vlapic_enabled(&apic.vl),
-    };
+    struct icr_env e = {.self = v->id, .nvcpus = apic.nvcpus};
+    for (unsigned i = 0; i < apic.nvcpus && i < ICR_MAX_VCPUS; i++) {
+        const struct apic_vcpu *a = &apic.vcpu[i];
+        e.vcpu[i] = (struct icr_vcpu_view){
+            .ldr = vlapic_reg(&a->vl, APIC_LDR), .dfr = vlapic_reg(&a->vl, APIC_DFR),
+            .wait_for_sipi = vmx_vcpu(i)->wait_for_sipi, .apic_enabled = vlapic_enabled(&a->vl),
+        };
+    }
     return e;
 }
 
 enum exit_action apic_send_ipi(struct vcpu *v)
 {
-    uint32_t low = vlapic_reg(&apic.vl, APIC_ICR_LOW) & ~ICR_DELIVERY_PENDING;
-    uint32_t high = vlapic_reg(&apic.vl, APIC_ICR_HIGH);
+    struct apic_vcpu *a = apic_of(v);
+    uint32_t low = vlapic_reg(&a->vl, APIC_ICR_LOW) & ~ICR_DELIVERY_PENDING;
+    uint32_t high = vlapic_reg(&a->vl, APIC_ICR_HIGH);
     struct icr_env env = env_of(v);
     struct icr_decision d;
     icr_classify(low, high, &env, &d);
-    vlapic_icr_done(&apic.vl);  /* delivered (or refused) at once: delivery status idle */
+    vlapic_icr_done(&a->vl);  /* delivered (or refused) at once: delivery status idle */
     if (d.esr)
-        vlapic_error(&apic.vl, d.esr);
+        vlapic_error(&a->vl, d.esr);
 
     enum log_level lvl = d.action == ICR_INVALID ? LOG_WARN
                          : d.action != ICR_DELIVER_INIT || apic_log_this_init(v->init_count + 1) ? LOG_INFO
@@ -101,8 +108,9 @@ enum exit_action apic_send_ipi(struct vcpu *v)
 /* ---- exit reason 3: a physical INIT ------------------------------------------------------ */
 static void diagnose_loop(struct vcpu *v)
 {
+    struct apic_vcpu *a = apic_of(v);
     log_error("apic", "the loop: %u INIT exits (reason 3) in a row, each before the guest ran a single instruction",
-              apic.init_streak);
+              a->init_streak);
     log_error("apic", "why: the guest wrote the ICR at 0x%llx and, with apic=%s, that write reached the physical "
                       "local APIC, which sent a real INIT to this CPU", (unsigned long long)APIC_GUEST_BASE + APIC_ICR_LOW,
               apic_path_name(apic.path));
@@ -118,19 +126,20 @@ static void diagnose_loop(struct vcpu *v)
 
 enum exit_action apic_exit_init_signal(struct vcpu *v)
 {
+    struct apic_vcpu *a = apic_of(v);
     /* "No progress": this exit follows the previous INIT exit directly, at the restart point. */
     struct vcpu_start s = apic.init_restart == OPT_INIT_RESET_VECTOR ? vcpu_reset_vector() : vcpu_entry_point();
-    bool again = apic.init_streak && v->exits_total == apic.init_streak_exit + 1 && v->rip == s.rip &&
+    bool again = a->init_streak && v->exits_total == a->init_streak_exit + 1 && v->rip == s.rip &&
                  vmcs_read(VMCS_GUEST_CS_SELECTOR) == s.cs_selector;
-    apic.init_streak = again ? apic.init_streak + 1 : 1;
-    apic.init_streak_exit = v->exits_total;
+    a->init_streak = again ? a->init_streak + 1 : 1;
+    a->init_streak_exit = v->exits_total;
     log_info("apic", "exit reason 3 (INIT signal, SDM 25.2) at %04llx:%04llx%s",
              (unsigned long long)vmcs_read(VMCS_GUEST_CS_SELECTOR), (unsigned long long)v->rip,
              again ? ": again, right after VM entry" : ": a physical INIT reached this CPU");
-    if (apic.path != APIC_PATH_PASSTHROUGH && apic.init_streak == 1)
+    if (apic.path != APIC_PATH_PASSTHROUGH && a->init_streak == 1)
         log_warn("apic", "vcpu%u: a physical INIT although the guest cannot reach the APIC (apic=%s): "
                          "carried out as an INIT for vcpu%u", v->id, apic_path_name(apic.path), v->id);
-    if (apic.init_streak >= INIT_STREAK_MAX) {
+    if (a->init_streak >= INIT_STREAK_MAX) {
         diagnose_loop(v);
         v->stop_status = STATUS_GUEST_FAILED;
         return EXIT_STOP;

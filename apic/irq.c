@@ -52,34 +52,37 @@
 /* ---- the virtual APIC as the CPU's interrupt source (SDM 10.8.3.1) ---------------------- */
 static int irq_pending(struct vcpu *v)
 {
-    (void)v;
-    if (!vlapic_enabled(&apic.vl))
+    struct apic_vcpu *a = apic_of(v);
+    if (!vlapic_enabled(&a->vl))
         return -1;
-    int irr = vlapic_highest_irr(&apic.vl);
-    if (irr < 0 || ((uint32_t)irr & 0xF0) <= (vlapic_ppr(&apic.vl) & 0xF0))
+    int irr = vlapic_highest_irr(&a->vl);
+    if (irr < 0 || ((uint32_t)irr & 0xF0) <= (vlapic_ppr(&a->vl) & 0xF0))
         return -1;
     return irr;
 }
 
 static void irq_accepted(struct vcpu *v, uint8_t vector)
 {
-    vlapic_ack(&apic.vl, vector);
-    v->virq = vlapic_highest_irr(&apic.vl) >= 0;
+    struct apic_vcpu *a = apic_of(v);
+    vlapic_ack(&a->vl, vector);
+    v->virq = vlapic_highest_irr(&a->vl) >= 0;
 }
 
 /* apicv with virtual-interrupt delivery: RVI and SVI (SDM 24.4.2 "guest interrupt status")
  * from the virtual APIC's IRR and ISR, which the CPU evaluates at VM entry (29.2.1) */
-static void sync_interrupt_status(void)
+static void sync_interrupt_status(struct vcpu *v)
 {
-    int irr = vlapic_highest_irr(&apic.vl), isr = vlapic_highest_isr(&apic.vl);
+    struct apic_vcpu *a = apic_of(v);
+    int irr = vlapic_highest_irr(&a->vl), isr = vlapic_highest_isr(&a->vl);
     vmcs_write(VMCS_GUEST_INTERRUPT_STATUS, (uint64_t)(isr < 0 ? 0 : isr) << 8 | (uint64_t)(irr < 0 ? 0 : irr));
 }
 
 void apic_irq_post(struct vcpu *v, uint8_t vector, bool level)
 {
-    if (!vlapic_set_irr(&apic.vl, vector, level))
+    struct apic_vcpu *a = apic_of(v);
+    if (!vlapic_set_irr(&a->vl, vector, level))
         return;  /* already pending: one IRR bit per vector, as in the APIC */
-    if (apic.vid) {
+    if (a->vid) {
         uint64_t st = vmcs_read(VMCS_GUEST_INTERRUPT_STATUS);
         if (vector > (st & 0xFF))
             vmcs_write(VMCS_GUEST_INTERRUPT_STATUS, (st & 0xFF00) | vector);
@@ -94,27 +97,29 @@ void apic_irq_post(struct vcpu *v, uint8_t vector, bool level)
  * injects the virtual APIC's interrupts. */
 void apic_irq_reevaluate(struct vcpu *v)
 {
-    if (!apic.vid)
-        v->virq = vlapic_highest_irr(&apic.vl) >= 0;
+    struct apic_vcpu *a = apic_of(v);
+    if (!a->vid)
+        v->virq = vlapic_highest_irr(&a->vl) >= 0;
 }
 
 /* ---- EOIs the physical APIC is owed ----------------------------------------------------- */
-static void eoi_exit_bitmap_write(unsigned word)
+static void eoi_exit_bitmap_write(const struct apic_vcpu *a, unsigned word)
 {
-    vmcs_write(VMCS_EOI_EXIT_BITMAP0 + 2 * word, apic.eoi_owed[word]);
+    vmcs_write(VMCS_EOI_EXIT_BITMAP0 + 2 * word, a->eoi_owed[word]);
 }
 
 /* The guest retired `vector` (its EOI, SDM 10.8.5): forward the EOI when the physical APIC
  * still has that level-triggered interrupt in service. */
 void apic_irq_guest_eoi(struct vcpu *v, int vector)
 {
-    if (vector < 0 || !BIT_TEST(apic.eoi_owed, vector))
+    struct apic_vcpu *a = apic_of(v);
+    if (vector < 0 || !BIT_TEST(a->eoi_owed, vector))
         return;
     papic_eoi();
-    BIT_CLEAR(apic.eoi_owed, vector);
+    BIT_CLEAR(a->eoi_owed, vector);
     if (apic.path == APIC_PATH_APICV)
-        eoi_exit_bitmap_write((unsigned)vector >> 6);
-    apic.stats.eoi_forwarded++;
+        eoi_exit_bitmap_write(a, (unsigned)vector >> 6);
+    a->stats.eoi_forwarded++;
     log_debug("intr", "vcpu%u: guest EOI of level-triggered vector 0x%02x forwarded to the physical APIC (the I/O APIC clears "
          "Remote IRR)", v->id, vector);
 }
@@ -130,39 +135,41 @@ static enum exit_action exit_virtualized_eoi(struct vcpu *v)
 /* An INIT of the vCPU: what the physical APIC still holds for the old guest is released. */
 void apic_irq_reset(struct vcpu *v)
 {
-    for (unsigned n = 0; n < 256; n++)
-        if (BIT_TEST(apic.eoi_owed, n))
+    struct apic_vcpu *a = apic_of(v);
+    for (unsigned w = 0; w < 4; w++)   /* one physical EOI per owed vector */
+        for (uint64_t owed = a->eoi_owed[w]; owed; owed &= owed - 1)
             papic_eoi();
-    memset(apic.eoi_owed, 0, sizeof(apic.eoi_owed));
+    memset(a->eoi_owed, 0, sizeof(a->eoi_owed));
     papic_write(APIC_LVT_TIMER, APIC_LVT_MASKED);
     papic_write(APIC_TIMER_INITIAL, 0);
     if (apic.path == APIC_PATH_APICV)
         for (unsigned w = 0; w < 4; w++)
-            eoi_exit_bitmap_write(w);
+            eoi_exit_bitmap_write(a, w);
     v->virq = false;
 }
 
 /* ---- an interrupt the CPU acknowledged on a VM exit ------------------------------------- */
 static bool irq_external(struct vcpu *v, uint8_t vector)
 {
+    struct apic_vcpu *a = apic_of(v);
     if (!papic_test(APIC_ISR, vector)) {
         if (vector == (papic_read(APIC_SVR) & 0xFF)) {   /* SDM 10.9: no ISR bit, no EOI */
-            apic.stats.spurious++;
+            a->stats.spurious++;
             log_debug("intr", "vcpu%u: spurious interrupt vector 0x%02x of the physical APIC: dropped", v->id, vector);
             return true;
         }
-        apic.stats.extint++;
+        a->stats.extint++;
         log_debug("intr", "vcpu%u: external interrupt vector 0x%02x from the 8259 (ExtINT: no physical ISR bit): "
                       "vmx injects it when the guest has IF=1", v->id, vector);
         return false;
     }
     bool level = papic_test(APIC_TMR, vector);
-    apic.stats.lapic++;
+    a->stats.lapic++;
     if (level) {
-        apic.stats.level++;
-        BIT_SET(apic.eoi_owed, vector);
+        a->stats.level++;
+        BIT_SET(a->eoi_owed, vector);
         if (apic.path == APIC_PATH_APICV)
-            eoi_exit_bitmap_write(vector >> 6);
+            eoi_exit_bitmap_write(a, vector >> 6);
     } else {
         papic_eoi();
     }
@@ -176,36 +183,37 @@ static bool irq_external(struct vcpu *v, uint8_t vector)
 static const struct intr_controller controller = {irq_external, irq_pending, irq_accepted};
 
 /* ---- direct or virtualized ---------------------------------------------------------------- */
-static void set_control(enum vmx_ctl ctl, uint32_t bits, bool on)
+static void set_control(struct vcpu *v, enum vmx_ctl ctl, uint32_t bits, bool on)
 {
     uint32_t missing = 0;
-    if (!vmx_ctl_change(ctl, on ? bits : 0, on ? 0 : bits, &missing))
+    if (!vmx_ctl_change(v, ctl, on ? bits : 0, on ? 0 : bits, &missing))
         panic("the CPU refuses control bits 0x%08x it reported it allows", missing);
 }
 
 void apic_irq_mode_update(struct vcpu *v)
 {
-    bool want = vlapic_enabled(&apic.vl);
-    if (want == apic.virtualized)
+    struct apic_vcpu *a = apic_of(v);
+    bool want = vlapic_enabled(&a->vl);
+    if (want == a->virtualized)
         return;
-    apic.virtualized = want;
+    a->virtualized = want;
     if (want && !(papic_read(APIC_SVR) & APIC_SVR_ENABLE)) {
         /* the physical APIC must accept I/O APIC messages and run the timer */
         papic_write(APIC_SVR, papic_read(APIC_SVR) | APIC_SVR_ENABLE);
         log_info("intr", "the physical local APIC was software-disabled: enabled it (SVR 0x%03x)",
                  papic_read(APIC_SVR));
     }
-    set_control(VMX_CTL_PIN, PIN_EXTERNAL_INTERRUPT_EXITING, want);
+    set_control(v, VMX_CTL_PIN, PIN_EXTERNAL_INTERRUPT_EXITING, want);
     if (apic.path == APIC_PATH_APICV) {
         /* virtual-interrupt delivery needs external-interrupt exiting (SDM 26.2.1.1) */
-        set_control(VMX_CTL_PROC2, SECONDARY_VIRTUAL_INTERRUPT_DELIVERY, want);
-        apic.vid = want;
+        set_control(v, VMX_CTL_PROC2, SECONDARY_VIRTUAL_INTERRUPT_DELIVERY, want);
+        a->vid = want;
         if (want)
-            sync_interrupt_status();
+            sync_interrupt_status(v);
     }
-    v->virq = !apic.vid && vlapic_highest_irr(&apic.vl) >= 0;
+    v->virq = !a->vid && vlapic_highest_irr(&a->vl) >= 0;
     klog(v->init_count < 4 ? LOG_INFO : LOG_DEBUG, "intr", "%s",
-         want ? (apic.vid ? "the guest enabled its local APIC: interrupts now go through the virtual APIC (external-"
+         want ? (a->vid ? "the guest enabled its local APIC: interrupts now go through the virtual APIC (external-"
                             "interrupt exiting, acknowledge on exit, virtual-interrupt delivery)"
                           : "the guest enabled its local APIC: interrupts now go through the virtual APIC (external-"
                             "interrupt exiting, acknowledge on exit; vmx injects the virtual APIC's interrupts)")
@@ -217,39 +225,50 @@ static uint32_t timer_current_count(void) { return papic_read(APIC_TIMER_CURRENT
 
 void apic_timer_sync(struct vcpu *v, uint32_t offset)
 {
-    uint32_t lvt = vlapic_reg(&apic.vl, APIC_LVT_TIMER);
-    papic_write(APIC_TIMER_DIVIDE, vlapic_reg(&apic.vl, APIC_TIMER_DIVIDE));
+    struct apic_vcpu *a = apic_of(v);
+    uint32_t lvt = vlapic_reg(&a->vl, APIC_LVT_TIMER);
+    papic_write(APIC_TIMER_DIVIDE, vlapic_reg(&a->vl, APIC_TIMER_DIVIDE));
     papic_write(APIC_LVT_TIMER, lvt);
     if (offset != APIC_TIMER_INITIAL)
         return;
-    uint32_t count = vlapic_reg(&apic.vl, APIC_TIMER_INITIAL);
+    uint32_t count = vlapic_reg(&a->vl, APIC_TIMER_INITIAL);
     papic_write(APIC_TIMER_INITIAL, count);   /* SDM 10.5.4: a write starts the count */
-    apic.stats.timer_starts++;
-    klog(apic.stats.timer_starts <= 3 ? LOG_INFO : LOG_DEBUG, "intr",
+    a->stats.timer_starts++;
+    klog(a->stats.timer_starts <= 3 ? LOG_INFO : LOG_DEBUG, "intr",
          "vcpu%u: timer %s, vector 0x%02x%s, divide by %u, initial count %u: run by the physical APIC timer", v->id,
          lvt & (1u << 17) ? "periodic" : "one-shot", lvt & 0xFF, lvt & APIC_LVT_MASKED ? " (masked)" : "",
-         vlapic_timer_divisor(&apic.vl), count);
+         vlapic_timer_divisor(&a->vl), count);
 }
 
-void apic_logical_sync(void)
+void apic_logical_sync(struct vcpu *v)
 {
-    papic_write(APIC_DFR, vlapic_reg(&apic.vl, APIC_DFR));
-    papic_write(APIC_LDR, vlapic_reg(&apic.vl, APIC_LDR));
+    struct apic_vcpu *a = apic_of(v);
+    papic_write(APIC_DFR, vlapic_reg(&a->vl, APIC_DFR));
+    papic_write(APIC_LDR, vlapic_reg(&a->vl, APIC_LDR));
 }
 
+/* per vCPU; vCPU 0's line carries no vCPU name (as vmx's summary lines, vmx/exit.c) */
 static void stats_log(int status)
 {
     (void)status;
-    log_info("stats", "interrupts lapic=%llu level=%llu extint=%llu spurious=%llu eoi_forwarded=%llu timer_starts=%llu",
-             (unsigned long long)apic.stats.lapic, (unsigned long long)apic.stats.level,
-             (unsigned long long)apic.stats.extint, (unsigned long long)apic.stats.spurious,
-             (unsigned long long)apic.stats.eoi_forwarded, (unsigned long long)apic.stats.timer_starts);
+    for (unsigned i = 0; i < apic.nvcpus; i++) {
+        const struct apic_vcpu *a = &apic.vcpu[i];
+        char who[16] = "";
+        if (i)
+            snprintf(who, sizeof(who), "vcpu%u: ", i);
+        log_info("stats", "%sinterrupts lapic=%llu level=%llu extint=%llu spurious=%llu eoi_forwarded=%llu "
+                          "timer_starts=%llu", who, (unsigned long long)a->stats.lapic,
+                 (unsigned long long)a->stats.level, (unsigned long long)a->stats.extint,
+                 (unsigned long long)a->stats.spurious, (unsigned long long)a->stats.eoi_forwarded,
+                 (unsigned long long)a->stats.timer_starts);
+    }
 }
 
-void apic_irq_init(void)
+void apic_irq_init(struct vcpu *v)
 {
+    struct apic_vcpu *a = apic_of(v);
     papic_init();
-    vlapic_set_current_count(&apic.vl, timer_current_count);
+    vlapic_set_current_count(&a->vl, timer_current_count);
     intr_controller_set(&controller);
     if (apic.path == APIC_PATH_APICV)
         exit_handler_set(EXIT_REASON_VIRTUALIZED_EOI, exit_virtualized_eoi);

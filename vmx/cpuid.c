@@ -70,7 +70,7 @@ enum exit_action exit_cpuid(struct vcpu *v)
         guest_cr4_bits(leaf, sub, r);
     }
     if (cpuid_filter)
-        cpuid_filter(leaf, sub, r);
+        cpuid_filter(v, leaf, sub, r);
     v->gpr[GPR_RAX] = r[0], v->gpr[GPR_RBX] = r[1], v->gpr[GPR_RCX] = r[2], v->gpr[GPR_RDX] = r[3];
     log_debug("exit", "CPUID leaf 0x%x.%x -> %08x %08x %08x %08x", leaf, sub, r[0], r[1], r[2], r[3]);
     vcpu_skip_instruction(v);

@@ -118,24 +118,28 @@ uint64_t vcpu_read_rsp(struct vcpu *v)
 /* ---- diagnostics ------------------------------------------------------------------------ */
 void vcpu_log_registers(struct vcpu *v)
 {
-    log_error("vcpu0", "cs=%04llx:%08llx rflags=%08llx ss:sp=%04llx:%08llx cr0=%08llx (shadow %08llx) cr4=%08llx efer=%llx",
+    log_error(vcpu_tag(v), "cs=%04llx:%08llx rflags=%08llx ss:sp=%04llx:%08llx cr0=%08llx (shadow %08llx) cr4=%08llx efer=%llx",
               (unsigned long long)vmcs_read(VMCS_GUEST_CS_SELECTOR), (unsigned long long)vmcs_read(VMCS_GUEST_RIP),
               (unsigned long long)vmcs_read(VMCS_GUEST_RFLAGS), (unsigned long long)vmcs_read(VMCS_GUEST_SS_SELECTOR),
               (unsigned long long)vmcs_read(VMCS_GUEST_RSP), (unsigned long long)vmcs_read(VMCS_GUEST_CR0),
               (unsigned long long)vmcs_read(VMCS_CR0_READ_SHADOW), (unsigned long long)vmcs_read(VMCS_GUEST_CR4),
               (unsigned long long)vmcs_read(VMCS_GUEST_IA32_EFER));
-    log_error("vcpu0", "eax=%08llx ebx=%08llx ecx=%08llx edx=%08llx esi=%08llx edi=%08llx ebp=%08llx",
+    log_error(vcpu_tag(v), "eax=%08llx ebx=%08llx ecx=%08llx edx=%08llx esi=%08llx edi=%08llx ebp=%08llx",
               (unsigned long long)v->gpr[GPR_RAX], (unsigned long long)v->gpr[GPR_RBX],
               (unsigned long long)v->gpr[GPR_RCX], (unsigned long long)v->gpr[GPR_RDX],
               (unsigned long long)v->gpr[GPR_RSI], (unsigned long long)v->gpr[GPR_RDI],
               (unsigned long long)v->gpr[GPR_RBP]);
 }
 
-void exit_history_log(void)
+/* The power-off and fatal summaries: vCPU 0's lines carry no vCPU name (one vCPU is the
+ * common case, and the format tools read); another vCPU's begin with "vcpuN: ". */
+static const char *summary_who(const struct vcpu *v) { return v->id ? vcpu_tag(v) : ""; }
+static const char *summary_sep(const struct vcpu *v) { return v->id ? ": " : ""; }
+
+void exit_history_log(struct vcpu *v)
 {
-    struct vcpu *v = &vmx.vcpu0;
     unsigned n = v->exits_total < EXIT_HISTORY ? (unsigned)v->exits_total : EXIT_HISTORY;
-    log_error("exit", "last %u exits, oldest first:", n);
+    log_error("exit", "%s%slast %u exits, oldest first:", summary_who(v), summary_sep(v), n);
     for (unsigned i = 0; i < n; i++) {
         const struct exit_record *r = &v->history[(v->history_next + EXIT_HISTORY - n + i) % EXIT_HISTORY];
         log_error("exit", "  reason %2u %-32s qual 0x%llx at %04x:%04llx", r->reason & EXIT_REASON_BASIC_MASK,
@@ -143,16 +147,17 @@ void exit_history_log(void)
     }
 }
 
-void exit_stats_log(void)
+void exit_stats_log(struct vcpu *v)
 {
-    struct vcpu *v = &vmx.vcpu0;
+    const char *who = summary_who(v), *sep = summary_sep(v);
     for (unsigned r = 0; r < ARRAY_SIZE(v->exit_counts); r++)
         if (v->exit_counts[r])
-            log_info("stats", "exit reason=%u name=\"%s\" count=%llu", r, exit_reason_text(r),
+            log_info("stats", "%s%sexit reason=%u name=\"%s\" count=%llu", who, sep, r, exit_reason_text(r),
                      (unsigned long long)v->exit_counts[r]);
-    log_info("stats", "exits total=%llu INIT resets=%u", (unsigned long long)v->exits_total, v->init_count);
+    log_info("stats", "%s%sexits total=%llu INIT resets=%u", who, sep, (unsigned long long)v->exits_total,
+             v->init_count);
     if (v->hole_accesses)
-        log_info("stats", "guest-physical hole accesses=%llu pages=%u (ept.holes=ones)",
+        log_info("stats", "%s%sguest-physical hole accesses=%llu pages=%u (ept.holes=ones)", who, sep,
                  (unsigned long long)v->hole_accesses, vmx.hole_pages);
 }
 
@@ -179,7 +184,7 @@ static void explain_entry_failure(struct vcpu *v, const char *how)
     else
         log_error("vmx", "the software guest-state checker finds every rule it knows satisfied");
     vcpu_log_registers(v);
-    exit_history_log();
+    exit_history_log(v);
 }
 
 /* ---- the loop ------------------------------------------------------------------------- */
@@ -242,10 +247,12 @@ enum exit_action exit_dispatch(struct vcpu *v)
     return h(v);
 }
 
+/* every vCPU that has run */
 static void fatal_dump(void)
 {
-    if (vmx.vcpu0.exits_total)
-        exit_history_log();
+    for (unsigned i = 0; i < VMX_MAX_VCPUS; i++)
+        if (vmx.vcpus[i].exits_total)
+            exit_history_log(&vmx.vcpus[i]);
 }
 
 /* vmxlab's resident memory: its image, and the pool pages it took (VMXON, VMCS, MSR bitmap,
@@ -262,21 +269,24 @@ static void memory_stats_log(void)
 static void stop_report(int status)
 {
     (void)status;
-    exit_stats_log();
+    for (unsigned i = 0; i < VMX_MAX_VCPUS; i++)
+        if (i == 0 || vmx.vcpus[i].exits_total)
+            exit_stats_log(&vmx.vcpus[i]);
     memory_stats_log();
 }
 
-/* for the VGA status line (kernel/status.c) */
-static void status_detail(char *buf, unsigned long len)
+static void vcpu_status_detail(const struct vcpu *v, char *buf, unsigned long len)
 {
-    struct vcpu *v = &vmx.vcpu0;
     snprintf(buf, len, "%llu exits, last %s", (unsigned long long)v->exits_total,
              v->exits_total ? exit_reason_text(v->exit_reason) : "none");
 }
 
+/* for the VGA status line (kernel/status.c): the BSP's, the one line has room for one vCPU */
+static void status_detail(char *buf, unsigned long len) { vcpu_status_detail(&vmx.vcpus[0], buf, len); }
+
 void vmx_run(void)
 {
-    struct vcpu *v = &vmx.vcpu0;
+    struct vcpu *v = &vmx.vcpus[0];
     fatal_hook_register(fatal_dump);
     stop_hook_register(stop_report);
     status_detail_set(status_detail);

@@ -26,8 +26,8 @@ typedef bool (*msr_write_t)(struct vcpu *v, uint32_t msr, uint64_t value);
 void msr_hook_set(uint32_t first, uint32_t last, msr_read_t rd, msr_write_t wr);
 
 /* CPUID results pass through here last, so a module can adjust what the guest sees
- * (apic hides x2APIC). */
-typedef void (*cpuid_filter_t)(uint32_t leaf, uint32_t subleaf, uint32_t regs[4]);
+ * (apic hides x2APIC and gives the vCPU's own APIC ID). */
+typedef void (*cpuid_filter_t)(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t regs[4]);
 void cpuid_filter_set(cpuid_filter_t fn);
 
 /* Helpers for handlers. */

@@ -187,7 +187,7 @@ enum exit_action exit_triple_fault(struct vcpu *v)
     vcpu_log_registers(v);
     if (vmx.opts.on_triple == OPT_TRIPLE_RESTART) {
         struct vcpu_start s = vcpu_entry_point();
-        log_info("vcpu0", "on_triple=restart: INIT reset -> %04x:%04x", s.cs_selector, s.rip);
+        log_info(vcpu_tag(v), "on_triple=restart: INIT reset -> %04x:%04x", s.cs_selector, s.rip);
         vcpu_init_reset(v, &s);
         return EXIT_RESUME;
     }

@@ -33,11 +33,7 @@ static struct cr_state guest_cr_state(void)
 /* SDM 4.10.4.1: what the guest's MOV to CR would have invalidated. With VPID the guest's
  * translations survive VM exits and entries (SDM 28.3.3.3), so vmxlab flushes its VPID;
  * without VPID every VM entry and exit flushes them already. */
-static void guest_tlb_flush(void)
-{
-    if (vmx.vpid)
-        invvpid(vmx.caps.ept.invvpid_single_context ? INVVPID_TYPE_SINGLE_CONTEXT : INVVPID_TYPE_ALL_CONTEXT, vmx.vpid);
-}
+static void guest_tlb_flush(struct vcpu *v) { vmx_flush_vpid(v); }
 
 /* PAE paging (CR0.PG=1, CR4.PAE=1, EFER.LME=0) with EPT: VM entry takes the four PDPTEs from
  * the guest-state area (SDM 26.3.2.4), where MOV to CR0 would have loaded them from CR3
@@ -57,7 +53,7 @@ static const char *load_pdptes(uint64_t cr3)
     return 0;
 }
 
-static const char *guest_write_cr0(uint64_t value)
+static const char *guest_write_cr0(struct vcpu *v, uint64_t value)
 {
     struct cr_state s = guest_cr_state();
     const char *fault = cr0_write_fault(&s, value);
@@ -74,15 +70,15 @@ static const char *guest_write_cr0(uint64_t value)
     if ((value ^ s.cr0) & CR0_PG) {
         bool lma = (value & CR0_PG) && (s.efer & EFER_LME);
         vmcs_write(VMCS_GUEST_IA32_EFER, lma ? s.efer | EFER_LMA : s.efer & ~EFER_LMA);
-        vmx_ctl_change(VMX_CTL_ENTRY, lma ? ENTRY_IA32E_MODE_GUEST : 0, lma ? 0 : ENTRY_IA32E_MODE_GUEST, 0);
+        vmx_ctl_change(v, VMX_CTL_ENTRY, lma ? ENTRY_IA32E_MODE_GUEST : 0, lma ? 0 : ENTRY_IA32E_MODE_GUEST, 0);
         log_debug("exit", "guest CR0.PG=%d%s", (int)!!(value & CR0_PG), lma ? " with EFER.LME: IA-32e mode" : "");
     }
     if (cr0_write_flushes_tlb(s.cr0, value))
-        guest_tlb_flush();
+        guest_tlb_flush(v);
     return 0;
 }
 
-static const char *guest_write_cr4(uint64_t value)
+static const char *guest_write_cr4(struct vcpu *v, uint64_t value)
 {
     struct cr_state s = guest_cr_state();
     /* the CPU's CR4 bits (IA32_VMX_CR4_FIXED1), less VMXE: VMX is hidden (vmx/cpuid.c) */
@@ -92,7 +88,7 @@ static const char *guest_write_cr4(uint64_t value)
     vmcs_write(VMCS_CR4_READ_SHADOW, value & vmx.cr4_mask);
     vmcs_write(VMCS_GUEST_CR4, vmx_guest_cr4_real(value));
     if (cr4_write_flushes_tlb(s.cr4, value))
-        guest_tlb_flush();
+        guest_tlb_flush(v);
     return 0;
 }
 
@@ -106,9 +102,9 @@ enum exit_action exit_cr_access(struct vcpu *v)
     switch (type) {
     case 0: /* MOV to CR */
         if (cr == 0) {
-            fault = guest_write_cr0(value);
+            fault = guest_write_cr0(v, value);
         } else if (cr == 4) {
-            fault = guest_write_cr4(value);
+            fault = guest_write_cr4(v, value);
         } else {
             log_error("exit", "MOV to CR%u: vmxlab's controls make only CR0 and CR4 writes exit", cr);
             v->stop_status = STATUS_INTERNAL;
@@ -118,7 +114,7 @@ enum exit_action exit_cr_access(struct vcpu *v)
     case 3: { /* LMSW: bits 3:0 of CR0, cannot clear PE (SDM Vol.2 LMSW) */
         uint64_t cur = guest_cr0(), src = (q >> 16) & 0xF;
         value = (cur & ~0xEull) | (src & 0xE) | ((cur | src) & 1);
-        fault = guest_write_cr0(value);
+        fault = guest_write_cr0(v, value);
         break;
     }
     default:

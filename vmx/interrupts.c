@@ -56,11 +56,11 @@ void vcpu_wake(struct vcpu *v)
         vmcs_write(VMCS_GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
 }
 
-static void interrupt_window(bool on)
+static void interrupt_window(struct vcpu *v, bool on)
 {
-    bool is_on = vmx.ctl[VMX_CTL_PROC] & CPU_BASED_INTERRUPT_WINDOW_EXITING;
+    bool is_on = v->ctl[VMX_CTL_PROC] & CPU_BASED_INTERRUPT_WINDOW_EXITING;
     if (on != is_on)
-        vmx_ctl_change(VMX_CTL_PROC, on ? CPU_BASED_INTERRUPT_WINDOW_EXITING : 0,
+        vmx_ctl_change(v, VMX_CTL_PROC, on ? CPU_BASED_INTERRUPT_WINDOW_EXITING : 0,
                        on ? 0 : CPU_BASED_INTERRUPT_WINDOW_EXITING, 0);
 }
 
@@ -93,18 +93,18 @@ static __attribute__((noinline)) void intr_deliver(struct vcpu *v)
         vector = controller->pending(v);
         if (vector < 0) {   /* blocked by the guest's priorities: its TPR or EOI write exits */
             v->virq = false;
-            interrupt_window(false);
+            interrupt_window(v, false);
             return;
         }
     }
     if (!v->nheld && vector < 0) {
-        interrupt_window(false);
+        interrupt_window(v, false);
         return;
     }
     uint64_t rflags = vmcs_read(VMCS_GUEST_RFLAGS);
     uint64_t intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_STATE);
     if (!(rflags & RFLAGS_IF) || (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))) {
-        interrupt_window(true);
+        interrupt_window(v, true);
         return;
     }
     if (v->nheld) {
@@ -114,7 +114,7 @@ static __attribute__((noinline)) void intr_deliver(struct vcpu *v)
         controller->accepted(v, (uint8_t)vector);
     }
     /* more to come: ask to exit as soon as the guest can take the next one */
-    interrupt_window(v->nheld || v->virq);
+    interrupt_window(v, v->nheld || v->virq);
 }
 
 /* Before every entry; the common case (nothing to deliver) is these tests, with no stack
@@ -146,7 +146,7 @@ enum exit_action exit_external_interrupt(struct vcpu *v)
 enum exit_action exit_interrupt_window(struct vcpu *v)
 {
     (void)v; /* intr_before_entry() injects, and asks for the window again if more wait */
-    interrupt_window(false);
+    interrupt_window(v, false);
     return EXIT_RESUME;
 }
 

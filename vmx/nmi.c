@@ -27,11 +27,11 @@ void inject_nmi(struct vcpu *v)
     v->nmi_pending = true;
 }
 
-static void nmi_window(bool on)
+static void nmi_window(struct vcpu *v, bool on)
 {
-    bool is_on = vmx.ctl[VMX_CTL_PROC] & CPU_BASED_NMI_WINDOW_EXITING;
+    bool is_on = v->ctl[VMX_CTL_PROC] & CPU_BASED_NMI_WINDOW_EXITING;
     if (on != is_on)
-        vmx_ctl_change(VMX_CTL_PROC, on ? CPU_BASED_NMI_WINDOW_EXITING : 0, on ? 0 : CPU_BASED_NMI_WINDOW_EXITING, 0);
+        vmx_ctl_change(v, VMX_CTL_PROC, on ? CPU_BASED_NMI_WINDOW_EXITING : 0, on ? 0 : CPU_BASED_NMI_WINDOW_EXITING, 0);
 }
 
 /* Before a VM entry, with an NMI held (interrupts.c calls it first): inject it now, or wait
@@ -42,22 +42,22 @@ void nmi_before_entry(struct vcpu *v)
     uint64_t intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_STATE);
     if (v->event_set || (v->idt_info & INTR_INFO_VALID) || (intr & NMI_BLOCKED)) {
         /* rare (an NMI during an NMI handler), so at info: it explains the NMI-window exit */
-        if (!(vmx.ctl[VMX_CTL_PROC] & CPU_BASED_NMI_WINDOW_EXITING))
+        if (!(v->ctl[VMX_CTL_PROC] & CPU_BASED_NMI_WINDOW_EXITING))
             log_info("nmi", "NMI held for vcpu%u: %s (interruptibility 0x%llx); NMI-window exiting on", v->id,
                      (intr & GUEST_INTR_STATE_NMI) ? "the guest blocks NMIs until its handler's IRET"
                                                    : "an event or an instruction shadow goes first",
                      (unsigned long long)intr);
-        nmi_window(true);
+        nmi_window(v, true);
         return;
     }
     v->nmi_pending = false;
     v->nmis_injected++;
-    nmi_window(false);
+    nmi_window(v, false);
     v->event_set = true;
     vmcs_write(VMCS_ENTRY_INTERRUPTION_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
     /* held interrupts wait behind the NMI: an interrupt window brings them (interrupts.c) */
-    if ((v->nheld || v->virq) && !(vmx.ctl[VMX_CTL_PROC] & CPU_BASED_INTERRUPT_WINDOW_EXITING))
-        vmx_ctl_change(VMX_CTL_PROC, CPU_BASED_INTERRUPT_WINDOW_EXITING, 0, 0);
+    if ((v->nheld || v->virq) && !(v->ctl[VMX_CTL_PROC] & CPU_BASED_INTERRUPT_WINDOW_EXITING))
+        vmx_ctl_change(v, VMX_CTL_PROC, CPU_BASED_INTERRUPT_WINDOW_EXITING, 0, 0);
     /* an NMI wakes a halted CPU (SDM 26.6.2: injection from the HLT activity state) */
     if (vmcs_read(VMCS_GUEST_ACTIVITY_STATE) == GUEST_ACTIVITY_HLT)
         vmcs_write(VMCS_GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
@@ -69,7 +69,7 @@ void nmi_before_entry(struct vcpu *v)
 enum exit_action exit_nmi_window(struct vcpu *v)
 {
     if (!v->nmi_pending) /* nothing held any more (an INIT came between): no window needed */
-        nmi_window(false);
+        nmi_window(v, false);
     return EXIT_RESUME;
 }
 

@@ -115,15 +115,15 @@ static uint32_t require_controls(enum vmx_ctl ctl, uint32_t wanted)
     return result;
 }
 
-bool vmx_ctl_change(enum vmx_ctl ctl, uint32_t set, uint32_t clear, uint32_t *missing)
+bool vmx_ctl_change(struct vcpu *v, enum vmx_ctl ctl, uint32_t set, uint32_t clear, uint32_t *missing)
 {
     uint32_t result = 0, miss = 0;
-    if (!vmx_caps_adjust(&vmx.caps, ctl, (vmx.ctl[ctl] | set) & ~clear, &result, &miss)) {
+    if (!vmx_caps_adjust(&vmx.caps, ctl, (v->ctl[ctl] | set) & ~clear, &result, &miss)) {
         if (missing)
             *missing = miss;
         return false;
     }
-    vmx.ctl[ctl] = result;
+    v->ctl[ctl] = result;
     vmcs_write(ctl_field[ctl], result);
     return true;
 }
@@ -217,37 +217,37 @@ uint64_t vmx_guest_cr4_real(uint64_t wanted)
     return vmx_cr_apply_fixed(wanted, vmx.caps.cr4_fixed0, vmx.caps.cr4_fixed1);
 }
 
-static void setup_controls(void)
+static void setup_controls(struct vcpu *v)
 {
     /* NMIs: a physical one exits, the guest's NMI blocking is virtual (set by an injected NMI,
      * cleared by the guest's IRET) so that vmxlab can hold an NMI until the guest can take it
      * (SDM 24.6.1, 25.3; vmx/nmi.c) */
-    vmx.ctl[VMX_CTL_PIN] = require_controls(VMX_CTL_PIN, PIN_NMI_EXITING | PIN_VIRTUAL_NMIS);
+    v->ctl[VMX_CTL_PIN] = require_controls(VMX_CTL_PIN, PIN_NMI_EXITING | PIN_VIRTUAL_NMIS);
     /* HLT exiting: to tell a stuck guest (HLT with IF=0) from one that waits for an interrupt */
     /* I/O bitmaps: only the reset and power-off ports exit (exit_io.c) */
-    vmx.ctl[VMX_CTL_PROC] = require_controls(VMX_CTL_PROC, CPU_BASED_HLT_EXITING | CPU_BASED_USE_MSR_BITMAPS |
+    v->ctl[VMX_CTL_PROC] = require_controls(VMX_CTL_PROC, CPU_BASED_HLT_EXITING | CPU_BASED_USE_MSR_BITMAPS |
                                                                CPU_BASED_ACTIVATE_SECONDARY_CONTROLS |
                                                                CPU_BASED_USE_IO_BITMAPS);
     uint32_t proc2 = SECONDARY_ENABLE_EPT | SECONDARY_UNRESTRICTED_GUEST;
     if (vmx_ctl_can_be_1(&vmx.caps.ctl[VMX_CTL_PROC2], 5) && vmx.caps.ept.invvpid_all_context) {
         proc2 |= SECONDARY_ENABLE_VPID;
-        vmx.vpid = 1;
+        v->vpid = (uint16_t)(v->id + 1); /* VPID 0 is the host's (SDM 28.1) */
     }
     /* the controls without which a feature CPUID shows would #UD (SDM 25.3; vmx/cpuid.c) */
     proc2 |= vmx_cpuid_setup();
-    vmx.ctl[VMX_CTL_PROC2] = require_controls(VMX_CTL_PROC2, proc2);
+    v->ctl[VMX_CTL_PROC2] = require_controls(VMX_CTL_PROC2, proc2);
     /* the debug controls keep the guest's DR7 and IA32_DEBUGCTL in the VMCS: VM exit sets DR7
      * to 400H and clears DEBUGCTL (SDM 27.5.1), so without "save debug controls" (24.7.1,
      * 27.3.1) and "load debug controls" (24.8.1, 26.3.2.1) every exit would disarm the guest's
      * breakpoints. DR0-DR3 and DR6 are not in the VMCS: the host never writes them. */
-    vmx.ctl[VMX_CTL_EXIT] = require_controls(VMX_CTL_EXIT, EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_ACKNOWLEDGE_INTERRUPT_ON_EXIT |
+    v->ctl[VMX_CTL_EXIT] = require_controls(VMX_CTL_EXIT, EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_ACKNOWLEDGE_INTERRUPT_ON_EXIT |
                                                                EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
                                                                EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT |
                                                                EXIT_SAVE_DEBUG_CONTROLS);
-    vmx.ctl[VMX_CTL_ENTRY] = require_controls(VMX_CTL_ENTRY, ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT |
+    v->ctl[VMX_CTL_ENTRY] = require_controls(VMX_CTL_ENTRY, ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT |
                                                                  ENTRY_LOAD_DEBUG_CONTROLS);
     for (unsigned c = 0; c < VMX_CTL_COUNT; c++)
-        vmcs_write(ctl_field[c], vmx.ctl[c]);
+        vmcs_write(ctl_field[c], v->ctl[c]);
     vmcs_write(VMCS_EXCEPTION_BITMAP, 0);
     vmcs_write(VMCS_CR3_TARGET_COUNT, 0);
     vmcs_write(VMCS_EXIT_MSR_STORE_COUNT, 0);
@@ -256,11 +256,11 @@ static void setup_controls(void)
     vmcs_write(VMCS_ENTRY_INTERRUPTION_INFO, 0);
     vmcs_write(VMCS_MSR_BITMAP, vmx.msr_bitmap_pa);
     vmcs_write(VMCS_EPT_POINTER, vmx.eptp);
-    if (vmx.vpid)
-        vmcs_write(VMCS_VPID, vmx.vpid);
+    if (v->vpid)
+        vmcs_write(VMCS_VPID, v->vpid);
     /* SDM 24.6, "XSS-Exiting Bitmap": with "enable XSAVES/XRSTORS", XSAVES/XRSTORS exit
      * for a set bit of IA32_XSS; 0: they never exit (25.1.3) */
-    if (vmx.ctl[VMX_CTL_PROC2] & SECONDARY_ENABLE_XSAVES_XRSTORS)
+    if (v->ctl[VMX_CTL_PROC2] & SECONDARY_ENABLE_XSAVES_XRSTORS)
         vmcs_write(VMCS_XSS_EXITING_BITMAP, 0);
     /* owned CR bits: the fixed ones (hidden behind the read shadows) and CR0.PG */
     vmx.cr0_mask = (vmx_cr_host_owned_bits(vmx_guest_cr0_fixed0(&vmx.caps, true), vmx.caps.cr0_fixed1) | CR0_PG) &
@@ -381,7 +381,11 @@ static void enable_vmx_operation(void)
 void vmx_setup(const struct options *opts, const struct mb2_info *mbi, struct page_pool *pool,
                const struct vmx_guest_image *guest)
 {
-    struct vcpu *v = &vmx.vcpu0;
+    for (unsigned i = 0; i < VMX_MAX_VCPUS; i++) {
+        vmx.vcpus[i].id = i;
+        snprintf(vmx.vcpus[i].tag, sizeof(vmx.vcpus[i].tag), "vcpu%u", i);
+    }
+    struct vcpu *v = &vmx.vcpus[0];
     vmx.opts = *opts;
     vmx.pool = pool;
     vmx.hidden_start = pool->pool.start;
@@ -398,19 +402,19 @@ void vmx_setup(const struct options *opts, const struct mb2_info *mbi, struct pa
     for (uint32_t msr = IA32_VMX_BASIC; msr <= IA32_VMX_VMFUNC; msr++)
         msr_bitmap_intercept(msr, true, true);
     memory_setup(mbi);
-    setup_controls();
+    setup_controls(v);
     io_setup(guest);
     vmx_tsc_setup(v);
     setup_host_state();
-    stopwatch_setup(); /* guest.stop: the VMX-preemption timer on top of the controls (stopwatch.c) */
+    stopwatch_setup(v); /* guest.stop: the VMX-preemption timer on top of the controls (stopwatch.c) */
 
     /* the guest image: copied to guest.load; vmxlab kept the module out of its pool */
     memcpy(phys_to_virt(opts->guest_load), guest->data, guest->size);
     vmx_guest_initial_state(v, opts, guest->boot_drive);
     biosmem_install();
-    log_info("vcpu0", "ready: real mode at %04x:%04x, %s, DL=0x%02x, VPID %u", opts->entry_cs, opts->entry_ip,
+    log_info(vcpu_tag(v), "ready: real mode at %04x:%04x, %s, DL=0x%02x, VPID %u", opts->entry_cs, opts->entry_ip,
              opts->guest_unreal ? "4 GiB data segment limits (big real mode)" : "64 KiB segment limits",
-             guest->boot_drive, vmx.vpid);
+             guest->boot_drive, v->vpid);
 }
 
 /* ---- for INIT resets (vmx/vcpu_reset.c) ------------------------------------------------ */
@@ -423,10 +427,16 @@ struct vcpu_start vcpu_entry_point(void)
 struct vcpu_start vcpu_reset_vector(void) { return (struct vcpu_start){0xF000, 0xFFFF0000, 0xFFF0}; }
 
 /* Stale guest translations after a reset (SDM 28.3.3.3: INVVPID; INVEPT for the EPT-derived ones) */
+void vmx_flush_vpid(struct vcpu *v)
+{
+    if (v->vpid) /* VPID is enabled only with all-context INVVPID (setup_controls) */
+        invvpid(vmx.caps.ept.invvpid_single_context ? INVVPID_TYPE_SINGLE_CONTEXT : INVVPID_TYPE_ALL_CONTEXT, v->vpid);
+}
+
 void vmx_flush_tlb(struct vcpu *v)
 {
-    (void)v;
-    if (vmx.vpid) /* VPID is enabled only with all-context INVVPID (setup_controls) */
-        invvpid(vmx.caps.ept.invvpid_single_context ? INVVPID_TYPE_SINGLE_CONTEXT : INVVPID_TYPE_ALL_CONTEXT, vmx.vpid);
+    vmx_flush_vpid(v);
     ept_invalidate();
 }
+
+struct vcpu *vmx_vcpu(unsigned id) { return id < VMX_MAX_VCPUS ? &vmx.vcpus[id] : 0; }

@@ -18,7 +18,7 @@
 
 #define MILLION 1000000ull
 
-void stopwatch_setup(void)
+void stopwatch_setup(struct vcpu *v)
 {
     uint32_t m = vmx.opts.guest_stop_mtsc;
     if (!m)
@@ -28,12 +28,12 @@ void stopwatch_setup(void)
         vmxlab_stop(STATUS_NO_VMX);
     }
     /* SDM 24.6.1 (pin-based bit 6) and 24.7.1 (exit bit 22), allowed-1 per A.3.1 / A.4 */
-    vmx.ctl[VMX_CTL_PIN] |= PIN_ACTIVATE_PREEMPTION_TIMER;
-    vmcs_write(VMCS_CTRL_PIN_BASED, vmx.ctl[VMX_CTL_PIN]);
+    v->ctl[VMX_CTL_PIN] |= PIN_ACTIVATE_PREEMPTION_TIMER;
+    vmcs_write(VMCS_CTRL_PIN_BASED, v->ctl[VMX_CTL_PIN]);
     bool save = vmx_ctl_can_be_1(&vmx.caps.ctl[VMX_CTL_EXIT], 22);
     if (save) {
-        vmx.ctl[VMX_CTL_EXIT] |= EXIT_SAVE_PREEMPTION_TIMER;
-        vmcs_write(VMCS_CTRL_EXIT, vmx.ctl[VMX_CTL_EXIT]);
+        v->ctl[VMX_CTL_EXIT] |= EXIT_SAVE_PREEMPTION_TIMER;
+        vmcs_write(VMCS_CTRL_EXIT, v->ctl[VMX_CTL_EXIT]);
     }
     unsigned rate = vmx.caps.misc.preemption_timer_rate;
     uint64_t count = ((uint64_t)m * MILLION) >> rate;

@@ -53,7 +53,7 @@ static bool adjust_read(struct vcpu *v, uint32_t msr, uint64_t *value)
 void vmx_tsc_setup(struct vcpu *v)
 {
     uint32_t missing = 0;
-    if (!vmx_ctl_change(VMX_CTL_PROC, CPU_BASED_USE_TSC_OFFSETTING, CPU_BASED_RDTSC_EXITING, &missing)) {
+    if (!vmx_ctl_change(v, VMX_CTL_PROC, CPU_BASED_USE_TSC_OFFSETTING, CPU_BASED_RDTSC_EXITING, &missing)) {
         log_warn("tsc", "the CPU cannot set \"use TSC offsetting\": a guest's WRMSR to the TSC moves vmxlab's clock");
         return;
     }

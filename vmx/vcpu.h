@@ -5,12 +5,14 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "vmx/vmx_defs.h"
 
 /* Order of struct vcpu_regs: the x86 register numbering (SDM Vol.2 Table 2-1 "reg" field),
  * so an instruction decoder's register index addresses it directly. */
 enum vcpu_gpr { GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
                 GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15, GPR_COUNT };
 
+#define VMX_MAX_VCPUS 8   /* vCPU i has local APIC ID i */
 #define VCPU_HELD_MAX 16 /* external-interrupt vectors held for injection */
 #define EXIT_HISTORY 64
 
@@ -28,7 +30,11 @@ struct vcpu {
     uint8_t launched;    /* VMLAUNCH done on the current VMCS (then VMRESUME) */
 
     unsigned id;         /* vCPU number = its local APIC ID */
+    char tag[8];         /* "vcpu0": the module name of this vCPU's log lines (vcpu_tag()) */
     uint64_t vmcs_pa;
+    /* the VMCS's own settings (each vCPU has its VMCS, SDM 24.1) */
+    uint32_t ctl[VMX_CTL_COUNT]; /* control fields as written to this VMCS */
+    uint16_t vpid;               /* 0: VPID not used */
 
     /* per-exit values read once by the dispatcher (SDM 24.9 exit-information fields) */
     uint32_t exit_reason;      /* basic reason, bits 15:0 */
@@ -66,5 +72,8 @@ struct vcpu {
     int stop_status;           /* set by a handler that returns EXIT_STOP */
     uint64_t hole_accesses;    /* guest accesses to guest-physical holes (vmx/exit_ept.c) */
 };
+
+/* The name that opens a line about this vCPU: "vcpu0", "vcpu1", ... */
+static inline const char *vcpu_tag(const struct vcpu *v) { return v->tag; }
 
 #endif

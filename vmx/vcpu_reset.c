@@ -56,7 +56,7 @@ void vcpu_init_reset(struct vcpu *v, const struct vcpu_start *start)
         .activity_state = GUEST_ACTIVITY_ACTIVE,
     };
 
-    static struct init_field fields[INIT_FIELDS_MAX];
+    struct init_field fields[INIT_FIELDS_MAX];   /* on the stack: each vCPU resets with its own */
     size_t n = init_state_build(&p, fields, INIT_FIELDS_MAX);
     if (n > INIT_FIELDS_MAX)
         panic("vcpu_init_reset: %zu INIT fields, room for %d", n, INIT_FIELDS_MAX);

@@ -28,14 +28,17 @@ struct vmx_guest_image {
 /* VMXON, EPT, VMCS and the guest's initial state. Stops vmxlab on failure. */
 void vmx_setup(const struct options *opts, const struct mb2_info *mbi, struct page_pool *pool,
                const struct vmx_guest_image *guest);
+/* vCPU `id` (0 .. VMX_MAX_VCPUS-1), whose local APIC ID is `id`; vCPU 0 is the BSP. */
+struct vcpu *vmx_vcpu(unsigned id);
 /* Enter the guest and dispatch exits until a handler stops it; then vmxlab_stop(). */
 __attribute__((noreturn)) void vmx_run(void);
 
 /* For modules above vmx, between vmx_setup() and vmx_run(): */
 uint64_t vmx_alloc_page(void);                 /* a zeroed 4 KiB page, hidden from the guest */
-/* Set/clear bits of a control field (SDM A.3-A.5 adjusted); false (and *missing) when the CPU
- * cannot set a wanted bit; nothing is written then. */
-bool vmx_ctl_change(enum vmx_ctl ctl, uint32_t set, uint32_t clear, uint32_t *missing);
+/* Set/clear bits of a control field of v's VMCS, which must be the current VMCS (SDM A.3-A.5
+ * adjusted); false (and *missing) when the CPU cannot set a wanted bit; nothing is written then. */
+struct vcpu;
+bool vmx_ctl_change(struct vcpu *v, enum vmx_ctl ctl, uint32_t set, uint32_t clear, uint32_t *missing);
 /* Map one 4 KiB guest-physical page in EPT (split a large page if needed) and INVEPT. */
 void vmx_ept_map_page(uint64_t gpa, uint64_t hpa, uint64_t perms, unsigned memtype);
 

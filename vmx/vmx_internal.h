@@ -23,9 +23,7 @@ struct vmx_state {
     uint64_t eptp;
     uint64_t vmxon_pa;
     uint64_t msr_bitmap_pa;
-    uint32_t ctl[VMX_CTL_COUNT];     /* control fields as written to the VMCS */
     uint64_t cr0_mask, cr4_mask;     /* guest/host masks: the bits vmxlab owns */
-    uint16_t vpid;                   /* 0: VPID not used */
     uint64_t hidden_start, hidden_end; /* vmxlab's memory, not mapped for the guest */
     struct e820_entry guest_map[80]; /* what INT 15h E820 tells the guest */
     size_t guest_map_count;
@@ -39,14 +37,15 @@ struct vmx_state {
     uint64_t ones_page_pa;           /* ept.holes=ones: the read-only page of all ones (0: none yet) */
     unsigned hole_pages;             /* guest-physical hole pages mapped to it */
     struct cpuid_view cpuid;         /* what the guest's CPUID shows and hides (cpuid.c) */
-    struct vcpu vcpu0;
+    /* one per vCPU; vCPU i has APIC ID i. Only vcpus[0] (the BSP) runs today. */
+    struct vcpu vcpus[VMX_MAX_VCPUS];
 };
 
 extern struct vmx_state vmx;
 
 /* guest.stop (stopwatch.c): after setup_controls, adds the VMX-preemption timer's controls
- * (vmx.ctl and the VMCS) and writes its count */
-void stopwatch_setup(void);
+ * (v->ctl and the VMCS) and writes its count */
+void stopwatch_setup(struct vcpu *v);
 
 int vmx_enter(struct vcpu *v); /* entry.asm */
 void vmx_exit_stub(void);
@@ -81,13 +80,16 @@ void msr_bitmap_intercept(uint32_t msr, bool read, bool write);
 /* cpuid.c: decides the guest's CPUID view; returns the secondary controls it needs */
 uint32_t vmx_cpuid_setup(void);
 
+/* setup.c: INVVPID of the vCPU's VPID (single context when the CPU has it) */
+void vmx_flush_vpid(struct vcpu *v);
+
 /* tsc.c: "use TSC offsetting" and the TSC MSR hooks (after setup_controls) */
 void vmx_tsc_setup(struct vcpu *v);
 
 /* exit.c */
 enum exit_action exit_dispatch(struct vcpu *v);
-void exit_stats_log(void);
-void exit_history_log(void);
+void exit_stats_log(struct vcpu *v);
+void exit_history_log(struct vcpu *v);
 void vcpu_log_registers(struct vcpu *v);
 
 /* exit_io.c: I/O bitmaps for the reset and power-off ports; on_reset=restart's image copy */

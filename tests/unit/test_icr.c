@@ -232,6 +232,104 @@ static void test_logical_cluster(void **s)
     assert_int_equal(classify(0x00004D00u, 0x22000000u, &e).action, ICR_DROPPED);
 }
 
+/* ---- several vCPUs (issue 10): destination resolution over vCPUs 0-3 -------------------- */
+
+/* Four vCPUs, APICs enabled, none waiting for SIPI; flat logical IDs 1, 2, 4, 8. */
+static struct icr_env four_vcpus(unsigned self)
+{
+    struct icr_env e = {.self = self, .nvcpus = 4};
+    for (unsigned i = 0; i < 4; i++)
+        e.vcpu[i] = (struct icr_vcpu_view){.ldr = (1u << i) << 24, .dfr = 0xFFFFFFFFu, .apic_enabled = true};
+    return e;
+}
+
+static uint32_t targets_of(uint32_t low, uint32_t high, const struct icr_env *e, enum icr_action want)
+{
+    struct icr_decision d = classify(low, high, e);
+    assert_int_equal(d.action, want);
+    return d.targets;
+}
+
+/* Physical destination (SDM 10.6.2.1): one APIC ID, FFh to all, an absent ID to nobody. */
+static void test_four_physical(void **s)
+{
+    (void)s;
+    struct icr_env e = four_vcpus(0);
+    assert_int_equal(targets_of(0x00000040u, 0x03000000u, &e, ICR_DELIVER_FIXED), 0x8);
+    assert_int_equal(targets_of(0x00000040u, 0xFF000000u, &e, ICR_DELIVER_FIXED), 0xF);
+    assert_int_equal(targets_of(0x00004500u, 0x02000000u, &e, ICR_DELIVER_INIT), 0x4);
+    assert_int_equal(classify(0x00000040u, 0x04000000u, &e).action, ICR_DROPPED);
+}
+
+/* Flat model (DFR 1111b, SDM 10.6.2.2): every vCPU whose logical ID shares a bit with the
+ * 8-bit destination; FFh reaches all. */
+static void test_four_logical_flat(void **s)
+{
+    (void)s;
+    struct icr_env e = four_vcpus(0);
+    assert_int_equal(targets_of(0x00000840u, 0x05000000u, &e, ICR_DELIVER_FIXED), 0x5);
+    assert_int_equal(targets_of(0x00000840u, 0x0A000000u, &e, ICR_DELIVER_FIXED), 0xA);
+    assert_int_equal(targets_of(0x00000840u, 0xFF000000u, &e, ICR_DELIVER_FIXED), 0xF);
+    assert_int_equal(targets_of(0x00004D00u, 0x0C000000u, &e, ICR_DELIVER_INIT), 0xC);
+    assert_int_equal(classify(0x00000840u, 0x30000000u, &e).action, ICR_DROPPED);
+    expect_line(0x00000840u, 0x05000000u, &e, "ICR 0x00000840 dest 05 -> fixed vector 0x40 to vcpu0+vcpu2");
+    /* a software-disabled APIC accepts no fixed interrupt (SDM 10.4.7.2), the others still do */
+    e.vcpu[2].apic_enabled = false;
+    assert_int_equal(targets_of(0x00000840u, 0x05000000u, &e, ICR_DELIVER_FIXED), 0x1);
+}
+
+/* Cluster model (DFR 0000b): cluster 1 holds vCPUs 0 and 1, cluster 2 vCPUs 2 and 3. */
+static void test_four_logical_cluster(void **s)
+{
+    (void)s;
+    struct icr_env e = four_vcpus(0);
+    static const uint32_t ldr[4] = {0x11, 0x12, 0x21, 0x22};
+    for (unsigned i = 0; i < 4; i++)
+        e.vcpu[i].dfr = 0x0FFFFFFFu, e.vcpu[i].ldr = ldr[i] << 24;
+    assert_int_equal(targets_of(0x00000840u, 0x13000000u, &e, ICR_DELIVER_FIXED), 0x3);
+    assert_int_equal(targets_of(0x00000840u, 0x22000000u, &e, ICR_DELIVER_FIXED), 0x8);
+    assert_int_equal(targets_of(0x00000840u, 0x23000000u, &e, ICR_DELIVER_FIXED), 0xC);
+    assert_int_equal(targets_of(0x00000840u, 0xFF000000u, &e, ICR_DELIVER_FIXED), 0xF);
+    assert_int_equal(classify(0x00000840u, 0x31000000u, &e).action, ICR_DROPPED);  /* no cluster 3 */
+    assert_int_equal(classify(0x00000840u, 0x14000000u, &e).action, ICR_DROPPED);  /* no member bit 2 */
+}
+
+/* Shorthands (SDM 10.6.1, Table 10-3) seen from sender vCPU 2. */
+static void test_four_shorthands(void **s)
+{
+    (void)s;
+    struct icr_env e = four_vcpus(2);
+    assert_int_equal(targets_of(0x00040040u, 0, &e, ICR_DELIVER_FIXED), 0x4);      /* self */
+    assert_int_equal(targets_of(0x00080040u, 0, &e, ICR_DELIVER_FIXED), 0xF);      /* all including self */
+    assert_int_equal(targets_of(0x000C0040u, 0, &e, ICR_DELIVER_FIXED), 0xB);      /* all excluding self */
+    assert_int_equal(targets_of(0x000C0400u, 0, &e, ICR_DELIVER_NMI), 0xB);
+    assert_int_equal(targets_of(0x000C4500u, 0, &e, ICR_DELIVER_INIT), 0xB);       /* broadcast INIT to the others */
+    expect_line(0x000C4500u, 0, &e, "ICR 0x000c4500 dest 00 -> INIT to vcpu0+vcpu1+vcpu3");
+    /* SIPI to all excluding self starts only the vCPUs that wait for it (SDM 8.4.2) */
+    e.vcpu[1].wait_for_sipi = e.vcpu[3].wait_for_sipi = true;
+    assert_int_equal(targets_of(0x000C4610u, 0, &e, ICR_DELIVER_SIPI), 0xA);
+    /* the destination field does not matter with a shorthand */
+    assert_int_equal(targets_of(0x000C0040u, 0x01000000u, &e, ICR_DELIVER_FIXED), 0xB);
+    /* with one vCPU, all-excluding-self names nobody */
+    struct icr_env one = one_vcpu();
+    assert_int_equal(classify(0x000C4500u, 0, &one).action, ICR_DROPPED);
+}
+
+/* Lowest priority (SDM 10.6.2.4): one vCPU of the set takes it; vmxlab picks the
+ * lowest-numbered enabled one. */
+static void test_four_lowest_priority(void **s)
+{
+    (void)s;
+    struct icr_env e = four_vcpus(0);
+    assert_int_equal(targets_of(0x00000940u, 0x0E000000u, &e, ICR_DELIVER_FIXED), 0x2);
+    assert_int_equal(targets_of(0x00000940u, 0xFF000000u, &e, ICR_DELIVER_FIXED), 0x1);
+    e.vcpu[1].apic_enabled = false;
+    assert_int_equal(targets_of(0x00000940u, 0x0E000000u, &e, ICR_DELIVER_FIXED), 0x4);
+    expect_line(0x00000940u, 0x0E000000u, &e, "ICR 0x00000940 dest 0e -> lowest-priority vector 0x40 to vcpu2");
+    e.vcpu[2].apic_enabled = e.vcpu[3].apic_enabled = false;
+    assert_int_equal(classify(0x00000940u, 0x0E000000u, &e).action, ICR_DROPPED);
+}
+
 static void test_describe_truncates(void **s)
 {
     (void)s;
@@ -256,6 +354,11 @@ int main(void)
         cmocka_unit_test(test_absent_and_reserved),
         cmocka_unit_test(test_logical_cluster),
         cmocka_unit_test(test_describe_truncates),
+        cmocka_unit_test(test_four_physical),
+        cmocka_unit_test(test_four_logical_flat),
+        cmocka_unit_test(test_four_logical_cluster),
+        cmocka_unit_test(test_four_shorthands),
+        cmocka_unit_test(test_four_lowest_priority),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

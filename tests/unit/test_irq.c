@@ -40,9 +40,9 @@ static uint64_t vmcs[0x7000];
 uint64_t vmcs_read(uint64_t f) { return vmcs[f]; }
 void vmcs_write(uint64_t f, uint64_t v) { vmcs[f] = v; }
 static uint32_t ctl[VMX_CTL_COUNT];
-bool vmx_ctl_change(enum vmx_ctl c, uint32_t set, uint32_t clear, uint32_t *missing)
+bool vmx_ctl_change(struct vcpu *v, enum vmx_ctl c, uint32_t set, uint32_t clear, uint32_t *missing)
 {
-    (void)missing;
+    (void)v, (void)missing;
     ctl[c] = (ctl[c] | set) & ~clear;
     return true;
 }
@@ -73,9 +73,9 @@ static void setup(enum apic_path path)
     phys_eois = 0, woken = 0;
     phys[APIC_SVR / 4] = 0x1FF;
     apic.path = path;
-    vlapic_init(&apic.vl, vpage, 0, 0);
-    apic_irq_init();
-    vlapic_write(&apic.vl, APIC_SVR, 4, 0x1FF);   /* the guest enables its APIC */
+    vlapic_init(&apic.vcpu[0].vl, vpage, 0, 0);
+    apic_irq_init(&vcpu);
+    vlapic_write(&apic.vcpu[0].vl, APIC_SVR, 4, 0x1FF);   /* the guest enables its APIC */
     apic_irq_mode_update(&vcpu);
 }
 
@@ -83,12 +83,12 @@ static void test_mode_switch(void **s)
 {
     (void)s;
     setup(APIC_PATH_APICV);
-    assert_true(apic.virtualized && apic.vid);
+    assert_true(apic.vcpu[0].virtualized && apic.vcpu[0].vid);
     assert_true(ctl[VMX_CTL_PIN] & PIN_EXTERNAL_INTERRUPT_EXITING);
     assert_true(ctl[VMX_CTL_PROC2] & SECONDARY_VIRTUAL_INTERRUPT_DELIVERY);
-    vlapic_write(&apic.vl, APIC_SVR, 4, 0xFF);    /* software-disabled again: direct */
+    vlapic_write(&apic.vcpu[0].vl, APIC_SVR, 4, 0xFF);    /* software-disabled again: direct */
     apic_irq_mode_update(&vcpu);
-    assert_false(apic.virtualized || apic.vid);
+    assert_false(apic.vcpu[0].virtualized || apic.vcpu[0].vid);
     assert_false(ctl[VMX_CTL_PIN] & PIN_EXTERNAL_INTERRUPT_EXITING);
     assert_false(ctl[VMX_CTL_PROC2] & SECONDARY_VIRTUAL_INTERRUPT_DELIVERY);
 }
@@ -101,10 +101,10 @@ static void test_edge_apicv(void **s)
     phys_set(APIC_ISR, 0x40);
     assert_true(ctrl->external(&vcpu, 0x40));
     assert_int_equal(phys_eois, 1);
-    assert_int_equal(vlapic_highest_irr(&apic.vl), 0x40);
+    assert_int_equal(vlapic_highest_irr(&apic.vcpu[0].vl), 0x40);
     assert_int_equal(vmcs[VMCS_GUEST_INTERRUPT_STATUS] & 0xFF, 0x40);
     assert_false(vcpu.virq);    /* virtual-interrupt delivery does it */
-    assert_int_equal(apic.stats.lapic, 1);
+    assert_int_equal(apic.vcpu[0].stats.lapic, 1);
 }
 
 /* level: the physical EOI waits for the guest's EOI of that vector (exit 45 on apicv) */
@@ -122,7 +122,7 @@ static void test_level_apicv(void **s)
     apic_irq_guest_eoi(&vcpu, 0x71);
     assert_int_equal(phys_eois, 1);
     assert_int_equal(vmcs[VMCS_EOI_EXIT_BITMAP0 + 2], 0);
-    assert_int_equal(apic.stats.eoi_forwarded, 1);
+    assert_int_equal(apic.vcpu[0].stats.eoi_forwarded, 1);
 }
 
 /* no physical ISR bit: the 8259's (ExtINT), for vmx to hold; the spurious vector is dropped */
@@ -131,10 +131,10 @@ static void test_extint_and_spurious(void **s)
     (void)s;
     setup(APIC_PATH_DECODE);
     assert_false(ctrl->external(&vcpu, 0x08));
-    assert_int_equal(apic.stats.extint, 1);
+    assert_int_equal(apic.vcpu[0].stats.extint, 1);
     assert_true(ctrl->external(&vcpu, 0xFF));
-    assert_int_equal(apic.stats.spurious, 1);
-    assert_int_equal(vlapic_highest_irr(&apic.vl), -1);
+    assert_int_equal(apic.vcpu[0].stats.spurious, 1);
+    assert_int_equal(vlapic_highest_irr(&apic.vcpu[0].vl), -1);
     assert_int_equal(phys_eois, 0);
 }
 
@@ -143,19 +143,19 @@ static void test_decode_priority(void **s)
 {
     (void)s;
     setup(APIC_PATH_DECODE);
-    vlapic_write(&apic.vl, APIC_TPR, 4, 0x50);
+    vlapic_write(&apic.vcpu[0].vl, APIC_TPR, 4, 0x50);
     phys_set(APIC_ISR, 0x45);
     assert_true(ctrl->external(&vcpu, 0x45));
     assert_true(vcpu.virq);
     assert_int_equal(ctrl->pending(&vcpu), -1);   /* class 4 <= TPR class 5 */
-    vlapic_write(&apic.vl, APIC_TPR, 4, 0x20);
+    vlapic_write(&apic.vcpu[0].vl, APIC_TPR, 4, 0x20);
     assert_int_equal(ctrl->pending(&vcpu), 0x45);
     ctrl->accepted(&vcpu, 0x45);
-    assert_int_equal(vlapic_highest_isr(&apic.vl), 0x45);
+    assert_int_equal(vlapic_highest_isr(&apic.vcpu[0].vl), 0x45);
     assert_false(vcpu.virq);
     apic_irq_post(&vcpu, 0x41, false);           /* same class as the one in service */
     assert_int_equal(ctrl->pending(&vcpu), -1);
-    vlapic_write(&apic.vl, APIC_EOI, 4, 0);
+    vlapic_write(&apic.vcpu[0].vl, APIC_EOI, 4, 0);
     apic_irq_reevaluate(&vcpu);
     assert_int_equal(ctrl->pending(&vcpu), 0x41);
 }
@@ -180,17 +180,49 @@ static void test_timer(void **s)
 {
     (void)s;
     setup(APIC_PATH_APICV);
-    vlapic_write(&apic.vl, APIC_TIMER_DIVIDE, 4, 3);
-    vlapic_write(&apic.vl, APIC_LVT_TIMER, 4, (1u << 17) | 0xEC);
+    vlapic_write(&apic.vcpu[0].vl, APIC_TIMER_DIVIDE, 4, 3);
+    vlapic_write(&apic.vcpu[0].vl, APIC_LVT_TIMER, 4, (1u << 17) | 0xEC);
     apic_timer_sync(&vcpu, APIC_LVT_TIMER);
     assert_int_equal(phys[APIC_LVT_TIMER / 4], (1u << 17) | 0xEC);
     assert_int_equal(phys[APIC_TIMER_DIVIDE / 4], 3);
     assert_int_equal(phys[APIC_TIMER_INITIAL / 4], 0);   /* only an initial-count write starts it */
-    vlapic_write(&apic.vl, APIC_TIMER_INITIAL, 4, 5000);
+    vlapic_write(&apic.vcpu[0].vl, APIC_TIMER_INITIAL, 4, 5000);
     apic_timer_sync(&vcpu, APIC_TIMER_INITIAL);
     assert_int_equal(phys[APIC_TIMER_INITIAL / 4], 5000);
     phys[APIC_TIMER_CURRENT / 4] = 4321;
-    assert_int_equal(vlapic_read(&apic.vl, APIC_TIMER_CURRENT, 4), 4321);
+    assert_int_equal(vlapic_read(&apic.vcpu[0].vl, APIC_TIMER_CURRENT, 4), 4321);
+}
+
+/* Two vCPUs (issue 10): each has its own virtual APIC, owed EOIs and counts (apic_of(v)). */
+static uint32_t vpage1[1024] __attribute__((aligned(4096)));
+static void test_two_vcpus_apart(void **s)
+{
+    (void)s;
+    setup(APIC_PATH_DECODE);
+    struct vcpu v1;
+    memset(&v1, 0, sizeof(v1));
+    v1.id = 1;
+    apic.nvcpus = 2;
+    vlapic_init(&apic.vcpu[1].vl, vpage1, 1, 0);
+    vlapic_write(&apic.vcpu[1].vl, APIC_SVR, 4, 0x1FF);
+    apic_irq_mode_update(&v1);
+    assert_true(apic.vcpu[1].virtualized);
+
+    phys_set(APIC_ISR, 0x71);
+    phys_set(APIC_TMR, 0x71);     /* level-triggered, arriving on vCPU 1 */
+    assert_true(ctrl->external(&v1, 0x71));
+    assert_int_equal(vlapic_highest_irr(&apic.vcpu[1].vl), 0x71);
+    assert_int_equal(vlapic_highest_irr(&apic.vcpu[0].vl), -1);
+    assert_true(v1.virq);
+    assert_false(vcpu.virq);
+    assert_int_equal(apic.vcpu[1].stats.level, 1);
+    assert_int_equal(apic.vcpu[0].stats.level, 0);
+    apic_irq_guest_eoi(&vcpu, 0x71);   /* vCPU 0 owes nothing for 0x71 */
+    assert_int_equal(phys_eois, 0);
+    apic_irq_guest_eoi(&v1, 0x71);
+    assert_int_equal(phys_eois, 1);
+    assert_int_equal(apic.vcpu[1].stats.eoi_forwarded, 1);
+    assert_int_equal(apic.vcpu[0].stats.eoi_forwarded, 0);
 }
 
 int main(void)
@@ -199,7 +231,7 @@ int main(void)
         cmocka_unit_test(test_mode_switch),        cmocka_unit_test(test_edge_apicv),
         cmocka_unit_test(test_level_apicv),        cmocka_unit_test(test_extint_and_spurious),
         cmocka_unit_test(test_decode_priority),    cmocka_unit_test(test_reset),
-        cmocka_unit_test(test_timer),
+        cmocka_unit_test(test_timer),              cmocka_unit_test(test_two_vcpus_apart),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }
