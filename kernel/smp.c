@@ -196,7 +196,7 @@ unsigned smp_start(const struct acpi_madt *madt, unsigned max_cpus, const struct
                      vmx->why(c->vmx_result));
             continue;
         }
-        log_info(tag, "APIC ID %u up, VMX root, parked (HLT), VMXON region 0x%llx, %u us after the first SIPI%s%s",
+        log_info(tag, "APIC ID %u up, VMX root, parked (HLT), VMXON region 0x%llx, answered within %u us of the first SIPI%s%s",
                  c->seen_apic_id, (unsigned long long)c->vmxon_pa, us,
                  c->seen_apic_id != m->apic_id ? " (the MADT said another APIC ID)" : "",
                  c->locked_fc ? ", IA32_FEATURE_CONTROL locked by vmxlab" : "");

@@ -6,7 +6,7 @@
 set(SMP_MADT "I acpi: MADT at 0x[0-9a-f]+: 2 CPUs \\(APIC IDs 0 1\\), local APIC 0xfee00000, I/O APIC [0-9]+ at 0xfec00000 GSI 0$")
 set(SMP_BSP "I cpu0: APIC ID 0, the boot CPU: runs the guest$")
 set(SMP_TRAMP "I smp: AP trampoline at 0x[0-9a-f]+000 \\(SIPI vector 0x[0-9a-f]+\\), [0-9]+ bytes, borrowed from base memory$")
-set(SMP_AP_UP "I cpu1: APIC ID 1 up, VMX root, parked \\(HLT\\), VMXON region 0x[0-9a-f]+, [0-9]+ us after the first SIPI$")
+set(SMP_AP_UP "I cpu1: APIC ID 1 up, VMX root, parked \\(HLT\\), VMXON region 0x[0-9a-f]+, answered within [0-9]+ us of the first SIPI$")
 set(SMP_DONE "I smp: 2 of 2 CPUs up \\(the boot CPU included\\), the trampoline page 0x[0-9a-f]+ is given back as it was$")
 set(SMP_CLEAN --reject " E " --reject " W " --reject "did not come up")
 
