@@ -232,7 +232,7 @@ static void madt_cpu(struct acpi_madt *out, uint32_t uid, uint32_t apic_id, uint
 bool acpi_madt_parse(const uint8_t *madt, size_t len, struct acpi_madt *out, char *err, size_t errlen)
 {
     uint64_t phys = out->madt;
-    *out = (struct acpi_madt){.madt = phys};
+    *out = (struct acpi_madt){.source = "MADT", .madt = phys};
     if (len < MADT_ENTRIES) {
         snprintf(err, errlen, "MADT is %u bytes, shorter than its %u-byte header", (unsigned)len, MADT_ENTRIES);
         return false;

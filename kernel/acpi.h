@@ -49,6 +49,7 @@ struct acpi_cpu {
     bool enabled, online_capable, x2apic; /* x2apic: from a type 9 entry (32-bit APIC ID) */
 };
 struct acpi_madt {
+    const char *source;                /* "MADT", or the MP table's (kernel/mptable.c) */
     uint64_t madt;                     /* physical address, for the log */
     uint64_t lapic_addr;               /* after a Local APIC Address Override */
     uint32_t flags;                    /* bit 0 PCAT_COMPAT */

@@ -43,7 +43,7 @@ static void madt_init(const void *rsdp, size_t len)
     char err[192], ids[96];
     size_t n = 0;
     if (!acpi_find_madt(rsdp, len, map_identity, 0, &madt, err, sizeof(err))) {
-        log_warn("acpi", "no MADT: %s; vmxlab runs on the boot CPU only", err);
+        log_warn("acpi", "no MADT: %s (the CPU list then comes from the MP table, if any)", err);
         madt.cpu_count = 0;
         return;
     }

@@ -133,7 +133,7 @@ unsigned smp_start(const struct acpi_madt *madt, unsigned max_cpus, const struct
     const char *why = "";
     uint64_t lapic = lapic_xapic_base(&why);
     if (!madt->cpu_count) {
-        log_info("smp", "no CPU list (no MADT): vmxlab runs on the boot CPU only");
+        log_info("smp", "no CPU list (no MADT, no MP table): vmxlab runs on the boot CPU only");
         return 1;
     }
     if (!lapic) {
@@ -146,7 +146,10 @@ unsigned smp_start(const struct acpi_madt *madt, unsigned max_cpus, const struct
     bool bsp_listed = false;
     for (unsigned i = 0; i < madt->cpu_count; i++)
         bsp_listed |= madt->cpu[i].apic_id == bsp_id;
-    log_info("cpu0", "APIC ID %u, the boot CPU%s: runs the guest", bsp_id, bsp_listed ? "" : " (not in the MADT)");
+    if (bsp_listed)
+        log_info("cpu0", "APIC ID %u, the boot CPU: runs the guest", bsp_id);
+    else
+        log_info("cpu0", "APIC ID %u, the boot CPU (not in the %s): runs the guest", bsp_id, madt->source);
     for (unsigned i = 0; i < madt->cpu_count; i++) {
         const struct acpi_cpu *m = &madt->cpu[i];
         if (m->apic_id == bsp_id)
@@ -155,7 +158,7 @@ unsigned smp_start(const struct acpi_madt *madt, unsigned max_cpus, const struct
         char tag[8];
         snprintf(tag, sizeof(tag), "cpu%u", n);
         if (!m->enabled) {
-            log_info(tag, "APIC ID %u disabled in the MADT%s: not started", m->apic_id,
+            log_info(tag, "APIC ID %u disabled in the %s%s: not started", m->apic_id, madt->source,
                      m->online_capable ? " (online capable: hot-add is not supported)" : "");
             continue;
         }
@@ -198,7 +201,7 @@ unsigned smp_start(const struct acpi_madt *madt, unsigned max_cpus, const struct
         }
         log_info(tag, "APIC ID %u up, VMX root, parked (HLT), VMXON region 0x%llx, answered within %u us of the first SIPI%s%s",
                  c->seen_apic_id, (unsigned long long)c->vmxon_pa, us,
-                 c->seen_apic_id != m->apic_id ? " (the MADT said another APIC ID)" : "",
+                 c->seen_apic_id != m->apic_id ? " (its table entry says another APIC ID)" : "",
                  c->locked_fc ? ", IA32_FEATURE_CONTROL locked by vmxlab" : "");
         up++;
     }
