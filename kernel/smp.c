@@ -84,7 +84,8 @@ static uint64_t pick_page(const struct mb2_info *mbi, uint64_t info_phys, uint32
     for (uint64_t pa = 0x1000; pa + PAGE_SIZE <= conv_top; pa += PAGE_SIZE) {
         bool usable = false, taken = overlaps(pa, pa + PAGE_SIZE, info_phys, info_phys + mbi->total_size);
         for (unsigned i = 0; i < mbi->mmap_count; i++)
-            if (mbi->mmap[i].type == 1 && mbi->mmap[i].base <= pa && mbi->mmap[i].base + mbi->mmap[i].length >= pa + PAGE_SIZE)
+            if (mbi->mmap[i].type == 1 && mbi->mmap[i].base <= pa &&
+                mbi->mmap[i].base + mbi->mmap[i].length >= pa + PAGE_SIZE)
                 usable = true;
         for (unsigned i = 0; i < mbi->module_count; i++)
             taken |= overlaps(pa, pa + PAGE_SIZE, mbi->modules[i].start, mbi->modules[i].end);
@@ -97,7 +98,8 @@ static uint64_t pick_page(const struct mb2_info *mbi, uint64_t info_phys, uint32
 /* INIT-SIPI-SIPI to one AP and the wait for it; true when it reported back (parked or not). */
 static bool start_ap(struct smp_cpu *c, uint64_t lapic, uint64_t page, unsigned *us_taken)
 {
-    struct ap_tramp_params *p = (struct ap_tramp_params *)((uint8_t *)phys_to_virt(page) + (ap_tramp_data - ap_tramp_start));
+    uint8_t *copy = phys_to_virt(page);
+    struct ap_tramp_params *p = (struct ap_tramp_params *)(copy + (ap_tramp_data - ap_tramp_start));
     p->cr3 = (uint32_t)read_cr3();
     p->efer = (uint32_t)(rdmsr(MSR_EFER) & ~EFER_LMA);
     p->entry = (uint64_t)ap_main;
@@ -178,7 +180,8 @@ unsigned smp_start(const struct acpi_madt *madt, unsigned max_cpus, const struct
             memcpy(saved_page, phys_to_virt(page), PAGE_SIZE);
             memcpy(phys_to_virt(page), ap_tramp_start, (size_t)(ap_tramp_end - ap_tramp_start));
             log_info("smp", "AP trampoline at 0x%llx (SIPI vector 0x%02llx), %u bytes, borrowed from base memory",
-                     (unsigned long long)page, (unsigned long long)(page >> 12), (unsigned)(ap_tramp_end - ap_tramp_start));
+                     (unsigned long long)page, (unsigned long long)(page >> 12),
+                     (unsigned)(ap_tramp_end - ap_tramp_start));
         }
         struct smp_cpu *c = &cpus[n];
         *c = (struct smp_cpu){.index = n, .apic_id = m->apic_id, .vmx = vmx, .lapic = lapic};
@@ -189,9 +192,11 @@ unsigned smp_start(const struct acpi_madt *madt, unsigned max_cpus, const struct
         memset(phys_to_virt(c->vmxon_pa), 0, PAGE_SIZE);
         unsigned us;
         if (!start_ap(c, lapic, page, &us)) {
+            const char *seen = "no sign of the trampoline";
+            if (c->state == AP_LONG_MODE)
+                seen = "reached long mode but not VMX root";
             log_warn(tag, "APIC ID %u did not come up: %s %u ms after INIT-SIPI-SIPI; sent INIT again (wait-for-SIPI)",
-                     m->apic_id, c->state == AP_LONG_MODE ? "reached long mode but not VMX root" :
-                                 "no sign of the trampoline", AP_TIMEOUT_MS);
+                     m->apic_id, seen, AP_TIMEOUT_MS);
             continue;
         }
         if (c->vmx_result) {
@@ -199,8 +204,8 @@ unsigned smp_start(const struct acpi_madt *madt, unsigned max_cpus, const struct
                      vmx->why(c->vmx_result));
             continue;
         }
-        log_info(tag, "APIC ID %u up, VMX root, parked (HLT), VMXON region 0x%llx, answered within %u us of the first SIPI%s%s",
-                 c->seen_apic_id, (unsigned long long)c->vmxon_pa, us,
+        log_info(tag, "APIC ID %u up, VMX root, parked (HLT), VMXON region 0x%llx, "
+                 "answered within %u us of the first SIPI%s%s", c->seen_apic_id, (unsigned long long)c->vmxon_pa, us,
                  c->seen_apic_id != m->apic_id ? " (its table entry says another APIC ID)" : "",
                  c->locked_fc ? ", IA32_FEATURE_CONTROL locked by vmxlab" : "");
         up++;

@@ -401,8 +401,7 @@ static void enable_vmx_operation(void)
     if (locked)
         log_info("vmx", "IA32_FEATURE_CONTROL was unlocked: set VMX outside SMX and locked it");
     if (r != VMX_OK)
-        panic("VMXON failed (%s)", r == VMX_FAIL_INVALID ? "VMfailInvalid: bad VMXON region or CR0/CR4" :
-                                   r == VMX_FAIL_VALID   ? "VMfailValid" : vmx_enable_result_text(r));
+        panic("VMXON failed (%s)", vmx_enable_result_text(r));
     log_info("vmx", "VMXON at 0x%llx, VMCS revision 0x%x", (unsigned long long)vmx.vmxon_pa, vmx.caps.revision_id);
 }
 
