@@ -23,7 +23,9 @@ void pit_delay_us(uint32_t us)
         outb(PIT_MODE, 0xB0);                     /* channel 2, lobyte/hibyte, mode 0, binary */
         outb(PIT_CH2, (uint8_t)ticks);
         outb(PIT_CH2, (uint8_t)(ticks >> 8));     /* counting starts */
-        while (!(inb(PORT61) & P61_OUT2))
+        /* bounded: a machine without a legacy PIT (or with its channel 2 gated off) must not
+         * hang the boot here; an I/O read takes about 1 us, so this is seconds at most */
+        for (uint32_t spin = 0; !(inb(PORT61) & P61_OUT2) && spin < 4000000; spin++)
             cpu_relax();
     }
     outb(PORT61, saved & 0x0F);                   /* bits 4-7 are read-only status */

@@ -5,7 +5,8 @@
 
 #include <stdint.h>
 
-/* Wait at least `us` microseconds. Leaves channel 2 in mode 0 and port 61h as it found it. */
+/* Wait at least `us` microseconds (with a working PIT; without one, a few seconds at most per
+ * 50 ms). Leaves channel 2 in mode 0 and port 61h as it found it. */
 void pit_delay_us(uint32_t us);
 
 #endif
