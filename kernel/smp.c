@@ -25,6 +25,7 @@
 #include "kernel/log.h"
 #include "kernel/memory.h"
 #include "kernel/multiboot2.h"
+#include "kernel/panic.h"
 
 #define AP_STACK 16384
 #define AP_TIMEOUT_MS 100    /* from the first SIPI to "parked": Bochs needs well under 1 ms */
@@ -132,7 +133,12 @@ static bool start_ap(struct smp_cpu *c, uint64_t lapic, uint64_t page, unsigned 
 unsigned smp_start(const struct acpi_madt *madt, unsigned max_cpus, const struct smp_vmx_ops *vmx,
                    struct page_pool *pool, const struct mb2_info *mbi, uint64_t info_phys, uint32_t conv_top)
 {
+    static bool ran;
     const char *why = "";
+    /* once, at boot: a second call could send INIT to a CPU that by then runs a guest */
+    if (ran)
+        panic("smp_start called twice: vmxlab sends INIT and SIPI only before the guest starts");
+    ran = true;
     uint64_t lapic = lapic_xapic_base(&why);
     if (!madt->cpu_count) {
         log_info("smp", "no CPU list (no MADT, no MP table): vmxlab runs on the boot CPU only");
