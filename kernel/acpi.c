@@ -89,19 +89,24 @@ static const uint8_t *table(acpi_map_fn map, void *ctx, uint64_t phys, const cha
     return t;
 }
 
-/* The physical address of the FACP entry in a root table whose entries are `esize` bytes
- * (RSDT 4, XSDT 8), or 0. */
-static uint64_t fadt_entry(acpi_map_fn map, void *ctx, const uint8_t *root, unsigned esize)
+/* The physical address of the first entry with signature `sig` in a root table whose
+ * entries are `esize` bytes (RSDT 4, XSDT 8), or 0. */
+static uint64_t root_entry(acpi_map_fn map, void *ctx, const uint8_t *root, unsigned esize, const char *sig)
 {
     uint32_t n = (rd32(root + 4) - SDT_HEADER) / esize;
     for (uint32_t i = 0; i < n; i++) {
         const uint8_t *e = root + SDT_HEADER + i * esize;
         uint64_t pa = esize == 8 ? rd64(e) : rd32(e);
         const uint8_t *h = pa ? map(pa, SDT_HEADER, ctx) : 0;
-        if (h && !memcmp(h, "FACP", 4))
+        if (h && !memcmp(h, sig, 4))
             return pa;
     }
     return 0;
+}
+
+static uint64_t fadt_entry(acpi_map_fn map, void *ctx, const uint8_t *root, unsigned esize)
+{
+    return root_entry(map, ctx, root, esize, "FACP");
 }
 
 /* An integer data object in a package (20.2.3); advances *p. */
@@ -204,4 +209,94 @@ bool acpi_find_s5(const void *rsdp, size_t rsdp_len, acpi_map_fn map, void *ctx,
         return false;
     }
     return true;
+}
+
+/* ---- MADT (ACPI 6.5 5.2.12 "Multiple APIC Description Table") ---------------------------- */
+#define MADT_LAPIC_ADDR 36        /* local interrupt controller address (4 bytes) */
+#define MADT_FLAGS 40             /* bit 0 PCAT_COMPAT: dual 8259s present */
+#define MADT_ENTRIES 44           /* interrupt controller structures: type, length, body */
+#define MADT_LAPIC 0              /* 5.2.12.2 Processor Local APIC Structure, 8 bytes */
+#define MADT_IOAPIC 1             /* 5.2.12.3 I/O APIC Structure, 12 bytes */
+#define MADT_LAPIC_OVERRIDE 5     /* 5.2.12.8 Local APIC Address Override, 12 bytes */
+#define MADT_X2APIC 9             /* 5.2.12.12 Processor Local x2APIC Structure, 16 bytes */
+
+static void madt_cpu(struct acpi_madt *out, uint32_t uid, uint32_t apic_id, uint32_t flags, bool x2apic)
+{
+    out->cpu_total++;
+    if (out->cpu_count >= ACPI_MAX_CPUS)
+        return;
+    out->cpu[out->cpu_count++] = (struct acpi_cpu){uid, apic_id, (flags & ACPI_CPU_ENABLED) != 0,
+                                                   (flags & ACPI_CPU_ONLINE_CAPABLE) != 0, x2apic};
+}
+
+bool acpi_madt_parse(const uint8_t *madt, size_t len, struct acpi_madt *out, char *err, size_t errlen)
+{
+    uint64_t phys = out->madt;
+    *out = (struct acpi_madt){.source = "MADT", .madt = phys};
+    if (len < MADT_ENTRIES) {
+        snprintf(err, errlen, "MADT is %u bytes, shorter than its %u-byte header", (unsigned)len, MADT_ENTRIES);
+        return false;
+    }
+    out->lapic_addr = rd32(madt + MADT_LAPIC_ADDR);
+    out->flags = rd32(madt + MADT_FLAGS);
+    for (size_t off = MADT_ENTRIES; off < len;) {
+        const uint8_t *e = madt + off;
+        if (len - off < 2 || e[1] < 2 || e[1] > len - off) {
+            snprintf(err, errlen, "MADT entry at offset %u has a bad length", (unsigned)off);
+            return false;
+        }
+        switch (e[0]) {
+        case MADT_LAPIC:
+            if (e[1] >= 8)
+                madt_cpu(out, e[2], e[3], rd32(e + 4), false);
+            break;
+        case MADT_X2APIC:
+            if (e[1] >= 16)
+                madt_cpu(out, rd32(e + 12), rd32(e + 4), rd32(e + 8), true);
+            break;
+        case MADT_IOAPIC:
+            if (e[1] >= 12 && !out->ioapic_count++) { /* the first one, for the log */
+                out->ioapic_id = e[2];
+                out->ioapic_addr = rd32(e + 4);
+                out->ioapic_gsi_base = rd32(e + 8);
+            }
+            break;
+        case MADT_LAPIC_OVERRIDE:
+            if (e[1] >= 12)
+                out->lapic_addr = rd64(e + 4);
+            break;
+        default:
+            break;
+        }
+        off += e[1];
+    }
+    return true;
+}
+
+bool acpi_find_madt(const void *rsdp, size_t rsdp_len, acpi_map_fn map, void *ctx, struct acpi_madt *out, char *err,
+                    size_t errlen)
+{
+    const uint8_t *r = rsdp;
+    char why[96] = "";
+    uint64_t pa = 0;
+    *out = (struct acpi_madt){0};
+    if (r[15] >= 2 && rsdp_len >= 36 && rd64(r + 24)) {
+        const uint8_t *x = table(map, ctx, rd64(r + 24), "XSDT", why, sizeof(why));
+        if (x)
+            pa = root_entry(map, ctx, x, 8, "APIC");
+    }
+    if (!pa) {
+        const uint8_t *rs = table(map, ctx, rd32(r + 16), "RSDT", why, sizeof(why));
+        if (rs)
+            pa = root_entry(map, ctx, rs, 4, "APIC");
+    }
+    if (!pa) {
+        snprintf(err, errlen, "%s", why[0] ? why : "no APIC (MADT) entry in the XSDT or RSDT");
+        return false;
+    }
+    const uint8_t *t = table(map, ctx, pa, "APIC", err, errlen);
+    if (!t)
+        return false;
+    out->madt = pa;
+    return acpi_madt_parse(t, rd32(t + 4), out, err, errlen);
 }

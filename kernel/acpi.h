@@ -38,6 +38,33 @@ bool acpi_aml_find_s5(const uint8_t *aml, size_t len, uint8_t *typa, uint8_t *ty
  * XSDT address). On failure, one line saying what is missing. */
 bool acpi_find_s5(const void *rsdp, size_t rsdp_len, acpi_map_fn map, void *ctx, struct acpi_s5 *out, char *err, size_t errlen);
 
+/* The MADT (ACPI 6.5 5.2.12): the processors' local APICs and the first I/O APIC. Entries
+ * in table order; the firmware lists the boot processor first (5.2.12.2), which vmxlab
+ * does not rely on: it compares APIC IDs with its own. */
+#define ACPI_MAX_CPUS 16
+#define ACPI_CPU_ENABLED 1u         /* Local APIC Flags bit 0: usable */
+#define ACPI_CPU_ONLINE_CAPABLE 2u  /* bit 1: disabled now, may be enabled later (hot add) */
+struct acpi_cpu {
+    uint32_t uid, apic_id;
+    bool enabled, online_capable, x2apic; /* x2apic: from a type 9 entry (32-bit APIC ID) */
+};
+struct acpi_madt {
+    const char *source;                /* "MADT", or the MP table's (kernel/mptable.c) */
+    uint64_t madt;                     /* physical address, for the log */
+    uint64_t lapic_addr;               /* after a Local APIC Address Override */
+    uint32_t flags;                    /* bit 0 PCAT_COMPAT */
+    unsigned cpu_count, cpu_total;     /* entries kept (at most ACPI_MAX_CPUS), entries seen */
+    struct acpi_cpu cpu[ACPI_MAX_CPUS];
+    unsigned ioapic_count;
+    uint8_t ioapic_id;                 /* the first I/O APIC */
+    uint32_t ioapic_addr, ioapic_gsi_base;
+};
+/* Parse a whole MADT of `len` bytes (checksum already checked); out->madt is kept. */
+bool acpi_madt_parse(const uint8_t *madt, size_t len, struct acpi_madt *out, char *err, size_t errlen);
+/* Find the MADT ("APIC") through the XSDT, else the RSDT, and parse it. */
+bool acpi_find_madt(const void *rsdp, size_t rsdp_len, acpi_map_fn map, void *ctx, struct acpi_madt *out, char *err,
+                    size_t errlen);
+
 /* Kernel: find the RSDP (multiboot2 tag, else EBDA and BIOS area scan), the S5 values, hand
  * them to power_off (power_set_acpi_s5) and log one line with the result. */
 void acpi_init(const struct mb2_info *mi);
@@ -45,5 +72,7 @@ void acpi_init(const struct mb2_info *mi);
 /* What acpi_init() found, for the hypervisor's view of the guest's platform: pm1a_cnt is 0
  * when there is no S5, reset_port 0 when there is no I/O RESET_REG. Never NULL. */
 const struct acpi_s5 *acpi_found(void);
+/* The MADT acpi_init() read: cpu_count is 0 when there is none. Never NULL. */
+const struct acpi_madt *acpi_madt(void);
 
 #endif

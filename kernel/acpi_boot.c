@@ -32,8 +32,30 @@ static const void *scan_bios(const char **where)
 }
 
 static struct acpi_s5 found;
+static struct acpi_madt madt;
 
 const struct acpi_s5 *acpi_found(void) { return &found; }
+const struct acpi_madt *acpi_madt(void) { return &madt; }
+
+/* One line: the CPUs and the I/O APIC the firmware reports (the SMP bring-up, kernel/smp.c) */
+static void madt_init(const void *rsdp, size_t len)
+{
+    char err[192], ids[96];
+    size_t n = 0;
+    if (!acpi_find_madt(rsdp, len, map_identity, 0, &madt, err, sizeof(err))) {
+        log_warn("acpi", "no MADT: %s (the CPU list then comes from the MP table, if any)", err);
+        madt.cpu_count = 0;
+        return;
+    }
+    ids[0] = 0;
+    for (unsigned i = 0; i < madt.cpu_count && n < sizeof(ids); i++)
+        n += (size_t)snprintf(ids + n, sizeof(ids) - n, "%s%u%s", i ? " " : "", madt.cpu[i].apic_id,
+                              madt.cpu[i].enabled ? "" : "(disabled)");
+    log_info("acpi", "MADT at 0x%llx: %u CPU%s (APIC IDs %s), local APIC 0x%llx, I/O APIC %u at 0x%x GSI %u%s",
+             (unsigned long long)madt.madt, madt.cpu_total, madt.cpu_total == 1 ? "" : "s", ids,
+             (unsigned long long)madt.lapic_addr, madt.ioapic_id, madt.ioapic_addr, madt.ioapic_gsi_base,
+             madt.ioapic_count ? "" : " (none listed)");
+}
 
 void acpi_init(const struct mb2_info *mi)
 {
@@ -50,6 +72,7 @@ void acpi_init(const struct mb2_info *mi)
         log_warn("acpi", "no ACPI power-off: no valid RSDP (multiboot2 tag, EBDA, 0xE0000-0xFFFFF)");
         return;
     }
+    madt_init(rsdp, len);
     if (!acpi_find_s5(rsdp, len, map_identity, 0, &s5, err, sizeof(err))) {
         log_warn("acpi", "no ACPI power-off: RSDP from %s, %s", where, err);
         found.reset_port = s5.reset_port;

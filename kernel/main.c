@@ -9,6 +9,8 @@
 #include "kernel/acpi.h"
 #include "kernel/guestimg.h"
 #include "kernel/screen.h"
+#include "kernel/mptable.h"
+#include "kernel/smp.h"
 #include "kernel/lib.h"
 #include "kernel/log.h"
 #include "kernel/memory.h"
@@ -139,6 +141,10 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base, uint64_t hand
     int st = vmx_probe();
     if (st != STATUS_OK)
         vmxlab_stop(st);
+    /* the other CPUs: before the guest image is placed, while no guest code has run (kernel/smp.c) */
+    static const struct smp_vmx_ops smp_vmx = {vmx_enable_this_cpu, vmx_enable_result_text};
+    const struct acpi_madt *cpu_list = acpi_madt()->cpu_count ? acpi_madt() : mp_cpus();
+    smp_start(cpu_list, opts.cpus, &smp_vmx, &pool, &mbi, info_phys, conv_top);
     struct vmx_guest_image image = {phys_to_virt(guest->start), gsize, drive};
     vmx_setup(&opts, &mbi, &pool, &image);
     apic_init(&opts);

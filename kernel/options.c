@@ -12,7 +12,8 @@ struct opt_def {
 };
 
 enum opt_id { O_LOG, O_VGA, O_GUEST_LOAD, O_GUEST_ENTRY, O_GUEST_UNREAL, O_ON_TRIPLE, O_INIT, O_APIC, O_DEBUG, O_EXITS_MAX,
-              O_ON_RESET, O_EPT_HOLES, O_GUEST_DRIVE, O_GUEST_STOP, O_SCREEN_DUMP };
+              O_ON_RESET, O_EPT_HOLES, O_GUEST_DRIVE, O_GUEST_STOP, O_SCREEN_DUMP,
+              O_CPUS };
 
 static const struct opt_def defs[] = {
     [O_LOG] = {"log", K_ENUM, "error|warn|info|debug|trace", "info", "log level on the serial console (trace: every exit decoded)"},
@@ -29,6 +30,7 @@ static const struct opt_def defs[] = {
     [O_EPT_HOLES] = {"ept.holes", K_ENUM, "ones|stop", "ones", "guest-physical holes (no RAM, no device): reads all ones and writes dropped, or stop the guest"},
     [O_GUEST_STOP] = {"guest.stop", K_UINT, "millions of TSC ticks, 0 = no limit", "0", "stop the guest after this much guest time (VMX-preemption timer)"},
     [O_SCREEN_DUMP] = {"screen.dump", K_ENUM, "0|1", "0", "1: the VGA text screen on the serial log when vmxlab stops"},
+    [O_CPUS] = {"cpus", K_UINT, "number, 0 = all", "0", "start at most this many CPUs, the boot CPU included (the others stay in wait-for-SIPI)"},
     [O_GUEST_DRIVE] = {"guest.drive", K_UINT, "BIOS drive 0x00..0xff", "auto", "DL at guest entry (auto: 0x80 for a boot sector, else GRUB's boot drive)"},
 };
 
@@ -167,6 +169,7 @@ static bool store(struct options *o, size_t which, const char *v, size_t vlen)
     case O_EPT_HOLES: o->ept_holes = e; break;
     case O_GUEST_STOP: o->guest_stop_mtsc = (uint32_t)n; break;
     case O_SCREEN_DUMP: o->screen_dump = e == 1; break;
+    case O_CPUS: o->cpus = (uint32_t)n; break;
     case O_GUEST_DRIVE:
         if (n > 0xFF)
             return false;

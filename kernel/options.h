@@ -34,6 +34,7 @@ struct options {
     uint8_t drive;
     uint32_t guest_stop_mtsc; /* guest.stop: millions of TSC ticks of guest time (0: no limit) */
     bool screen_dump;         /* screen.dump: the VGA text screen on the log at the stop */
+    uint32_t cpus;            /* cpus: CPUs to start, the boot CPU included (0: every one the MADT lists) */
     bool help;
 };
 

@@ -354,14 +354,21 @@ void vmx_guest_initial_state(struct vcpu *v, const struct options *o, uint8_t bo
 }
 
 /* ---- putting it together ---------------------------------------------------------------- */
-static void enable_vmx_operation(void)
+/* VMX operation on the CPU that calls it, for the boot CPU (below) and the APs (kernel/smp.c):
+ * no logging, no allocation, so an AP can run it while the boot CPU waits for it. */
+int vmx_enable_this_cpu(uint64_t vmxon_pa, bool *locked_fc)
 {
     /* SDM 23.7: IA32_FEATURE_CONTROL must allow VMX outside SMX; when the firmware left it
      * unlocked, vmxlab sets and locks it (writing a locked one raises #GP) */
+    *locked_fc = false;
+    if (!(cpuid(1, 0).ecx & (1u << 5))) /* CPUID.1:ECX.VMX: the VMX MSRs exist only with it (A.1) */
+        return VMX_ENABLE_NO_VMX;
     uint64_t fc = rdmsr(IA32_FEATURE_CONTROL);
+    if ((fc & IA32_FEATURE_CONTROL_LOCK) && !(fc & IA32_FEATURE_CONTROL_VMX_OUTSIDE_SMX))
+        return VMX_ENABLE_LOCKED_OFF; /* VMXON would raise #GP */
     if (!(fc & IA32_FEATURE_CONTROL_LOCK)) {
         wrmsr(IA32_FEATURE_CONTROL, fc | IA32_FEATURE_CONTROL_LOCK | IA32_FEATURE_CONTROL_VMX_OUTSIDE_SMX);
-        log_info("vmx", "IA32_FEATURE_CONTROL was unlocked: set VMX outside SMX and locked it");
+        *locked_fc = true;
     }
     /* SDM 23.8: CR0/CR4 must obey the VMX fixed bits in VMX operation (CR4.VMXE among them) */
     write_cr0(vmx_cr_apply_fixed(read_cr0(), vmx.caps.cr0_fixed0, vmx.caps.cr0_fixed1));
@@ -370,11 +377,31 @@ static void enable_vmx_operation(void)
      * is then the guest's, which vmxlab's code (general registers only) never uses */
     if (cpuid(1, 0).ecx & (1u << 26))
         write_cr4(read_cr4() | CR4_OSXSAVE);
+    *(uint32_t *)phys_to_virt(vmxon_pa) = vmx.caps.revision_id; /* SDM 24.11.5 */
+    return vmxon(vmxon_pa);
+}
+
+const char *vmx_enable_result_text(int r)
+{
+    switch (r) {
+    case VMX_OK: return "VMX root operation";
+    case VMX_FAIL_INVALID: return "VMXON VMfailInvalid (bad VMXON region, or CR0/CR4 against the fixed bits)";
+    case VMX_FAIL_VALID: return "VMXON VMfailValid (already in VMX operation)";
+    case VMX_ENABLE_NO_VMX: return "CPUID.1:ECX.VMX is clear on this CPU";
+    case VMX_ENABLE_LOCKED_OFF: return "IA32_FEATURE_CONTROL is locked with VMX outside SMX off";
+    default: return "unknown result";
+    }
+}
+
+static void enable_vmx_operation(void)
+{
+    bool locked;
     vmx.vmxon_pa = vmx_alloc_page();
-    *(uint32_t *)phys_to_virt(vmx.vmxon_pa) = vmx.caps.revision_id; /* SDM 24.11.5 */
-    int r = vmxon(vmx.vmxon_pa);
+    int r = vmx_enable_this_cpu(vmx.vmxon_pa, &locked);
+    if (locked)
+        log_info("vmx", "IA32_FEATURE_CONTROL was unlocked: set VMX outside SMX and locked it");
     if (r != VMX_OK)
-        panic("VMXON failed (%s)", r == VMX_FAIL_INVALID ? "VMfailInvalid: bad VMXON region or CR0/CR4" : "VMfailValid");
+        panic("VMXON failed (%s)", vmx_enable_result_text(r));
     log_info("vmx", "VMXON at 0x%llx, VMCS revision 0x%x", (unsigned long long)vmx.vmxon_pa, vmx.caps.revision_id);
 }
 

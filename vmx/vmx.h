@@ -19,6 +19,17 @@ struct page_pool;
 int vmx_probe(void);
 const struct vmx_caps *vmx_caps(void);
 
+/* VMX root operation on the calling CPU, after vmx_probe() (its capabilities are taken to hold
+ * for every CPU): IA32_FEATURE_CONTROL (locked if the firmware did not; *locked_fc then true),
+ * the CR0/CR4 fixed bits, CR4.VMXE, then VMXON with the zeroed page at vmxon_pa (SDM Vol.3C
+ * 23.7 "Enabling and Entering VMX Operation"). Returns 0 in VMX root operation, else 1
+ * (VMfailInvalid), 2 (VMfailValid) or one of the two below; logs nothing, so that an
+ * application processor can call it while the boot CPU waits for it (kernel/smp.c). */
+#define VMX_ENABLE_NO_VMX 3     /* CPUID.1:ECX.VMX clear */
+#define VMX_ENABLE_LOCKED_OFF 4 /* IA32_FEATURE_CONTROL locked without VMX outside SMX */
+int vmx_enable_this_cpu(uint64_t vmxon_pa, bool *locked_fc);
+const char *vmx_enable_result_text(int result);
+
 struct vmx_guest_image {
     const void *data;   /* the module, where GRUB put it */
     uint32_t size;

@@ -19,8 +19,15 @@ struct __attribute__((packed)) tss64 {
     uint16_t iomap_base;
 };
 
-void gdt_init(void);
-uint64_t gdt_base(void);
+#define GDT_MAX_CPUS 16 /* CPUs with a GDT and TSS of their own; index 0 is the boot CPU */
+
+/* Load CPU `cpu`'s GDT, reload CS/DS/ES/SS and LTR its TSS, on the calling CPU. */
+void gdt_init_cpu(unsigned cpu);
+void gdt_init(void); /* the boot CPU's: gdt_init_cpu(0) */
+/* For the VMCS host-state area (HOST_GDTR_BASE, HOST_TR_BASE) of the CPU that runs it */
+uint64_t gdt_base_of(unsigned cpu);
+uint64_t tss_base_of(unsigned cpu);
+uint64_t gdt_base(void); /* the boot CPU's */
 uint64_t tss_base(void);
 
 #endif

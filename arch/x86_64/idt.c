@@ -53,6 +53,12 @@ void idt_init(trap_handler_t handler)
                      (0x8Eull << 40) /* P, DPL0, 64-bit interrupt gate */ | (((a >> 16) & 0xFFFF) << 48);
         idt[2 * v + 1] = a >> 32;
     }
+    idt_load();
+}
+
+/* One IDT for every CPU: the gates are the same, each CPU's own TSS gives it its IST1 stack. */
+void idt_load(void)
+{
     struct desc_ptr p = {sizeof(idt) - 1, (uint64_t)idt};
     __asm__ volatile("lidt %0" ::"m"(p));
 }

@@ -15,6 +15,8 @@ struct trap_frame {
 typedef void (*trap_handler_t)(struct trap_frame *f);
 
 void idt_init(trap_handler_t handler);
+/* Load the IDT that idt_init() built on the calling CPU (an application processor). */
+void idt_load(void);
 const char *exception_name(unsigned vector);
 /* True when the CPU pushes an error code for this vector (SDM Vol.3 Table 6-1). */
 int exception_has_error_code(unsigned vector);

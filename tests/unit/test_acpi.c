@@ -331,6 +331,141 @@ static void reset_reg(void **state)
     assert_int_equal(s5.reset_port, 0xCF9);
 }
 
+/* ---- MADT ---------------------------------------------------------------------------- */
+#define MADT 0xE5000u
+static struct acpi_madt md;
+static char mderr[192];
+
+static bool find_madt(void)
+{
+    uint8_t rev = AT(RSDP)[15];
+    mderr[0] = 0;
+    return acpi_find_madt(AT(RSDP), rev >= 2 ? 36 : 20, map, mem, &md, mderr, sizeof(mderr));
+}
+
+/* Bochs-like (its BIOS's acpi tables): two processors, one I/O APIC, an interrupt source
+ * override (type 2, skipped); `extra` bytes of further entries appended by the caller. */
+static uint32_t madt_bochs(const uint8_t *extra, uint32_t n)
+{
+    static const uint8_t body[] = {
+        0, 8, 0, 0, 1, 0, 0, 0,                 /* Processor Local APIC: UID 0, APIC ID 0, enabled */
+        0, 8, 1, 1, 1, 0, 0, 0,                 /* UID 1, APIC ID 1, enabled */
+        1, 12, 2, 0, 0, 0, 0xC0, 0xFE, 0, 0, 0, 0, /* I/O APIC ID 2 at 0xFEC00000, GSI base 0 */
+        2, 10, 0, 0, 2, 0, 0, 0, 0, 0,          /* Interrupt Source Override IRQ0 -> GSI 2 */
+    };
+    uint32_t len = 44 + sizeof(body) + n;
+    sdt(MADT, "APIC", len);
+    put32(MADT + 36, 0xFEE00000);
+    put32(MADT + 40, 1);
+    memcpy(AT(MADT) + 44, body, sizeof(body));
+    if (n)
+        memcpy(AT(MADT) + 44 + sizeof(body), extra, n);
+    fix_sum(MADT);
+    return len;
+}
+
+static void madt_two_cpus(void **state)
+{
+    (void)state;
+    build();
+    madt_bochs(NULL, 0);
+    assert_true(find_madt());
+    assert_int_equal(md.madt, MADT);
+    assert_int_equal(md.lapic_addr, 0xFEE00000);
+    assert_int_equal(md.flags, 1);
+    assert_int_equal(md.cpu_count, 2);
+    assert_int_equal(md.cpu_total, 2);
+    assert_int_equal(md.cpu[0].apic_id, 0);
+    assert_int_equal(md.cpu[1].apic_id, 1);
+    assert_int_equal(md.cpu[1].uid, 1);
+    assert_true(md.cpu[0].enabled && md.cpu[1].enabled);
+    assert_false(md.cpu[1].x2apic);
+    assert_int_equal(md.ioapic_count, 1);
+    assert_int_equal(md.ioapic_id, 2);
+    assert_int_equal(md.ioapic_addr, 0xFEC00000);
+    assert_int_equal(md.ioapic_gsi_base, 0);
+    /* also found through the XSDT, which holds the same table */
+    build_xsdt();
+    madt_bochs(NULL, 0);
+    assert_true(find_madt());
+    assert_int_equal(md.cpu_count, 2);
+}
+
+/* the flags (5.2.12.2 Table 5.23), an x2APIC entry, an address override, a second I/O APIC */
+static void madt_flags_and_kinds(void **state)
+{
+    (void)state;
+    static const uint8_t more[] = {
+        0, 8, 2, 7, 0, 0, 0, 0,                 /* UID 2, APIC ID 7: disabled */
+        0, 8, 3, 9, 2, 0, 0, 0,                 /* UID 3, APIC ID 9: online capable, not enabled */
+        9, 16, 0, 0, 0x00, 0x01, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0, /* x2APIC ID 256, enabled, UID 4 */
+        1, 12, 3, 0, 0, 0x10, 0xC0, 0xFE, 24, 0, 0, 0, /* a second I/O APIC: counted, not kept */
+        5, 12, 0, 0, 0, 0, 0xE0, 0xFE, 0, 0, 0, 0, /* Local APIC Address Override 0xFEE00000 */
+    };
+    build();
+    madt_bochs(more, sizeof(more));
+    put32(MADT + 36, 0x12345000);
+    fix_sum(MADT);
+    assert_true(find_madt());
+    assert_int_equal(md.cpu_count, 5);
+    assert_false(md.cpu[2].enabled);
+    assert_int_equal(md.cpu[2].apic_id, 7);
+    assert_false(md.cpu[3].enabled);
+    assert_true(md.cpu[3].online_capable);
+    assert_true(md.cpu[4].enabled);
+    assert_true(md.cpu[4].x2apic);
+    assert_int_equal(md.cpu[4].apic_id, 256);
+    assert_int_equal(md.cpu[4].uid, 4);
+    assert_int_equal(md.ioapic_count, 2);
+    assert_int_equal(md.ioapic_id, 2);
+    assert_int_equal(md.lapic_addr, 0xFEE00000); /* the override wins over the header's field */
+}
+
+/* more processors than vmxlab keeps: counted, the first ACPI_MAX_CPUS kept */
+static void madt_many(void **state)
+{
+    (void)state;
+    uint8_t more[8 * 20];
+    for (unsigned i = 0; i < 20; i++) {
+        uint8_t e[8] = {0, 8, (uint8_t)(i + 2), (uint8_t)(i + 2), 1, 0, 0, 0};
+        memcpy(more + 8 * i, e, 8);
+    }
+    build();
+    madt_bochs(more, sizeof(more));
+    assert_true(find_madt());
+    assert_int_equal(md.cpu_total, 22);
+    assert_int_equal(md.cpu_count, ACPI_MAX_CPUS);
+    assert_int_equal(md.cpu[ACPI_MAX_CPUS - 1].apic_id, ACPI_MAX_CPUS - 1);
+}
+
+static void madt_broken(void **state)
+{
+    (void)state;
+    build(); /* the decoy: an empty MADT, no processors */
+    assert_true(find_madt());
+    assert_int_equal(md.cpu_count, 0);
+    /* an entry running past the table's end */
+    static const uint8_t bad[] = {0, 9, 0, 0, 1, 0, 0, 0};
+    madt_bochs(bad, sizeof(bad));
+    assert_false(find_madt());
+    assert_non_null(strstr(mderr, "bad length"));
+    /* an entry of length 0 would loop forever */
+    static const uint8_t zero[] = {0, 0, 0, 0, 1, 0, 0, 0};
+    madt_bochs(zero, sizeof(zero));
+    assert_false(find_madt());
+    /* checksum */
+    madt_bochs(NULL, 0);
+    AT(MADT)[50] ^= 1;
+    assert_false(find_madt());
+    assert_non_null(strstr(mderr, "checksum"));
+    /* no MADT in the RSDT */
+    build();
+    put32(RSDT + 36, FADT);
+    fix_sum(RSDT);
+    assert_false(find_madt());
+    assert_non_null(strstr(mderr, "no APIC (MADT) entry"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -345,6 +480,10 @@ int main(void)
         cmocka_unit_test(bad_dsdt),
         cmocka_unit_test(aml_forms),
         cmocka_unit_test(reset_reg),
+        cmocka_unit_test(madt_two_cpus),
+        cmocka_unit_test(madt_flags_and_kinds),
+        cmocka_unit_test(madt_many),
+        cmocka_unit_test(madt_broken),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,6 +48,7 @@ static void defaults(void **state)
         assert_int_equal(o.ept_holes, OPT_HOLES_ONES);
         assert_false(o.help);
         assert_false(o.drive_given);
+        assert_int_equal(o.cpus, 0);
         assert_string_equal(err, "");
     }
 }
@@ -112,7 +113,7 @@ static void help_word(void **state)
     assert_true(o.help);
     assert_false(o.vga);
     refused("helpme", "unknown option 'helpme' (known: log, vga, guest.load, guest.entry, guest.unreal, on_triple, "
-                      "init, apic, debug, exits.max, on_reset, ept.holes, guest.drive, guest.stop, screen.dump, help)");
+                      "init, apic, debug, exits.max, on_reset, ept.holes, guest.drive, guest.stop, screen.dump, cpus, help)");
 }
 
 static void kernel_path_first_word(void **state)
@@ -123,17 +124,17 @@ static void kernel_path_first_word(void **state)
     ok("(cd)/boot/vmxlab.elf");
     /* only the first word may be a path */
     refused("log=debug /boot/vmxlab.elf", "unknown option '/boot/vmxlab.elf' (known: log, vga, guest.load, "
-                                          "guest.entry, guest.unreal, on_triple, init, apic, debug, exits.max, on_reset, ept.holes, guest.drive, guest.stop, screen.dump, help)");
+                                          "guest.entry, guest.unreal, on_triple, init, apic, debug, exits.max, on_reset, ept.holes, guest.drive, guest.stop, screen.dump, cpus, help)");
 }
 
 static void unknown_key(void **state)
 {
     (void)state;
     refused("colour=blue", "unknown option 'colour' (known: log, vga, guest.load, guest.entry, guest.unreal, "
-                           "on_triple, init, apic, debug, exits.max, on_reset, ept.holes, guest.drive, guest.stop, screen.dump, help)");
+                           "on_triple, init, apic, debug, exits.max, on_reset, ept.holes, guest.drive, guest.stop, screen.dump, cpus, help)");
     /* a prefix of a key is not the key */
     refused("lo=info", "unknown option 'lo' (known: log, vga, guest.load, guest.entry, guest.unreal, on_triple, "
-                       "init, apic, debug, exits.max, on_reset, ept.holes, guest.drive, guest.stop, screen.dump, help)");
+                       "init, apic, debug, exits.max, on_reset, ept.holes, guest.drive, guest.stop, screen.dump, cpus, help)");
 }
 
 static void bad_values_name_key_and_accepted(void **state)
@@ -299,17 +300,31 @@ static void help_lists_every_key(void **state)
     (void)state;
     help_count = 0;
     options_help(collect, &help_count);
-    assert_int_equal(help_count, 15);
+    assert_int_equal(help_count, 16);
     assert_string_equal(help_lines[0], "log=error|warn|info|debug|trace (default info): log level on the serial "
                                        "console (trace: every exit decoded)");
     const char *keys[] = {"log=", "vga=", "guest.load=", "guest.entry=", "guest.unreal=", "on_triple=", "init=",
                           "apic=", "debug=", "exits.max=", "on_reset=", "ept.holes=", "guest.drive=",
-                          "guest.stop=", "screen.dump="};
-    for (unsigned i = 0; i < 15; i++) {
+                          "guest.stop=", "screen.dump=", "cpus="};
+    for (unsigned i = 0; i < 16; i++) {
         assert_memory_equal(help_lines[i], keys[i], strlen(keys[i]));
         assert_non_null(strstr(help_lines[i], " (default "));
     }
     assert_non_null(strstr(help_lines[7], "apic=auto|apicv|decode|passthrough (default auto)"));
+}
+
+/* cpus: how many CPUs vmxlab starts, the boot CPU included; 0 (the default) is all */
+static void cpus_values(void **state)
+{
+    (void)state;
+    ok("cpus=1");
+    assert_int_equal(o.cpus, 1);
+    ok("cpus=0x2");
+    assert_int_equal(o.cpus, 2);
+    ok("cpus=0");
+    assert_int_equal(o.cpus, 0);
+    refused("cpus=two", "bad value for option: 'cpus=two' (accepted: number, 0 = all)");
+    refused("cpus=", "bad value for option: 'cpus=' (accepted: number, 0 = all)");
 }
 
 int main(void)
@@ -329,6 +344,7 @@ int main(void)
         cmocka_unit_test(guest_entry_parsing),
         cmocka_unit_test(guest_drive_values),
         cmocka_unit_test(guest_stop_and_screen_dump),
+        cmocka_unit_test(cpus_values),
         cmocka_unit_test(default_entry_from_load),
         cmocka_unit_test(small_error_buffer),
         cmocka_unit_test(help_lists_every_key),

@@ -1,0 +1,55 @@
+# Boot tests of the SMP bring-up (issue 10, first step; kernel/smp.c, docs/apic-init.md):
+# Bochs with `cpu: count=2`. The MADT of Bochs's BIOS lists APIC IDs 0 and 1 (the same
+# table a bare Bochs boot hands to Linux). vmxlab starts CPU 1 with its own INIT-SIPI-SIPI,
+# parks it in VMX root with HLT, and the guest on CPU 0 runs as with one CPU.
+
+set(SMP_MADT "I acpi: MADT at 0x[0-9a-f]+: 2 CPUs \\(APIC IDs 0 1\\), local APIC 0xfee00000, I/O APIC [0-9]+ at 0xfec00000 GSI 0$")
+set(SMP_BSP "I cpu0: APIC ID 0, the boot CPU: runs the guest$")
+set(SMP_TRAMP "I smp: AP trampoline at 0x[0-9a-f]+000 \\(SIPI vector 0x[0-9a-f]+\\), [0-9]+ bytes, borrowed from base memory$")
+set(SMP_AP_UP "I cpu1: APIC ID 1 up, VMX root, parked \\(HLT\\), VMXON region 0x[0-9a-f]+, answered within [0-9]+ us of the first SIPI$")
+set(SMP_DONE "I smp: 2 of 2 CPUs up \\(the boot CPU included\\), the trampoline page 0x[0-9a-f]+ is given back as it was$")
+set(SMP_CLEAN --reject " E " --reject " W " --reject "did not come up")
+
+# hello on both CPU models: the bring-up lines in order, then the guest as with one CPU
+foreach(cpu corei7_skylake_x corei3_cnl)
+    boot_test(smp.hello.${cpu} --emulator bochs --cpu ${cpu} --cpus 2 --guest ${GUESTS}/hello.bin
+        --cmdline "apic=decode" --status 0 --in-order ${SMP_CLEAN}
+        --expect "${SMP_MADT}" --expect "${SMP_BSP}" --expect "${SMP_TRAMP}" --expect "${SMP_AP_UP}"
+        --expect "${SMP_DONE}" --expect "I vmx: VMXON at 0x" --expect "I vmx: entering the guest"
+        --expect "^hello from a real-mode guest \\(COM1\\)"
+        --expect "I stats: exit reason=18 name=\"VMCALL\" count=1$"
+        --count "I cpu1: =1")
+endforeach()
+
+# an APIC guest on both APIC paths: the seed's self-INIT restarts vcpu0 only, the parked AP
+# never sees it (vmxlab sends no physical INIT once the guest runs)
+foreach(cfg apicv decode)
+    boot_test(smp.selfinit.${cfg} --emulator bochs --cpu corei7_skylake_x --cpus 2 --guest ${GUESTS}/selfinit.bin
+        "--cmdline=${APIC_CMDLINE_${cfg}}" --status 0 --in-order ${SMP_CLEAN} ${APIC_NO_FAIL}
+        --expect "${SMP_AP_UP}" --expect "${SMP_DONE}"
+        --expect "I apic: path ${APIC_PATH_${cfg}}: "
+        --expect "^selfinit: first run: "
+        --expect "I apic: ICR 0x00004500 dest 00 -> INIT to vcpu0$"
+        --expect "I vcpu0: INIT reset #1 -> 0000:7c00 \\(INIT IPI\\)$"
+        --expect "^selfinit: PASS$"
+        --expect "I stats: exits total=[0-9]+ INIT resets=1$"
+        --reject "exit reason=3 ")
+endforeach()
+
+# cpus=1 with two CPUs: the AP is never sent INIT or SIPI, no page is borrowed
+boot_test(smp.cpus1 --emulator bochs --cpu corei7_skylake_x --cpus 2 --guest ${GUESTS}/hello.bin
+    --cmdline "apic=decode cpus=1" --status 0 --in-order ${SMP_CLEAN}
+    --expect "${SMP_MADT}" --expect "${SMP_BSP}"
+    --expect "I cpu1: APIC ID 1 left alone: beyond cpus=1 \\(never sent INIT or SIPI\\)$"
+    --expect "I smp: 1 of 2 CPUs up \\(the boot CPU included\\)$"
+    --expect "^hello from a real-mode guest \\(COM1\\)"
+    --reject "trampoline" --reject "VMX root, parked")
+
+# one CPU: the MADT lists only the boot CPU, nothing to start
+boot_test(smp.one_cpu --emulator bochs --cpu corei7_skylake_x --cpus 1 --guest ${GUESTS}/hello.bin
+    --cmdline "apic=decode" --status 0 --in-order ${SMP_CLEAN}
+    --expect "I acpi: MADT at 0x[0-9a-f]+: 1 CPU \\(APIC IDs 0\\), "
+    --expect "${SMP_BSP}"
+    --expect "I smp: 1 of 1 CPUs up \\(the boot CPU included\\)$"
+    --expect "^hello from a real-mode guest \\(COM1\\)"
+    --reject "trampoline" --reject "I cpu1:")
