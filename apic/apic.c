@@ -1,7 +1,7 @@
 /* The guest's local APIC: which way vmxlab traps it, the pages and controls that takes, and the
  * guest-visible pieces around it (IA32_APIC_BASE, CPUID). The rule every path but passthrough
  * keeps: the guest never reaches the physical APIC, so no guest write can make it send a real
- * INIT (../shared/docs/init-sipi.md: the seed's endless exit-3 loop came from exactly that).
+ * INIT (docs/apic-init.md: the seed's endless exit-3 loop came from exactly that).
  *
  *   apicv       TPR shadow + APIC-register virtualization + virtual-interrupt delivery
  *               (SDM Vol.3C 29.1-29.5): most accesses are served from the virtual-APIC page;

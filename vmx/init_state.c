@@ -1,7 +1,7 @@
 /* SDM Vol.3A 9.1, Table 9-1 "IA-32 and Intel 64 Processor States Following Power-up, Reset,
  * or INIT": the INIT column as data, one row per table row, in the table's order. The last
  * rows are the VMX side: state a VMM keeps beside the registers that a software INIT must
- * reset too (what ACRN, Jailhouse, KVM and MiniVisor reset; see ../shared/docs/init-sipi.md).
+ * reset too (what ACRN, Jailhouse, KVM and MiniVisor reset; docs/apic-init.md).
  *
  * Access rights use the VMCS format (SDM Vol.3C 24.4.1, Table 24-2): type in bits 3:0, S in
  * bit 4, DPL 6:5, P bit 7. "Present, R/W, Accessed" is 0x93 for data, 0x9B for code
