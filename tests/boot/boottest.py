@@ -24,6 +24,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
 from vmxlab_py import bare, emu, iso  # noqa: E402
+from linecheck import check_lines  # noqa: E402
 
 
 E820_RE = re.compile(r"e820: ([0-9a-f]{16})-([0-9a-f]{16}) type (\d+)")
@@ -136,31 +137,7 @@ def main():
             failures.append("no status line '%s' (killed after %d s or crashed)" % (line, a.timeout))
         elif status != a.status:
             failures.append("status %d, expected %d" % (status, a.status))
-        pos = 0
-        for pat in a.expect:
-            rx = re.compile(pat)
-            hits = [i for i, l in enumerate(lines) if rx.search(l)]
-            if not hits:
-                failures.append("no line matches %r" % pat)
-            elif a.in_order:
-                later = [i for i in hits if i >= pos]
-                if not later:
-                    failures.append("%r matches only before the previous expectation" % pat)
-                else:
-                    pos = later[0]
-        for pat in a.anywhere:
-            if not any(re.search(pat, l) for l in lines):
-                failures.append("no line matches %r" % pat)
-        for pat in a.reject:
-            rx = re.compile(pat)
-            bad = [l for l in lines if rx.search(l)]
-            if bad:
-                failures.append("line matches rejected %r: %s" % (pat, bad[0]))
-        for spec in a.count:
-            pat, _, n = spec.rpartition("=")
-            got = sum(1 for l in lines if re.search(pat, l))
-            if got != int(n):
-                failures.append("%d lines match %r, expected %s" % (got, pat, n))
+        failures += check_lines(lines, a.expect, a.anywhere, a.reject, a.count, a.in_order)
         if a.monotonic:
             stamps = [(int(m.group(1)), l) for l in lines for m in [TSC_RE.match(l)] if m]
             back = [(p, l) for (p, _), (t, l) in zip(stamps, stamps[1:]) if t < p]

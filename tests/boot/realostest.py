@@ -28,37 +28,13 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
 from vmxlab_py import emu, images, iso  # noqa: E402
+from linecheck import check_lines  # noqa: E402
 
 BARE_END = {
     # what bochs.log shows when the machine itself ended that way
     "poweroff": re.compile(r"ACPI control: soft power off"),
     "reset": re.compile(r"Reset\(HARDWARE\)|Reset\(SOFTWARE\)"),
 }
-
-
-def check_lines(lines, a):
-    failures, pos = [], 0
-    for pat in a.expect:
-        rx = re.compile(pat)
-        hits = [i for i, l in enumerate(lines) if rx.search(l)]
-        if not hits:
-            failures.append("no line matches %r" % pat)
-        elif a.in_order:
-            later = [i for i in hits if i >= pos]
-            if not later:
-                failures.append("%r matches only before the previous expectation" % pat)
-            else:
-                pos = later[0]
-    for pat in a.reject:
-        bad = [l for l in lines if re.search(pat, l)]
-        if bad:
-            failures.append("line matches rejected %r: %s" % (pat, bad[0]))
-    for spec in a.count:
-        pat, _, n = spec.rpartition("=")
-        got = sum(1 for l in lines if re.search(pat, l))
-        if got != int(n):
-            failures.append("%d lines match %r, expected %s" % (got, pat, n))
-    return failures
 
 
 SCREEN_LINE = re.compile(r" I screen: \|(.*)\|$")
@@ -144,7 +120,7 @@ def main():
                 failures.append("no status line 'vmxlab: halted status=N' (ended: %s)" % ended)
             elif status != a.status:
                 failures.append("status %d, expected %d" % (status, a.status))
-        failures += check_lines(lines, a)
+        failures += check_lines(lines, a.expect, (), a.reject, a.count, a.in_order)
         screen = res.get("vga") if a.bare else (screen_from_log(lines) or res.get("vga"))
         if a.screen or a.screen_reject:
             if not screen:
