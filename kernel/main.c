@@ -144,7 +144,17 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base, uint64_t hand
     /* the other CPUs: before the guest image is placed, while no guest code has run (kernel/smp.c) */
     static const struct smp_vmx_ops smp_vmx = {vmx_enable_this_cpu, vmx_enable_result_text};
     const struct acpi_madt *cpu_list = acpi_madt()->cpu_count ? acpi_madt() : mp_cpus();
-    smp_start(cpu_list, opts.cpus, &smp_vmx, &pool, &mbi, info_phys, conv_top);
+    unsigned cpus_up = smp_start(cpu_list, opts.cpus, &smp_vmx, &pool, &mbi, info_phys, conv_top);
+    /* apic=passthrough lets the guest's INIT-SIPI-SIPI reach the physical CPUs. One that vmxlab
+     * parked in VMX root ignores them (SDM Vol.3C 23.8: INIT is blocked in VMX root operation,
+     * and a SIPI does nothing outside wait-for-SIPI); any other would start running the guest's
+     * code outside VMX, where EPT does not hide vmxlab's memory. */
+    if (opts.apic == OPT_APIC_PASSTHROUGH && cpus_up < cpu_list->cpu_count) {
+        log_error("apic", "apic=passthrough with %u of %u CPUs parked by vmxlab: the guest's INIT-SIPI-SIPI would "
+                          "start the others outside VMX, where EPT does not protect vmxlab (drop cpus=, or use "
+                          "apic=apicv|decode)", cpus_up, cpu_list->cpu_count);
+        vmxlab_stop(STATUS_BAD_INPUT);
+    }
     struct vmx_guest_image image = {phys_to_virt(guest->start), gsize, drive};
     vmx_setup(&opts, &mbi, &pool, &image);
     apic_init(&opts);

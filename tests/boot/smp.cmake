@@ -53,3 +53,14 @@ boot_test(smp.one_cpu --emulator bochs --cpu corei7_skylake_x --cpus 1 --guest $
     --expect "I smp: 1 of 1 CPUs up \\(the boot CPU included\\)$"
     --expect "^hello from a real-mode guest \\(COM1\\)"
     --reject "trampoline" --reject "I cpu1:")
+
+# apic=passthrough: a CPU vmxlab did not park in VMX root would run the guest's code outside
+# VMX once the guest starts it (issue 10): refused. With every CPU parked, the seed's loop runs.
+boot_test(smp.passthrough_cpus1 --emulator bochs --cpu corei7_skylake_x --cpus 2 --guest ${GUESTS}/selfinit.bin
+    --cmdline "apic=passthrough cpus=1" --status 2
+    --expect "E apic: apic=passthrough with 1 of 2 CPUs parked by vmxlab: the guest's INIT-SIPI-SIPI would start the others outside VMX"
+    --reject "I vmx: entering the guest")
+boot_test(smp.passthrough_parked --emulator bochs --cpu corei7_skylake_x --cpus 2 --guest ${GUESTS}/selfinit.bin
+    --cmdline "apic=passthrough" --status 1
+    --expect "I smp: 2 of 2 CPUs up" --expect "E apic: the loop: 16 INIT exits \\(reason 3\\) in a row"
+    --reject "parked by vmxlab: the guest's INIT-SIPI-SIPI")
