@@ -90,6 +90,8 @@ def _copy_image(src, workdir):
     if not src:
         return None
     dst = os.path.join(workdir, "run-" + os.path.basename(src))
+    if os.path.exists(dst + ".lock"):  # left by a Bochs that was killed: this copy is new, nobody holds it
+        os.unlink(dst + ".lock")
     shutil.copyfile(src, dst)
     return dst
 
