@@ -49,6 +49,7 @@ struct smp_cpu {
     volatile uint32_t state;  /* enum ap_state, written by the AP */
     uint32_t seen_apic_id;    /* what the AP's own APIC ID register says */
     uint64_t vmxon_pa;
+    uint64_t stack_pa;        /* AP_STACK, then the IST1 stack, from the page pool */
     int vmx_result;
     bool locked_fc;
     const struct smp_vmx_ops *vmx;
@@ -56,13 +57,12 @@ struct smp_cpu {
 };
 
 static struct smp_cpu cpus[GDT_MAX_CPUS];
-static uint8_t ap_stack[GDT_MAX_CPUS][AP_STACK] __attribute__((aligned(16)));
 static uint8_t saved_page[PAGE_SIZE];
 
 void ap_main(struct smp_cpu *c);
 __attribute__((noreturn)) void ap_main(struct smp_cpu *c)
 {
-    gdt_init_cpu(c->index);
+    gdt_init_cpu(c->index, (uint64_t)phys_to_virt(c->stack_pa) + AP_STACK + GDT_IST1_SIZE);
     idt_load();
     c->seen_apic_id = lapic_id(c->lapic);
     __atomic_store_n(&c->state, AP_LONG_MODE, __ATOMIC_RELEASE);
@@ -104,7 +104,7 @@ static bool start_ap(struct smp_cpu *c, uint64_t lapic, uint64_t page, unsigned 
     p->cr3 = (uint32_t)read_cr3();
     p->efer = (uint32_t)(rdmsr(MSR_EFER) & ~EFER_LMA);
     p->entry = (uint64_t)ap_main;
-    p->stack = (uint64_t)(ap_stack[c->index] + AP_STACK);
+    p->stack = (uint64_t)phys_to_virt(c->stack_pa) + AP_STACK;
     p->arg = (uint64_t)c;
     c->state = AP_SENT;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -191,7 +191,8 @@ unsigned smp_start(const struct acpi_madt *madt, unsigned max_cpus, const struct
         }
         struct smp_cpu *c = &cpus[n];
         *c = (struct smp_cpu){.index = n, .apic_id = m->apic_id, .vmx = vmx, .lapic = lapic};
-        if (!(c->vmxon_pa = pool_alloc_page(pool))) {
+        c->stack_pa = pool_alloc_pages(pool, (AP_STACK + GDT_IST1_SIZE) / PAGE_SIZE);
+        if (!c->stack_pa || !(c->vmxon_pa = pool_alloc_page(pool))) {
             log_warn(tag, "APIC ID %u not started: vmxlab's page pool is exhausted", m->apic_id);
             continue;
         }

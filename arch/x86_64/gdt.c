@@ -7,9 +7,9 @@
 
 static uint64_t gdt[GDT_MAX_CPUS][5] __attribute__((aligned(16)));
 static struct tss64 tss[GDT_MAX_CPUS] __attribute__((aligned(16)));
-static uint8_t ist1_stack[GDT_MAX_CPUS][8192] __attribute__((aligned(16))); /* #DF and NMI run on it */
+static uint8_t ist1_boot[GDT_IST1_SIZE] __attribute__((aligned(16))); /* the boot CPU's: #DF and NMI run on it */
 
-void gdt_init_cpu(unsigned cpu)
+void gdt_init_cpu(unsigned cpu, uint64_t ist1_top)
 {
     uint64_t *g = gdt[cpu];
     struct tss64 *t = &tss[cpu];
@@ -21,7 +21,7 @@ void gdt_init_cpu(unsigned cpu)
     g[3] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (0x89ull << 40) | (((limit >> 16) & 0xF) << 48) |
            (((base >> 24) & 0xFF) << 56);
     g[4] = base >> 32;
-    t->ist[0] = (uint64_t)(ist1_stack[cpu] + sizeof(ist1_stack[cpu]));
+    t->ist[0] = ist1_top ? ist1_top : (uint64_t)(ist1_boot + sizeof(ist1_boot));
     t->iomap_base = sizeof(*t); /* no I/O permission bitmap */
 
     struct desc_ptr p = {sizeof(gdt[cpu]) - 1, (uint64_t)g};
@@ -40,7 +40,7 @@ void gdt_init_cpu(unsigned cpu)
                      : "rax", "memory");
 }
 
-void gdt_init(void) { gdt_init_cpu(0); }
+void gdt_init(void) { gdt_init_cpu(0, 0); }
 
 uint64_t gdt_base_of(unsigned cpu) { return (uint64_t)gdt[cpu]; }
 uint64_t tss_base_of(unsigned cpu) { return (uint64_t)&tss[cpu]; }
