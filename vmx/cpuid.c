@@ -43,16 +43,18 @@ uint32_t vmx_cpuid_setup(void)
  * = CR4.OSXSAVE, CPUID.(EAX=07H,ECX=0):ECX[4] OSPKE = CR4.PKE (SDM Vol.2 CPUID, Tables 3-8 and
  * 3-10). vmxlab owns neither bit (guest/host mask), so the guest-CR4 field holds the guest's.
  * Without this, Debian's busybox executes XGETBV on the word of CPUID after Linux turned XSAVE
- * off, and dies of #UD. */
+ * off, and dies of #UD. Also here: CPUID.1:ECX[3] MONITOR/MWAIT, which vmxlab hides. */
 static void guest_cr4_bits(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
     if (leaf != 1 && !(leaf == 7 && sub == 0))
         return;
     uint64_t cr4 = vmcs_read(VMCS_GUEST_CR4);
-    if (leaf == 1)
+    if (leaf == 1) {
         r[2] = (r[2] & ~(1u << 27)) | (cr4 & CR4_OSXSAVE ? 1u << 27 : 0);
-    else
+        r[2] &= ~(1u << 3); /* MONITOR/MWAIT: hidden, they exit and get #UD (interrupts.c) */
+    } else {
         r[2] = (r[2] & ~(1u << 4)) | (cr4 & CR4_PKE ? 1u << 4 : 0);
+    }
 }
 
 enum exit_action exit_cpuid(struct vcpu *v)

@@ -29,6 +29,7 @@ enum exit_action exit_ept_misconfig(struct vcpu *v);
 enum exit_action exit_external_interrupt(struct vcpu *v);
 enum exit_action exit_interrupt_window(struct vcpu *v);
 enum exit_action exit_hlt(struct vcpu *v);
+enum exit_action exit_monitor_mwait(struct vcpu *v);
 enum exit_action exit_io_instruction(struct vcpu *v);
 enum exit_action exit_exception_nmi(struct vcpu *v);
 enum exit_action exit_nmi_window(struct vcpu *v);
@@ -42,6 +43,8 @@ static exit_handler_t handlers[EXIT_REASON_COUNT] = {
     [EXIT_REASON_INTERRUPT_WINDOW] = exit_interrupt_window,
     [EXIT_REASON_CPUID] = exit_cpuid,
     [EXIT_REASON_HLT] = exit_hlt,
+    [EXIT_REASON_MWAIT] = exit_monitor_mwait,
+    [EXIT_REASON_MONITOR] = exit_monitor_mwait,
     [EXIT_REASON_INVD] = exit_cache_invalidate,
     [EXIT_REASON_VMCALL] = exit_vmcall,
     [EXIT_REASON_VMCLEAR] = exit_vmx_instruction,

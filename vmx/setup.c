@@ -223,11 +223,13 @@ static void setup_controls(struct vcpu *v)
      * cleared by the guest's IRET) so that vmxlab can hold an NMI until the guest can take it
      * (SDM 24.6.1, 25.3; vmx/nmi.c) */
     v->ctl[VMX_CTL_PIN] = require_controls(VMX_CTL_PIN, PIN_NMI_EXITING | PIN_VIRTUAL_NMIS);
-    /* HLT exiting: to tell a stuck guest (HLT with IF=0) from one that waits for an interrupt */
+    /* HLT exiting: to tell a stuck guest (HLT with IF=0) from one that waits for an interrupt;
+     * MONITOR/MWAIT exiting: they are hidden from the guest (interrupts.c, exit_monitor_mwait) */
     /* I/O bitmaps: only the reset and power-off ports exit (exit_io.c) */
     v->ctl[VMX_CTL_PROC] = require_controls(VMX_CTL_PROC, CPU_BASED_HLT_EXITING | CPU_BASED_USE_MSR_BITMAPS |
                                                                CPU_BASED_ACTIVATE_SECONDARY_CONTROLS |
-                                                               CPU_BASED_USE_IO_BITMAPS);
+                                                               CPU_BASED_USE_IO_BITMAPS | CPU_BASED_MWAIT_EXITING |
+                                                               CPU_BASED_MONITOR_EXITING);
     uint32_t proc2 = SECONDARY_ENABLE_EPT | SECONDARY_UNRESTRICTED_GUEST;
     if (vmx_ctl_can_be_1(&vmx.caps.ctl[VMX_CTL_PROC2], 5) && vmx.caps.ept.invvpid_all_context) {
         proc2 |= SECONDARY_ENABLE_VPID;
