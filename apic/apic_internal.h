@@ -26,7 +26,6 @@ struct apic_vcpu {
 
     /* interrupts (apic/irq.c) */
     bool virtualized;          /* the guest's APIC is enabled: external interrupts exit */
-    bool vid;                  /* apicv: virtual-interrupt delivery is on */
     uint64_t eoi_owed[4];      /* level-triggered vectors in service in the physical APIC */
     struct {
         uint64_t lapic, level, extint, spurious, eoi_forwarded, timer_starts;

@@ -56,8 +56,16 @@ static int irq_pending(struct vcpu *v)
     if (!vlapic_enabled(&a->vl))
         return -1;
     int irr = vlapic_highest_irr(&a->vl);
-    if (irr < 0 || ((uint32_t)irr & 0xF0) <= (vlapic_ppr(&a->vl) & 0xF0))
+    if (irr < 0 || ((uint32_t)irr & 0xF0) <= (vlapic_ppr(&a->vl) & 0xF0)) {
+        /* apicv: the guest's TPR writes do not exit (TPR shadow); the TPR threshold makes the
+         * one that unblocks this vector exit (reason 43, SDM 29.1.2). VM entry requires the
+         * threshold to be at most VTPR[7:4] (26.2.1.1): the blocked class is. */
+        if (apic.path == APIC_PATH_APICV && irr >= 0) {
+            uint32_t cls = (uint32_t)irr >> 4, tpr = vlapic_reg(&a->vl, APIC_TPR) >> 4;
+            vmcs_write(VMCS_TPR_THRESHOLD, cls <= tpr ? cls : 0);
+        }
         return -1;
+    }
     return irr;
 }
 
@@ -68,46 +76,32 @@ static void irq_accepted(struct vcpu *v, uint8_t vector)
     v->virq = vlapic_highest_irr(&a->vl) >= 0;
 }
 
-/* apicv with virtual-interrupt delivery: RVI and SVI (SDM 24.4.2 "guest interrupt status")
- * from the virtual APIC's IRR and ISR, which the CPU evaluates at VM entry (29.2.1) */
-static void sync_interrupt_status(struct vcpu *v)
-{
-    struct apic_vcpu *a = apic_of(v);
-    int irr = vlapic_highest_irr(&a->vl), isr = vlapic_highest_isr(&a->vl);
-    vmcs_write(VMCS_GUEST_INTERRUPT_STATUS, (uint64_t)(isr < 0 ? 0 : isr) << 8 | (uint64_t)(irr < 0 ? 0 : irr));
-}
-
 void apic_irq_post(struct vcpu *v, uint8_t vector, bool level)
 {
     struct apic_vcpu *a = apic_of(v);
     if (!vlapic_set_irr(&a->vl, vector, level))
         return;  /* already pending: one IRR bit per vector, as in the APIC */
-    if (a->vid) {
-        uint64_t st = vmcs_read(VMCS_GUEST_INTERRUPT_STATUS);
-        if (vector > (st & 0xFF))
-            vmcs_write(VMCS_GUEST_INTERRUPT_STATUS, (st & 0xFF00) | vector);
-    } else {
-        v->virq = true;
-    }
+    v->virq = true;
     if (irq_pending(v) >= 0)
         vcpu_wake(v);
 }
 
-/* After a guest write that can unblock a pending interrupt (EOI, TPR) on the paths where vmx
- * injects the virtual APIC's interrupts. */
+/* After a guest write that can unblock a pending interrupt (EOI, TPR). */
 void apic_irq_reevaluate(struct vcpu *v)
 {
-    struct apic_vcpu *a = apic_of(v);
-    if (!a->vid)
-        v->virq = vlapic_highest_irr(&a->vl) >= 0;
+    v->virq = vlapic_highest_irr(&apic_of(v)->vl) >= 0;
+}
+
+/* Exit reason 43, TPR below threshold (SDM 29.1.2, trap-like): the guest lowered its TPR
+ * under the class of a vector that waits; vmx injects it before the next entry. */
+static enum exit_action exit_tpr_below_threshold(struct vcpu *v)
+{
+    vmcs_write(VMCS_TPR_THRESHOLD, 0);
+    apic_irq_reevaluate(v);
+    return EXIT_RESUME;
 }
 
 /* ---- EOIs the physical APIC is owed ----------------------------------------------------- */
-static void eoi_exit_bitmap_write(const struct apic_vcpu *a, unsigned word)
-{
-    vmcs_write(VMCS_EOI_EXIT_BITMAP0 + 2 * word, a->eoi_owed[word]);
-}
-
 /* The guest retired `vector` (its EOI, SDM 10.8.5): forward the EOI when the physical APIC
  * still has that level-triggered interrupt in service. */
 void apic_irq_guest_eoi(struct vcpu *v, int vector)
@@ -117,19 +111,9 @@ void apic_irq_guest_eoi(struct vcpu *v, int vector)
         return;
     papic_eoi();
     BIT_CLEAR(a->eoi_owed, vector);
-    if (apic.path == APIC_PATH_APICV)
-        eoi_exit_bitmap_write(a, (unsigned)vector >> 6);
     a->stats.eoi_forwarded++;
     log_debug("intr", "vcpu%u: guest EOI of level-triggered vector 0x%02x forwarded to the physical APIC (the I/O APIC clears "
          "Remote IRR)", v->id, vector);
-}
-
-/* Exit reason 45, virtualized EOI (SDM 29.1.3, trap-like): the CPU has retired the vector in
- * the virtual APIC; the qualification's bits 7:0 name it. */
-static enum exit_action exit_virtualized_eoi(struct vcpu *v)
-{
-    apic_irq_guest_eoi(v, (int)(v->exit_qualification & 0xFF));
-    return EXIT_RESUME;
 }
 
 /* An INIT of the vCPU: what the physical APIC still holds for the old guest is released. */
@@ -142,9 +126,8 @@ void apic_irq_reset(struct vcpu *v)
     memset(a->eoi_owed, 0, sizeof(a->eoi_owed));
     papic_write(APIC_LVT_TIMER, APIC_LVT_MASKED);
     papic_write(APIC_TIMER_INITIAL, 0);
-    if (apic.path == APIC_PATH_APICV)
-        for (unsigned w = 0; w < 4; w++)
-            eoi_exit_bitmap_write(a, w);
+    if (apic.path == APIC_PATH_APICV)   /* at most VTPR[7:4] (SDM 26.2.1.1), and INIT clears the TPR */
+        vmcs_write(VMCS_TPR_THRESHOLD, 0);
     v->virq = false;
 }
 
@@ -168,8 +151,6 @@ static bool irq_external(struct vcpu *v, uint8_t vector)
     if (level) {
         a->stats.level++;
         BIT_SET(a->eoi_owed, vector);
-        if (apic.path == APIC_PATH_APICV)
-            eoi_exit_bitmap_write(a, vector >> 6);
     } else {
         papic_eoi();
     }
@@ -204,19 +185,10 @@ void apic_irq_mode_update(struct vcpu *v)
                  papic_read(APIC_SVR));
     }
     set_control(v, VMX_CTL_PIN, PIN_EXTERNAL_INTERRUPT_EXITING, want);
-    if (apic.path == APIC_PATH_APICV) {
-        /* virtual-interrupt delivery needs external-interrupt exiting (SDM 26.2.1.1) */
-        set_control(v, VMX_CTL_PROC2, SECONDARY_VIRTUAL_INTERRUPT_DELIVERY, want);
-        a->vid = want;
-        if (want)
-            sync_interrupt_status(v);
-    }
-    v->virq = !a->vid && vlapic_highest_irr(&a->vl) >= 0;
+    v->virq = vlapic_highest_irr(&a->vl) >= 0;
     klog(v->init_count < 4 ? LOG_INFO : LOG_DEBUG, "intr", "%s",
-         want ? (a->vid ? "the guest enabled its local APIC: interrupts now go through the virtual APIC (external-"
-                            "interrupt exiting, acknowledge on exit, virtual-interrupt delivery)"
-                          : "the guest enabled its local APIC: interrupts now go through the virtual APIC (external-"
-                            "interrupt exiting, acknowledge on exit; vmx injects the virtual APIC's interrupts)")
+         want ? "the guest enabled its local APIC: interrupts now go through the virtual APIC (external-interrupt "
+                "exiting, acknowledge on exit; vmx injects the virtual APIC's interrupts)"
               : "the guest's local APIC is software-disabled: interrupts reach the guest directly, no VM exits");
 }
 
@@ -271,7 +243,7 @@ void apic_irq_init(struct vcpu *v)
     vlapic_set_current_count(&a->vl, timer_current_count);
     intr_controller_set(&controller);
     if (apic.path == APIC_PATH_APICV)
-        exit_handler_set(EXIT_REASON_VIRTUALIZED_EOI, exit_virtualized_eoi);
+        exit_handler_set(EXIT_REASON_TPR_BELOW_THRESHOLD, exit_tpr_below_threshold);
     stop_hook_register(stats_log);
     log_info("intr", "physical local APIC: SVR 0x%03x, LVT LINT0 0x%05x, LVT timer 0x%05x; the guest's interrupts "
                      "reach it directly until it enables its local APIC", papic_read(APIC_SVR),
