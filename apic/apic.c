@@ -3,10 +3,12 @@
  * keeps: the guest never reaches the physical APIC, so no guest write can make it send a real
  * INIT (docs/apic-init.md: the seed's endless exit-3 loop came from exactly that).
  *
- *   apicv       TPR shadow + APIC-register virtualization + virtual-interrupt delivery
- *               (SDM Vol.3C 29.1-29.5): most accesses are served from the virtual-APIC page;
- *               an ICR-low write is an APIC-write exit (56, trap-like, value in the page);
- *               reads the CPU does not virtualize (PPR, APR, timer count) are exit 44.
+ *   apicv       TPR shadow + APIC-register virtualization (SDM Vol.3C 29.1-29.5): most
+ *               accesses are served from the virtual-APIC page; writes to registers with an
+ *               effect (ICR low, EOI, SVR, LVT, timer) are APIC-write exits (56, trap-like,
+ *               value in the page); reads the CPU does not virtualize (PPR, APR, timer count)
+ *               are exit 44. Virtual-interrupt delivery is not used: vmx injects the virtual
+ *               APIC's interrupts on both paths (docs/interrupts.md says why).
  *   decode      "virtualize APIC accesses" alone (29.4): every access is an APIC-access exit
  *               (44, fault-like); vmxlab decodes the instruction and emulates it (access.c).
  *   passthrough the seed's configuration, for teaching: EPT maps 0xFEE00000 straight through.
@@ -45,8 +47,7 @@ static __attribute__((noreturn)) void cannot(const char *what)
 
 /* ---- choosing the path from the capability MSRs --------------------------------------- */
 static const enum vmx_feature apicv_needs[] = {VMX_FEAT_VIRTUALIZE_APIC_ACCESSES, VMX_FEAT_TPR_SHADOW,
-                                               VMX_FEAT_APIC_REGISTER_VIRTUALIZATION,
-                                               VMX_FEAT_VIRTUAL_INTERRUPT_DELIVERY};
+                                               VMX_FEAT_APIC_REGISTER_VIRTUALIZATION};
 
 static const char *apicv_missing(void)
 {
@@ -54,7 +55,7 @@ static const char *apicv_missing(void)
     for (unsigned i = 0; i < ARRAY_SIZE(apicv_needs); i++)
         if (!c->has[apicv_needs[i]])
             return vmx_feature_name(apicv_needs[i]);
-    /* virtual-interrupt delivery needs external-interrupt exiting (SDM 26.2.1.1) */
+    /* the guest's interrupts go through its virtual APIC by external-interrupt exiting (irq.c) */
     if (!vmx_ctl_can_be_1(&c->ctl[VMX_CTL_PIN], 0))
         return "external-interrupt exiting";
     return 0;
@@ -253,15 +254,8 @@ void apic_init(const struct options *o)
     if (apic.path == APIC_PATH_APICV) {
         control(v, VMX_CTL_PROC, CPU_BASED_USE_TPR_SHADOW);
         vmcs_write(VMCS_VIRTUAL_APIC_ADDRESS, a->vapic_pa);
-        vmcs_write(VMCS_TPR_THRESHOLD, 0);
-        /* Virtual-interrupt delivery (and the external-interrupt exiting it needs, SDM
-         * 26.2.1.1) is turned on when the guest enables its APIC (apic/irq.c). */
+        vmcs_write(VMCS_TPR_THRESHOLD, 0);   /* apic/irq.c raises it for a vector the TPR blocks */
         control(v, VMX_CTL_PROC2, SECONDARY_VIRTUALIZE_APIC_ACCESSES | SECONDARY_APIC_REGISTER_VIRTUALIZATION);
-        vmcs_write(VMCS_EOI_EXIT_BITMAP0, 0);
-        vmcs_write(VMCS_EOI_EXIT_BITMAP1, 0);
-        vmcs_write(VMCS_EOI_EXIT_BITMAP2, 0);
-        vmcs_write(VMCS_EOI_EXIT_BITMAP3, 0);
-        vmcs_write(VMCS_GUEST_INTERRUPT_STATUS, 0);
         exit_handler_set(EXIT_REASON_APIC_WRITE, apic_exit_write);
     } else {
         control(v, VMX_CTL_PROC2, SECONDARY_VIRTUALIZE_APIC_ACCESSES);

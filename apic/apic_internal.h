@@ -10,7 +10,7 @@
 #include "vmx/vcpu.h"
 
 enum apic_path {
-    APIC_PATH_APICV,       /* TPR shadow + APIC-register virtualization + virtual-interrupt delivery */
+    APIC_PATH_APICV,       /* TPR shadow + APIC-register virtualization (no virtual-interrupt delivery) */
     APIC_PATH_DECODE,      /* virtualize APIC accesses only: every access is an exit 44 */
     APIC_PATH_PASSTHROUGH, /* the seed: the guest reaches the physical APIC */
 };

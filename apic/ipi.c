@@ -5,8 +5,8 @@
  *            for its ID (SDM 10.4.7.3), restart at the guest's entry (init=entry) or at the
  *            reset vector (init=reset-vector); an AP would then wait for SIPI in software.
  *   SIPI  -> a vCPU waiting for SIPI starts at VV00:0000 (SDM 8.4.2); others ignore it.
- *   fixed -> the vector is made pending in the virtual APIC: with virtual-interrupt delivery the
- *            CPU delivers it (RVI, SDM 29.2); without, vmx injects it when the guest can take it.
+ *   fixed -> the vector is made pending in the virtual APIC; vmx injects it when the guest can
+ *            take it (apic/irq.c).
  *   NMI   -> injected. */
 #include "apic/apic_internal.h"
 #include "apic/icr.h"
@@ -37,8 +37,6 @@ void apic_vcpu_init(struct vcpu *v, const char *why)
     if (apic.path != APIC_PATH_PASSTHROUGH) {
         /* SDM 10.4.7.3: INIT clears IRR and ISR; the virtual APIC comes back software-disabled */
         vlapic_reset(&a->vl);
-        if (apic.path == APIC_PATH_APICV)
-            vmcs_write(VMCS_GUEST_INTERRUPT_STATUS, 0); /* RVI, SVI of the reset virtual APIC */
         apic_irq_reset(v);
         apic_irq_mode_update(v);
     }

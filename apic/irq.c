@@ -16,14 +16,17 @@
  *                  a level-triggered one keeps the physical ISR bit until the guest's EOI of
  *                  that vector, which vmxlab forwards (the physical EOI is what tells the I/O
  *                  APIC to clear Remote IRR, SDM 10.8.5, and lets the device interrupt again).
- *                  On apicv the guest's EOI is virtualized: the EOI-exit bitmap (SDM 24.6.8,
- *                  29.1.3) makes those vectors' EOIs exit (reason 45); on decode every EOI write
- *                  exits anyway.
+ *                  The guest's EOI write exits on both paths (APIC write 56 on apicv, APIC
+ *                  access 44 on decode).
  *                - its bit is clear: the 8259 delivered it (ExtINT, no ISR bit), or it was the
  *                  physical APIC's spurious vector (dropped, SDM 10.9). An ExtINT vector goes to
  *                  vmx, which injects it when the guest can take it.
- *                With "virtual-interrupt delivery" (apicv) the CPU delivers the virtual APIC's
- *                interrupts itself (RVI, SDM 29.2); on decode vmx injects them (intr_controller).
+ *                vmx injects the virtual APIC's interrupts by its priority rule (intr_controller,
+ *                SDM 10.8.3.1). Not "virtual-interrupt delivery": Bochs 2.7 delivers a pending
+ *                virtual interrupt even with RFLAGS.IF=0 when a physical interrupt is pending
+ *                too (cpu/event.cc, InterruptAcknowledge tests the virtual interrupt's pending
+ *                bit and not its mask), which nested Linux's timer interrupt until its stack
+ *                overflowed.
  *
  * The virtual timer (SDM 10.5.4) runs on the physical APIC timer: the guest's LVT timer (its
  * vector, mode and mask), divide configuration and initial count are written to the physical

@@ -166,12 +166,9 @@ enum exit_action exit_hlt(struct vcpu *v)
         return EXIT_STOP;
     }
     vcpu_skip_instruction(v);
-    /* An interrupt that is ready (held, or pending in the virtual APIC above its PPR: with
-     * virtual-interrupt delivery that is RVI, which the STI shadow of `sti; hlt` kept from being
-     * delivered) ends the HLT at once (SDM Vol.2 HLT). vmxlab then does not enter the HLT
-     * activity state: the VM entry delivers it. Bochs 2.7 would not leave that state for a
-     * pending virtual interrupt (its wake-up list lacks it) and the guest would sleep until the
-     * next physical one: a lost UART interrupt stalled Linux's console that way. */
+    /* An interrupt that is ready (held, or pending in the virtual APIC above its PPR, which
+     * the STI shadow of `sti; hlt` kept from being injected) ends the HLT at once (SDM Vol.2
+     * HLT): vmxlab does not enter the HLT activity state, and the VM entry injects it. */
     bool ready = v->nheld || (controller && controller->pending(v) >= 0);
     if (!ready)
         vmcs_write(VMCS_GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_HLT);
@@ -181,7 +178,8 @@ enum exit_action exit_hlt(struct vcpu *v)
 /* MONITOR and MWAIT (SDM 25.1.3 with "MONITOR exiting" / "MWAIT exiting"): vmxlab hides them
  * (CPUID.1:ECX[3] = 0, vmx/cpuid.c), so the guest gets #UD as on a CPU without them (SDM
  * Vol.2 MONITOR/MWAIT). Executed natively, an MWAIT would sleep through an interrupt vmxlab
- * made pending in the virtual APIC (see exit_hlt): an OS idles with HLT instead, which exits. */
+ * holds for injection (only a physical interrupt ends it): an OS idles with HLT instead,
+ * which exits (exit_hlt). */
 enum exit_action exit_monitor_mwait(struct vcpu *v)
 {
     log_info("exit", "%s at %04llx:%04llx: #UD (MONITOR/MWAIT hidden from the guest: CPUID.1:ECX[3] = 0)",
