@@ -32,14 +32,6 @@ TSC_RE = re.compile(r"^\[\s*(\d+)\] ")
 HIDDEN_RE = re.compile(r"vmxlab's 0x([0-9a-f]+)-0x([0-9a-f]+) unmapped")
 
 
-def rfb_busy(emulator, emu_log):
-    """Bochs stopped before booting because its rfb display found no free port."""
-    if emulator != "bochs" or not os.path.exists(emu_log):
-        return False
-    with open(emu_log, errors="replace") as f:
-        return "RFB could not bind" in f.read()
-
-
 def check_e820(lines):
     """vmxlab's range (inclusive) against the guest's E820 listing."""
     hidden = [HIDDEN_RE.search(l) for l in lines]
@@ -121,7 +113,7 @@ def main():
             else:
                 status, text, emu_log = emu.run(image, a.emulator, a.cpu, a.cpus, timeout=a.timeout, workdir=work,
                                                 megs=a.megs)
-            if status is not None or not rfb_busy(a.emulator, emu_log):
+            if status is not None or not emu.rfb_busy(a.emulator, emu_log):
                 break
             # every VNC port of Bochs's rfb display was taken (other Bochs runs on this machine)
             print("boottest: Bochs found no free RFB port (5900-5949), retrying", flush=True)

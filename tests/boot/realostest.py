@@ -91,8 +91,7 @@ def main():
             status, text, emu_log = emu.run(cd, "bochs", a.cpu, a.cpus, timeout=a.timeout, workdir=work,
                                             megs=a.megs, boot=boot, stall=a.stall, stop_on=a.stop_on,
                                             stop_delay=a.stop_delay, stop_after=a.stop_after, result=res, **media)
-            if text.strip() or res["ended"] != "exit" or not os.path.exists(emu_log) or \
-                    "RFB could not bind" not in open(emu_log, errors="replace").read():
+            if text.strip() or res["ended"] != "exit" or not emu.rfb_busy("bochs", emu_log):
                 break
             print("realostest: Bochs found no free RFB port, retrying", flush=True)
             time.sleep(2 + 3 * attempt)

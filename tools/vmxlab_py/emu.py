@@ -85,6 +85,15 @@ def parse_vga(debugger_out):
     return [chars[r * 80:(r + 1) * 80].rstrip() for r in range(25)]
 
 
+def rfb_busy(emulator, emu_log):
+    """Bochs stopped before booting because its rfb display found no free port (every VNC port
+    5900-5949 taken by other Bochs runs on this machine): the caller retries the run."""
+    if emulator != "bochs" or not os.path.exists(emu_log):
+        return False
+    with open(emu_log, errors="replace") as f:
+        return "RFB could not bind" in f.read()
+
+
 def _copy_image(src, workdir):
     """Bochs locks a disk image while it runs: every run gets its own copy."""
     if not src:
