@@ -221,48 +221,62 @@ enum exit_action apic_write_effect(struct vcpu *v, uint32_t offset, enum vlapic_
 }
 
 /* ---- init ------------------------------------------------------------------------------ */
-void apic_init(const struct options *o)
+/* One vCPU's local APIC, on the CPU that runs it: its page, its IA32_APIC_BASE, the controls
+ * and VMCS fields of the path in its VMCS. vCPU i has APIC ID i; vCPU 0 is the BSP. */
+void apic_vcpu_setup(struct vcpu *v)
 {
-    struct vcpu *v = vmx_vcpu(0);   /* the BSP: the one vCPU that runs */
     struct apic_vcpu *a = apic_of(v);
-    apic.path = choose_path(o);
-    apic.init_restart = o->init;
-    apic.nvcpus = 1;
-    a->base_msr = APIC_GUEST_BASE | APIC_BASE_ENABLE | (v->id == 0 ? APIC_BASE_BSP : 0); /* vcpu0 is the BSP */
-    exit_handler_set(EXIT_REASON_INIT_SIGNAL, apic_exit_init_signal);
-    exit_handler_set(EXIT_REASON_SIPI, apic_exit_sipi);
-
-    if (apic.path == APIC_PATH_PASSTHROUGH) {
-        log_warn("apic", "apic=passthrough: no APIC virtualization; EPT maps 0x%llx straight to the physical local "
-                         "APIC (the seed's configuration, for teaching: a guest INIT IPI becomes a real INIT)",
-                 (unsigned long long)APIC_GUEST_BASE);
+    a->base_msr = APIC_GUEST_BASE | APIC_BASE_ENABLE | (v->id == 0 ? APIC_BASE_BSP : 0); /* SDM 10.4.4 */
+    a->start = vcpu_entry_point();
+    if (v->id >= apic.nvcpus)
+        apic.nvcpus = v->id + 1;
+    if (apic.path == APIC_PATH_PASSTHROUGH)
         return;
-    }
-
     /* the vlapic's registers: in apicv the CPU reads them there directly (virtual-APIC page) */
     a->vapic_pa = vmx_alloc_page();
     vlapic_init(&a->vl, phys_to_virt(a->vapic_pa), v->id, tsc_clock);
-
-    /* The APIC-access page: a page of vmxlab's, mapped with a 4 KiB EPT entry at the guest's
-     * APIC base. The CPU compares the address after EPT translation (SDM 29.4); APIC-access
-     * exits are guaranteed only through a 4 KiB mapping. Should a guest access ever slip past
-     * the virtualization, it lands in this page, never in the physical APIC. */
-    apic.access_pa = vmx_alloc_page();
-    vmx_ept_map_page(APIC_GUEST_BASE, apic.access_pa, EPT_READ | EPT_WRITE, EPT_MT_UC);
     vmcs_write(VMCS_APIC_ACCESS_ADDRESS, apic.access_pa);
-
     if (apic.path == APIC_PATH_APICV) {
         control(v, VMX_CTL_PROC, CPU_BASED_USE_TPR_SHADOW);
         vmcs_write(VMCS_VIRTUAL_APIC_ADDRESS, a->vapic_pa);
         vmcs_write(VMCS_TPR_THRESHOLD, 0);   /* apic/irq.c raises it for a vector the TPR blocks */
         control(v, VMX_CTL_PROC2, SECONDARY_VIRTUALIZE_APIC_ACCESSES | SECONDARY_APIC_REGISTER_VIRTUALIZATION);
-        exit_handler_set(EXIT_REASON_APIC_WRITE, apic_exit_write);
     } else {
         control(v, VMX_CTL_PROC2, SECONDARY_VIRTUALIZE_APIC_ACCESSES);
         apic_cr8_init(v);
     }
+    apic_irq_vcpu_init(v);
+}
+
+void apic_init(const struct options *o)
+{
+    struct vcpu *v = vmx_vcpu(0);   /* the BSP */
+    apic.path = choose_path(o);
+    apic.init_restart = o->init;
+    exit_handler_set(EXIT_REASON_INIT_SIGNAL, apic_exit_init_signal);
+    exit_handler_set(EXIT_REASON_SIPI, apic_exit_sipi);
+    vcpu_request_handler_set(apic_take_requests);
+
+    if (apic.path == APIC_PATH_PASSTHROUGH) {
+        log_warn("apic", "apic=passthrough: no APIC virtualization; EPT maps 0x%llx straight to the physical local "
+                         "APIC (the seed's configuration, for teaching: a guest INIT IPI becomes a real INIT)",
+                 (unsigned long long)APIC_GUEST_BASE);
+        apic_vcpu_setup(v);
+        return;
+    }
+
+    /* The APIC-access page: a page of vmxlab's, mapped with a 4 KiB EPT entry at the guest's
+     * APIC base. The CPU compares the address after EPT translation (SDM 29.4); APIC-access
+     * exits are guaranteed only through a 4 KiB mapping. Should a guest access ever slip past
+     * the virtualization, it lands in this page, never in the physical APIC. One page serves
+     * every vCPU's VMCS. */
+    apic.access_pa = vmx_alloc_page();
+    vmx_ept_map_page(APIC_GUEST_BASE, apic.access_pa, EPT_READ | EPT_WRITE, EPT_MT_UC);
+    if (apic.path == APIC_PATH_APICV)
+        exit_handler_set(EXIT_REASON_APIC_WRITE, apic_exit_write);
     exit_handler_set(EXIT_REASON_APIC_ACCESS, apic_exit_access);
-    apic_irq_init(v);
+    apic_irq_init();
+    apic_vcpu_setup(v);
 
     uint32_t maxphy = cpuid(0x80000000, 0).eax >= 0x80000008 ? cpuid(0x80000008, 0).eax & 0xFF : 36;
     base_reserved = ~(((1ull << maxphy) - 1) & ~0xFFFull) & ~(APIC_BASE_BSP | APIC_BASE_EXTD | APIC_BASE_ENABLE);
@@ -271,6 +285,7 @@ void apic_init(const struct options *o)
     max_basic_leaf = cpuid(0, 0).eax;
     cpuid_filter_set(cpuid_filter);
 
+    struct apic_vcpu *a = apic_of(v);
     log_info("apic", "path %s: APIC-access page 0x%llx mapped at guest 0x%llx (4 KiB EPT entry), %s page 0x%llx",
              apic_path_name(apic.path), (unsigned long long)apic.access_pa, (unsigned long long)APIC_GUEST_BASE,
              apic.path == APIC_PATH_APICV ? "virtual-APIC" : "register", (unsigned long long)a->vapic_pa);

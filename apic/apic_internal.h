@@ -8,6 +8,7 @@
 #include "kernel/options.h"
 #include "vmx/exit.h"
 #include "vmx/vcpu.h"
+#include "vmx/vcpu_ops.h"
 
 enum apic_path {
     APIC_PATH_APICV,       /* TPR shadow + APIC-register virtualization (no virtual-interrupt delivery) */
@@ -20,6 +21,14 @@ struct apic_vcpu {
     struct vlapic vl;          /* the vCPU's local APIC */
     uint64_t vapic_pa;         /* the vlapic's page (apicv: the VMCS virtual-APIC page) */
     uint64_t base_msr;         /* the guest's IA32_APIC_BASE on this vCPU */
+    /* what other vCPUs (or this one) sent it, taken on its own CPU (ipi.c): fixed vectors
+     * posted (one bit per vector, set atomically), the SIPI vector, whether the INIT came from
+     * the vCPU itself; the entry point of its last start */
+    uint64_t posted[4];
+    uint8_t sipi_vector;
+    bool init_self;
+    uint8_t init_from;
+    struct vcpu_start start;
     /* INIT exits (reason 3) in a row with no guest instruction between them (passthrough) */
     unsigned init_streak;
     uint64_t init_streak_exit; /* v->exits_total at the last INIT exit */
@@ -38,7 +47,7 @@ struct apic_state {
     enum apic_path path;
     int init_restart;          /* enum opt_init */
     uint64_t access_pa;        /* the APIC-access page EPT maps at the guest's APIC base */
-    unsigned nvcpus;           /* vCPUs 0..nvcpus-1 have a virtual APIC (1 today: the BSP) */
+    unsigned nvcpus;           /* vCPUs 0..nvcpus-1 have a virtual APIC */
     struct apic_vcpu vcpu[VMX_MAX_VCPUS];
 };
 
@@ -56,12 +65,15 @@ const char *apic_path_name(enum apic_path p);
 enum exit_action apic_send_ipi(struct vcpu *v);
 /* ipi.c: the INIT reset of a vCPU (Table 9-1 state, virtual APIC reset but for its ID) */
 void apic_vcpu_init(struct vcpu *v, const char *why);
+/* ipi.c: the requests vmx hands back on the target's CPU (vcpu_request_handler_set) */
+void apic_take_requests(struct vcpu *v, uint32_t req);
 /* ipi.c: exit handlers for INIT (3) and SIPI (4) */
 enum exit_action apic_exit_init_signal(struct vcpu *v);
 enum exit_action apic_exit_sipi(struct vcpu *v);
 
 /* irq.c: the guest's interrupts (see the file's comment) */
-void apic_irq_init(struct vcpu *v);              /* with the BSP, once */
+void apic_irq_init(void);                      /* once, machine-wide */
+void apic_irq_vcpu_init(struct vcpu *v);       /* each vCPU, on its CPU */
 void apic_irq_mode_update(struct vcpu *v);     /* after an SVR write or a reset */
 void apic_irq_post(struct vcpu *v, uint8_t vector, bool level); /* make a vector pending */
 void apic_irq_reevaluate(struct vcpu *v);      /* after an EOI or TPR write */

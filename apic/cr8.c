@@ -56,6 +56,8 @@ void apic_cr8_init(struct vcpu *v)
                          "physical TPR", missing);
         return;
     }
+    if (vmx_cr_access)
+        return;    /* the handler is machine-wide: chained once, with the first vCPU */
     vmx_cr_access = exit_handler_get(EXIT_REASON_CR_ACCESS);
     exit_handler_set(EXIT_REASON_CR_ACCESS, cr8_access);
 }

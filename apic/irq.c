@@ -239,16 +239,22 @@ static void stats_log(int status)
     }
 }
 
-void apic_irq_init(struct vcpu *v)
+/* Once, with vCPU 0 (machine-wide: the controller vmx asks, the handlers, the statistics). */
+void apic_irq_init(void)
 {
-    struct apic_vcpu *a = apic_of(v);
     papic_init();
-    vlapic_set_current_count(&a->vl, timer_current_count);
     intr_controller_set(&controller);
     if (apic.path == APIC_PATH_APICV)
         exit_handler_set(EXIT_REASON_TPR_BELOW_THRESHOLD, exit_tpr_below_threshold);
     stop_hook_register(stats_log);
-    log_info("intr", "physical local APIC: SVR 0x%03x, LVT LINT0 0x%05x, LVT timer 0x%05x; the guest's interrupts "
-                     "reach it directly until it enables its local APIC", papic_read(APIC_SVR),
-             papic_read(APIC_LVT_LINT0), papic_read(APIC_LVT_TIMER));
+}
+
+/* Each vCPU, on its own CPU: its physical APIC is the one this CPU reaches at the MMIO base. */
+void apic_irq_vcpu_init(struct vcpu *v)
+{
+    struct apic_vcpu *a = apic_of(v);
+    vlapic_set_current_count(&a->vl, timer_current_count);
+    klog(v->id ? LOG_DEBUG : LOG_INFO, "intr", "physical local APIC: SVR 0x%03x, LVT LINT0 0x%05x, LVT timer 0x%05x; "
+         "the guest's interrupts reach it directly until it enables its local APIC", papic_read(APIC_SVR),
+         papic_read(APIC_LVT_LINT0), papic_read(APIC_LVT_TIMER));
 }

@@ -2,6 +2,7 @@
  * the guest image, then VMX. Every way out ends in vmxlab_stop() with a status line. */
 #include "apic/apic.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/cpu_local.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/serial.h"
@@ -18,6 +19,7 @@
 #include "kernel/options.h"
 #include "kernel/panic.h"
 #include "kernel/status.h"
+#include "vmx/vcpu.h"
 #include "vmx/vmx.h"
 
 #define VMXLAB_VERSION "0.1.0"
@@ -46,10 +48,21 @@ static void print_memory_map(void)
     }
 }
 
+/* An AP's life once the guest may start: its vCPU, set up on its own CPU, then run. It waits
+ * for SIPI until the guest's INIT-SIPI-SIPI reaches it through its virtual APIC. */
+static __attribute__((noreturn)) void ap_vcpu_main(unsigned index)
+{
+    struct vcpu *v = vmx_vcpu_create(index);
+    apic_vcpu_setup(v);
+    smp_ap_ready(index);
+    vmx_run(v);
+}
+
 void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base, uint64_t handoff_tsc);
 void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base, uint64_t handoff_tsc)
 {
     char err[256];
+    cpu_local_init(0); /* the boot CPU is CPU 0 (the log reads it) */
     serial_init();
     log_raw("vmxlab: start version=" VMXLAB_VERSION);
     gdt_init();
@@ -144,7 +157,8 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base, uint64_t hand
     /* the other CPUs: before the guest image is placed, while no guest code has run (kernel/smp.c) */
     static const struct smp_vmx_ops smp_vmx = {vmx_enable_this_cpu, vmx_enable_result_text};
     const struct acpi_madt *cpu_list = acpi_madt()->cpu_count ? acpi_madt() : mp_cpus();
-    unsigned cpus_up = smp_start(cpu_list, opts.cpus, &smp_vmx, &pool, &mbi, info_phys, conv_top);
+    unsigned max_cpus = opts.cpus && opts.cpus < VMX_MAX_VCPUS ? opts.cpus : VMX_MAX_VCPUS;
+    unsigned cpus_up = smp_start(cpu_list, max_cpus, &smp_vmx, &pool, &mbi, info_phys, conv_top);
     /* apic=passthrough lets the guest's INIT-SIPI-SIPI reach the physical CPUs. One that vmxlab
      * parked in VMX root ignores them (SDM Vol.3C 23.8: INIT is blocked in VMX root operation,
      * and a SIPI does nothing outside wait-for-SIPI); any other would start running the guest's
@@ -158,6 +172,15 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base, uint64_t hand
     struct vmx_guest_image image = {phys_to_virt(guest->start), gsize, drive};
     vmx_setup(&opts, &mbi, &pool, &image);
     apic_init(&opts);
+    /* every other CPU gets its vCPU (passthrough: none, the guest cannot start them) */
+    if (opts.apic == OPT_APIC_PASSTHROUGH && cpus_up > 1)
+        log_info("smp", "apic=passthrough: the %u APs stay parked in VMX root without a vCPU (INIT is blocked "
+                        "there, SDM 23.8): the guest runs on one CPU", cpus_up - 1);
+    for (unsigned i = 1; i < cpus_up && opts.apic != OPT_APIC_PASSTHROUGH; i++)
+        if (!smp_run(i, ap_vcpu_main)) {
+            log_error("smp", "cpu%u did not set up vcpu%u within 100 ms", i, i);
+            vmxlab_stop(STATUS_INTERNAL);
+        }
     vga_status("vmxlab " VMXLAB_VERSION ": guest running");
-    vmx_run();
+    vmx_run(vmx_vcpu(0));
 }

@@ -1,13 +1,16 @@
 /* The fatal funnel and the final stop. */
 #include "kernel/panic.h"
+#include <stdbool.h>
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/cpu_local.h"
 #include "arch/x86_64/power.h"
 #include "kernel/lib.h"
 #include "kernel/log.h"
 
 static void (*stop_hooks[4])(int);
 static void (*fatal_hooks[4])(void);
-static int stopping, in_fatal;
+static int in_fatal;
+static int stop_owner = -1; /* the CPU that is stopping vmxlab */
 
 void stop_hook_register(void (*fn)(int))
 {
@@ -27,10 +30,25 @@ void fatal_hook_register(void (*fn)(void))
         }
 }
 
+/* One CPU stops vmxlab: the first to get here (vmxlab_stop, or the fatal funnel). Another CPU
+ * that gets here later halts for good: the stopping CPU's hooks ask every vCPU to halt anyway
+ * (vmx/exit.c) and print each one's state. On the stopping CPU itself a second call (a hook
+ * that faults) goes on, to the power-off. */
+static void stop_claim(void)
+{
+    int me = (int)this_cpu(), none = -1;
+    if (!__atomic_compare_exchange_n(&stop_owner, &none, me, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) &&
+        none != me)
+        for (;;)
+            cpu_idle_halt();
+}
+
 void vmxlab_stop(int status)
 {
+    static int hooks_ran;
     cli();
-    if (!stopping++) /* a hook that faults must not loop */
+    stop_claim();
+    if (!hooks_ran++) /* a hook that faults must not loop */
         for (unsigned i = 0; i < ARRAY_SIZE(stop_hooks); i++)
             if (stop_hooks[i])
                 stop_hooks[i](status);
@@ -130,6 +148,7 @@ void backtrace_print(uint64_t rbp)
 
 static void run_fatal_hooks(void)
 {
+    stop_claim();
     if (in_fatal++)
         return;
     for (unsigned i = 0; i < ARRAY_SIZE(fatal_hooks); i++)

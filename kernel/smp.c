@@ -16,6 +16,7 @@
  * what the guest later keeps in that page. */
 #include "kernel/smp.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/cpu_local.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/lapic.h"
@@ -41,7 +42,7 @@ struct __attribute__((packed)) ap_tramp_params {
 };
 extern const uint8_t ap_tramp_start[], ap_tramp_end[], ap_tramp_data[];
 
-enum ap_state { AP_SENT, AP_LONG_MODE, AP_PARKED, AP_VMX_FAILED };
+enum ap_state { AP_SENT, AP_LONG_MODE, AP_PARKED, AP_VMX_FAILED, AP_RUNNING };
 
 struct smp_cpu {
     unsigned index;           /* cpuN in the log, GDT/TSS slot N; 0 is the boot CPU */
@@ -54,14 +55,22 @@ struct smp_cpu {
     bool locked_fc;
     const struct smp_vmx_ops *vmx;
     uint64_t lapic;
+    void (*volatile work)(unsigned index); /* smp_run(): what the parked CPU runs */
 };
 
+_Static_assert(GDT_MAX_CPUS <= CPU_LOCAL_MAX, "a cpu_local slot per CPU");
+
+/* cpus[i] is CPU i of the log, which runs vCPU i: the boot CPU is 0, the APs that came up are
+ * numbered on from 1 in the order of the CPU list, with no gaps */
 static struct smp_cpu cpus[GDT_MAX_CPUS];
+static unsigned cpus_up = 1;
+static uint64_t lapic_base;
 static uint8_t saved_page[PAGE_SIZE];
 
 void ap_main(struct smp_cpu *c);
 __attribute__((noreturn)) void ap_main(struct smp_cpu *c)
 {
+    cpu_local_init(c->index);
     gdt_init_cpu(c->index, (uint64_t)phys_to_virt(c->stack_pa) + AP_STACK + GDT_IST1_SIZE);
     idt_load();
     c->seen_apic_id = lapic_id(c->lapic);
@@ -69,11 +78,43 @@ __attribute__((noreturn)) void ap_main(struct smp_cpu *c)
     c->vmx_result = c->vmx->enable(c->vmxon_pa, &c->locked_fc);
     __atomic_store_n(&c->state, c->vmx_result ? AP_VMX_FAILED : AP_PARKED, __ATOMIC_RELEASE);
     /* parked: a halted CPU costs Bochs nothing; INIT is blocked in VMX root (SDM 23.8), so
-     * only an NMI or SMI would wake it (the next step of issue 10 gives it a vCPU) */
+     * only an NMI (smp_kick) or an SMI wakes it. smp_run() gives it its vCPU to run. */
     for (;;) {
         cli();
-        hlt();
+        void (*fn)(unsigned) = c->work;
+        if (fn)
+            fn(c->index);
+        cpu_idle_halt();
     }
+}
+
+unsigned smp_cpu_count(void) { return cpus_up; }
+
+void smp_kick(unsigned index)
+{
+    if (index && index < cpus_up)
+        lapic_send_ipi(lapic_base, (uint8_t)cpus[index].apic_id, ICR_DM_NMI | ICR_LEVEL_ASSERT);
+}
+
+void smp_ap_ready(unsigned index)
+{
+    __atomic_store_n(&cpus[index].state, AP_RUNNING, __ATOMIC_RELEASE);
+}
+
+bool smp_run(unsigned index, void (*fn)(unsigned index))
+{
+    struct smp_cpu *c = &cpus[index];
+    if (!index || index >= cpus_up)
+        return false;
+    c->work = fn;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    smp_kick(index);
+    for (unsigned us = 0; us < AP_TIMEOUT_MS * 1000; us += 100) {
+        if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == AP_RUNNING)
+            return true;
+        pit_delay_us(100);
+    }
+    return false;
 }
 
 static bool overlaps(uint64_t a, uint64_t b, uint64_t s, uint64_t e) { return a < e && s < b; }
@@ -139,7 +180,7 @@ unsigned smp_start(const struct acpi_madt *madt, unsigned max_cpus, const struct
     if (ran)
         panic("smp_start called twice: vmxlab sends INIT and SIPI only before the guest starts");
     ran = true;
-    uint64_t lapic = lapic_xapic_base(&why);
+    uint64_t lapic = lapic_base = lapic_xapic_base(&why);
     if (!madt->cpu_count) {
         log_info("smp", "no CPU list (no MADT, no MP table): vmxlab runs on the boot CPU only");
         return 1;
@@ -149,7 +190,7 @@ unsigned smp_start(const struct acpi_madt *madt, unsigned max_cpus, const struct
         return 1;
     }
     uint32_t bsp_id = lapic_id(lapic);
-    unsigned limit = max_cpus ? max_cpus : ACPI_MAX_CPUS, up = 1, next = 1;
+    unsigned limit = max_cpus ? max_cpus : ACPI_MAX_CPUS, up = 1;
     uint64_t page = 0;
     bool bsp_listed = false;
     for (unsigned i = 0; i < madt->cpu_count; i++)
@@ -162,20 +203,20 @@ unsigned smp_start(const struct acpi_madt *madt, unsigned max_cpus, const struct
         const struct acpi_cpu *m = &madt->cpu[i];
         if (m->apic_id == bsp_id)
             continue;
-        unsigned n = next++;
+        unsigned n = up; /* its number if it comes up */
         char tag[8];
         snprintf(tag, sizeof(tag), "cpu%u", n);
         if (!m->enabled) {
-            log_info(tag, "APIC ID %u disabled in the %s%s: not started", m->apic_id, madt->source,
+            log_info("smp", "APIC ID %u disabled in the %s%s: not started", m->apic_id, madt->source,
                      m->online_capable ? " (online capable: hot-add is not supported)" : "");
             continue;
         }
         if (m->apic_id > 0xFF) {
-            log_info(tag, "APIC ID %u needs x2APIC destinations: not started", m->apic_id);
+            log_info("smp", "APIC ID %u needs x2APIC destinations: not started", m->apic_id);
             continue;
         }
-        if (n >= limit) {
-            log_info(tag, "APIC ID %u left alone: beyond cpus=%u (never sent INIT or SIPI)", m->apic_id, limit);
+        if (n >= limit || n >= GDT_MAX_CPUS) {
+            log_info("smp", "APIC ID %u left alone: beyond cpus=%u (never sent INIT or SIPI)", m->apic_id, limit);
             continue;
         }
         if (!page) {
@@ -193,7 +234,7 @@ unsigned smp_start(const struct acpi_madt *madt, unsigned max_cpus, const struct
         *c = (struct smp_cpu){.index = n, .apic_id = m->apic_id, .vmx = vmx, .lapic = lapic};
         c->stack_pa = pool_alloc_pages(pool, (AP_STACK + GDT_IST1_SIZE) / PAGE_SIZE);
         if (!c->stack_pa || !(c->vmxon_pa = pool_alloc_page(pool))) {
-            log_warn(tag, "APIC ID %u not started: vmxlab's page pool is exhausted", m->apic_id);
+            log_warn("smp", "APIC ID %u not started: vmxlab's page pool is exhausted", m->apic_id);
             continue;
         }
         memset(phys_to_virt(c->vmxon_pa), 0, PAGE_SIZE);
@@ -202,20 +243,22 @@ unsigned smp_start(const struct acpi_madt *madt, unsigned max_cpus, const struct
             const char *seen = "no sign of the trampoline";
             if (c->state == AP_LONG_MODE)
                 seen = "reached long mode but not VMX root";
-            log_warn(tag, "APIC ID %u did not come up: %s %u ms after INIT-SIPI-SIPI; sent INIT again (wait-for-SIPI)",
+            log_warn("smp", "APIC ID %u did not come up: %s %u ms after INIT-SIPI-SIPI; sent INIT again (wait-for-SIPI)",
                      m->apic_id, seen, AP_TIMEOUT_MS);
             continue;
         }
         if (c->vmx_result) {
-            log_warn(tag, "APIC ID %u up, but no VMX root: %s; parked (HLT) outside VMX", m->apic_id,
-                     vmx->why(c->vmx_result));
-            continue;
+            /* it runs vmxlab's code in slot n (stack, GDT, TSS): no other CPU may get that slot */
+            log_warn("smp", "APIC ID %u up, but no VMX root: %s; parked (HLT) outside VMX; no further AP is "
+                            "started", m->apic_id, vmx->why(c->vmx_result));
+            break;
         }
         log_info(tag, "APIC ID %u up, VMX root, parked (HLT), VMXON region 0x%llx, "
                  "answered within %u us of the first SIPI%s%s", c->seen_apic_id, (unsigned long long)c->vmxon_pa, us,
                  c->seen_apic_id != m->apic_id ? " (its table entry says another APIC ID)" : "",
                  c->locked_fc ? ", IA32_FEATURE_CONTROL locked by vmxlab" : "");
         up++;
+        cpus_up = up;
     }
     if (page) {
         memcpy(phys_to_virt(page), saved_page, PAGE_SIZE);

@@ -29,4 +29,16 @@ struct smp_vmx_ops {
 unsigned smp_start(const struct acpi_madt *madt, unsigned max_cpus, const struct smp_vmx_ops *vmx,
                    struct page_pool *pool, const struct mb2_info *mbi, uint64_t info_phys, uint32_t conv_top);
 
+/* The CPUs that came up, the boot CPU included: CPU i runs vCPU i (0 .. count-1). */
+unsigned smp_cpu_count(void);
+/* Run fn(index) on parked CPU `index` (1 .. count-1) and wait until it calls smp_ap_ready()
+ * (false when it did not within 100 ms). fn does not return: it runs the CPU's vCPU. */
+bool smp_run(unsigned index, void (*fn)(unsigned index));
+void smp_ap_ready(unsigned index);
+/* Wake CPU `index`: an NMI IPI (SDM Vol.3A 10.6.1, delivery mode NMI). A CPU in VMX non-root
+ * operation takes a VM exit for it ("NMI exiting"), one in root operation its NMI handler,
+ * which ends an idle HLT (arch/x86_64/cpu_local.h). vmxlab's only use of a physical IPI once a
+ * guest runs: never INIT or SIPI. */
+void smp_kick(unsigned index);
+
 #endif

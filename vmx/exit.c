@@ -250,18 +250,10 @@ enum exit_action exit_dispatch(struct vcpu *v)
     return h(v);
 }
 
-/* every vCPU that has run */
-static void fatal_dump(void)
-{
-    for (unsigned i = 0; i < VMX_MAX_VCPUS; i++)
-        if (vmx.vcpus[i].exits_total)
-            exit_history_log(&vmx.vcpus[i]);
-}
-
 /* vmxlab's resident memory: its image, and the pool pages it took (VMXON, VMCS, MSR bitmap,
  * EPT tables and any module's pages), as bench reads it (docs/performance.md) */
 extern char __image_start[], __image_end[];
-static void memory_stats_log(void)
+void memory_stats_log(void)
 {
     uint64_t image = (uint64_t)(__image_end - __image_start), pages = vmx.pool->pages_used;
     log_info("stats", "memory image=%llu pool_pages=%llu ept_tables=%u resident=%llu hidden=%llu",
@@ -269,48 +261,5 @@ static void memory_stats_log(void)
              (unsigned long long)(image + pages * PAGE_SIZE), (unsigned long long)(vmx.hidden_end - vmx.hidden_start));
 }
 
-static void stop_report(int status)
-{
-    (void)status;
-    for (unsigned i = 0; i < VMX_MAX_VCPUS; i++)
-        if (i == 0 || vmx.vcpus[i].exits_total)
-            exit_stats_log(&vmx.vcpus[i]);
-    memory_stats_log();
-}
-
-static void vcpu_status_detail(const struct vcpu *v, char *buf, unsigned long len)
-{
-    snprintf(buf, len, "%llu exits, last %s", (unsigned long long)v->exits_total,
-             v->exits_total ? exit_reason_text(v->exit_reason) : "none");
-}
-
-/* for the VGA status line (kernel/status.c): the BSP's, the one line has room for one vCPU */
-static void status_detail(char *buf, unsigned long len) { vcpu_status_detail(&vmx.vcpus[0], buf, len); }
-
-void vmx_run(void)
-{
-    struct vcpu *v = &vmx.vcpus[0];
-    fatal_hook_register(fatal_dump);
-    stop_hook_register(stop_report);
-    status_detail_set(status_detail);
-    if (vmx.opts.debug == OPT_DEBUG_BAD_GUEST_STATE) {
-        log_info("vmx", "debug=bad-guest-state: guest TR access rights set to 0x89 (an available TSS, not busy)");
-        vmcs_write(VMCS_GUEST_TR_ACCESS_RIGHTS, 0x89);
-    }
-    log_info("vmx", "entering the guest");
-    for (;;) {
-        intr_before_entry(v);
-        int r = vmx_enter(v);
-        if (r != VMX_OK) {
-            char how[160];
-            uint64_t err = r == VMX_FAIL_VALID ? vmcs_read(VMCS_VM_INSTRUCTION_ERROR) : 0;
-            snprintf(how, sizeof(how), "%s %s: VM-instruction error %llu, %s", v->launched ? "VMRESUME" : "VMLAUNCH",
-                     r == VMX_FAIL_VALID ? "VMfailValid" : "VMfailInvalid", (unsigned long long)err,
-                     r == VMX_FAIL_VALID ? vmx_instruction_error_text((uint32_t)err) : "no current VMCS");
-            explain_entry_failure(v, how);
-            vmxlab_stop(STATUS_INTERNAL);
-        }
-        if (exit_dispatch(v) == EXIT_STOP)
-            vmxlab_stop(v->stop_status);
-    }
-}
+/* explain_entry_failure for the run loop (vcpu_run.c) */
+void vmx_entry_failed(struct vcpu *v, const char *how) { explain_entry_failure(v, how); }

@@ -46,6 +46,13 @@ static void io_bitmap_intercept(uint16_t port)
     bm[bit / 8] |= (uint8_t)(1u << (bit % 8));
 }
 
+/* every vCPU's VMCS points at the same two bitmaps (SDM 24.6.4 "I/O-Bitmap Addresses") */
+void io_vcpu_setup(void)
+{
+    vmcs_write(VMCS_IO_BITMAP_A, vmx.io_bitmap_pa[0]);
+    vmcs_write(VMCS_IO_BITMAP_B, vmx.io_bitmap_pa[1]);
+}
+
 void io_setup(const struct vmx_guest_image *guest)
 {
     const struct acpi_s5 *acpi = acpi_found();
@@ -63,8 +70,6 @@ void io_setup(const struct vmx_guest_image *guest)
         io_bitmap_intercept(ports[i]);
         len += (size_t)snprintf(list + len, sizeof(list) - len, "%s0x%x", i ? " " : "", ports[i]);
     }
-    vmcs_write(VMCS_IO_BITMAP_A, vmx.io_bitmap_pa[0]);
-    vmcs_write(VMCS_IO_BITMAP_B, vmx.io_bitmap_pa[1]);
     log_info("io", "ports intercepted for guest reset and power-off: %s (every other port is the guest's)", list);
 
     /* on_reset=restart puts the image back as the guest first had it: keep a copy where the

@@ -80,6 +80,18 @@ enum exit_action exit_exception_nmi(struct vcpu *v)
 {
     uint32_t info = (uint32_t)vmcs_read(VMCS_EXIT_INTERRUPTION_INFO);
     if ((info & INTR_INFO_VALID) && (info & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI) {
+        /* the NMI's delivery would have blocked further NMIs until an IRET (SDM 6.7.1); run
+         * the host's NMI handler, whose IRET ends any blocking the exit left (as Jailhouse) */
+        __asm__ volatile("int $2");
+        /* vmxlab's own: another vCPU left a request and kicked this one (vcpu_run.c). Two
+         * kicks before one exit are one NMI (the CPU latches one): all owed kicks end here. */
+        if (__atomic_exchange_n(&v->kicks_owed, 0, __ATOMIC_ACQ_REL)) {
+            v->kicks++;
+            log_debug("nmi", "NMI exit (reason 0) at %04llx:%04llx: a kick from another vCPU, not the guest's NMI; "
+                             "requests 0x%x taken before the next entry", (unsigned long long)vmcs_read(VMCS_GUEST_CS_SELECTOR),
+                      (unsigned long long)v->rip, __atomic_load_n(&v->requests, __ATOMIC_RELAXED));
+            return EXIT_RESUME;
+        }
         log_info("nmi", "physical NMI (exit reason 0, NMI exiting) at %04llx:%04llx: held for the guest",
                  (unsigned long long)vmcs_read(VMCS_GUEST_CS_SELECTOR), (unsigned long long)v->rip);
         inject_nmi(v);

@@ -1,6 +1,7 @@
 /* Turning VMX on and building the VMCS: capabilities (SDM Vol.3 23.6, Appendix A), VMXON
  * (23.7), controls (24.6-24.8), host state (24.5), the guest's first state (24.4), EPT (28.2). */
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/cpu_local.h"
 #include "arch/x86_64/gdt.h"
 #include "kernel/lib.h"
 #include "kernel/log.h"
@@ -235,8 +236,11 @@ static void setup_controls(struct vcpu *v)
         proc2 |= SECONDARY_ENABLE_VPID;
         v->vpid = (uint16_t)(v->id + 1); /* VPID 0 is the host's (SDM 28.1) */
     }
-    /* the controls without which a feature CPUID shows would #UD (SDM 25.3; vmx/cpuid.c) */
-    proc2 |= vmx_cpuid_setup();
+    /* the controls without which a feature CPUID shows would #UD (SDM 25.3; vmx/cpuid.c),
+     * decided once for every vCPU */
+    if (!v->id)
+        vmx.cpuid_proc2 = vmx_cpuid_setup();
+    proc2 |= vmx.cpuid_proc2;
     v->ctl[VMX_CTL_PROC2] = require_controls(VMX_CTL_PROC2, proc2);
     /* the debug controls keep the guest's DR7 and IA32_DEBUGCTL in the VMCS: VM exit sets DR7
      * to 400H and clears DEBUGCTL (SDM 27.5.1), so without "save debug controls" (24.7.1,
@@ -273,8 +277,10 @@ static void setup_controls(struct vcpu *v)
     vmcs_write(VMCS_VMCS_LINK_POINTER, ~0ull);
 }
 
-/* SDM 24.5 host-state area; the checks are in 26.2.2-26.2.4. */
-static void setup_host_state(void)
+/* SDM 24.5 host-state area; the checks are in 26.2.2-26.2.4. Per CPU: the GDT and TSS are the
+ * CPU's own (arch/x86_64/gdt.c), and so are the stack (entry.asm) and the GS base (the CPU's
+ * slot, cpu_local.h); CR3, the IDT and the exit stub are shared. CPU i runs vCPU i. */
+static void setup_host_state(unsigned cpu)
 {
     struct desc_ptr gdtr, idtr;
     sgdt(&gdtr);
@@ -290,9 +296,9 @@ static void setup_host_state(void)
     vmcs_write(VMCS_HOST_GS_SELECTOR, 0);
     vmcs_write(VMCS_HOST_TR_SELECTOR, GDT_TSS); /* must not be 0 (26.2.3) */
     vmcs_write(VMCS_HOST_FS_BASE, 0);
-    vmcs_write(VMCS_HOST_GS_BASE, 0);
-    vmcs_write(VMCS_HOST_TR_BASE, tss_base());
-    vmcs_write(VMCS_HOST_GDTR_BASE, gdtr.base);
+    vmcs_write(VMCS_HOST_GS_BASE, cpu_local_base(cpu));
+    vmcs_write(VMCS_HOST_TR_BASE, tss_base_of(cpu));
+    vmcs_write(VMCS_HOST_GDTR_BASE, gdtr.base); /* this CPU's: gdt_init_cpu() loaded it */
     vmcs_write(VMCS_HOST_IDTR_BASE, idtr.base);
     vmcs_write(VMCS_HOST_IA32_SYSENTER_CS, 0);
     vmcs_write(VMCS_HOST_IA32_SYSENTER_ESP, 0);
@@ -407,6 +413,21 @@ static void enable_vmx_operation(void)
     log_info("vmx", "VMXON at 0x%llx, VMCS revision 0x%x", (unsigned long long)vmx.vmxon_pa, vmx.caps.revision_id);
 }
 
+/* One vCPU's VMCS on the calling CPU, which then runs it (a VMCS is current on one CPU, SDM
+ * 24.1 "Overview"; VMCLEAR, then VMPTRLD makes it this CPU's current VMCS, 24.11.3). */
+static void vcpu_setup(struct vcpu *v)
+{
+    v->vmcs_pa = vmx_alloc_page();
+    *(uint32_t *)phys_to_virt(v->vmcs_pa) = vmx.caps.revision_id;
+    if (vmclear(v->vmcs_pa) != VMX_OK || vmptrld(v->vmcs_pa) != VMX_OK)
+        panic("VMCLEAR/VMPTRLD of the VMCS at 0x%llx failed", (unsigned long long)v->vmcs_pa);
+    setup_controls(v);
+    io_vcpu_setup();
+    vmx_tsc_setup(v);
+    setup_host_state(v->id);
+    vmx.nvcpus = v->id + 1 > vmx.nvcpus ? v->id + 1 : vmx.nvcpus;
+}
+
 void vmx_setup(const struct options *opts, const struct mb2_info *mbi, struct page_pool *pool,
                const struct vmx_guest_image *guest)
 {
@@ -421,20 +442,14 @@ void vmx_setup(const struct options *opts, const struct mb2_info *mbi, struct pa
     vmx.hidden_end = pool->pool.end;
     enable_vmx_operation();
 
-    v->vmcs_pa = vmx_alloc_page();
-    *(uint32_t *)phys_to_virt(v->vmcs_pa) = vmx.caps.revision_id;
-    if (vmclear(v->vmcs_pa) != VMX_OK || vmptrld(v->vmcs_pa) != VMX_OK)
-        panic("VMCLEAR/VMPTRLD of the VMCS at 0x%llx failed", (unsigned long long)v->vmcs_pa);
     vmx.msr_bitmap_pa = vmx_alloc_page();
     /* the VMX capability MSRs and IA32_FEATURE_CONTROL: the guest sees no VMX (exit.c) */
     msr_bitmap_intercept(IA32_FEATURE_CONTROL, true, true);
     for (uint32_t msr = IA32_VMX_BASIC; msr <= IA32_VMX_VMFUNC; msr++)
         msr_bitmap_intercept(msr, true, true);
     memory_setup(mbi);
-    setup_controls(v);
     io_setup(guest);
-    vmx_tsc_setup(v);
-    setup_host_state();
+    vcpu_setup(v);
     stopwatch_setup(v); /* guest.stop: the VMX-preemption timer on top of the controls (stopwatch.c) */
 
     /* the guest image: copied to guest.load; vmxlab kept the module out of its pool */
@@ -444,6 +459,23 @@ void vmx_setup(const struct options *opts, const struct mb2_info *mbi, struct pa
     log_info(vcpu_tag(v), "ready: real mode at %04x:%04x, %s, DL=0x%02x, VPID %u", opts->entry_cs, opts->entry_ip,
              opts->guest_unreal ? "4 GiB data segment limits (big real mode)" : "64 KiB segment limits",
              guest->boot_drive, v->vpid);
+}
+
+/* An application processor's vCPU, on its own CPU (kernel/main.c, through smp_run()): its
+ * VMCS as vCPU 0's, in the state INIT leaves a CPU in (SDM Vol.3A 9.1, Table 9-1), waiting
+ * for a SIPI in software, as an AP waits after the BIOS's INIT (SDM 8.4.1 "BSP and AP
+ * Processors"). Nothing runs on it before the guest starts it with INIT-SIPI-SIPI. */
+struct vcpu *vmx_vcpu_create(unsigned id)
+{
+    struct vcpu *v = &vmx.vcpus[id];
+    vcpu_setup(v);
+    struct vcpu_start reset = vcpu_reset_vector();
+    vcpu_init_reset(v, &reset);
+    v->init_count = 0;
+    v->wait_for_sipi = true;
+    log_info(vcpu_tag(v), "ready on CPU %u: VMCS 0x%llx, VPID %u, INIT state, waits for SIPI (in software, with HLT "
+                          "in VMX root operation)", id, (unsigned long long)v->vmcs_pa, v->vpid);
+    return v;
 }
 
 /* ---- for INIT resets (vmx/vcpu_reset.c) ------------------------------------------------ */

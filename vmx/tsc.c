@@ -57,13 +57,17 @@ void vmx_tsc_setup(struct vcpu *v)
         log_warn("tsc", "the CPU cannot set \"use TSC offsetting\": a guest's WRMSR to the TSC moves vmxlab's clock");
         return;
     }
+    /* every vCPU starts with offset 0: the guest's CPUs see one TSC, in step, as on a machine
+     * whose firmware synchronised them (SDM 17.17.1 "Invariant TSC") */
     set_offset(v, 0);
-    msr_hook_set(IA32_TIME_STAMP_COUNTER, IA32_TIME_STAMP_COUNTER, 0, tsc_write);
     bool has_adjust = cpuid(0, 0).eax >= 7 && (cpuid(7, 0).ebx & (1u << 1));
-    if (has_adjust) { /* the guest starts with the CPU's value, as it would on bare metal */
+    if (has_adjust) /* the guest starts with the CPU's value, as it would on bare metal */
         v->tsc_adjust = rdmsr(IA32_TSC_ADJUST);
+    if (v->id)
+        return;     /* the MSR hooks are machine-wide: set once, with vCPU 0 */
+    msr_hook_set(IA32_TIME_STAMP_COUNTER, IA32_TIME_STAMP_COUNTER, 0, tsc_write);
+    if (has_adjust)
         msr_hook_set(IA32_TSC_ADJUST, IA32_TSC_ADJUST, adjust_read, adjust_write);
-    }
     log_info("tsc", "the guest owns its TSC: \"use TSC offsetting\" on, WRMSR IA32_TIME_STAMP_COUNTER%s intercepted",
              has_adjust ? " and IA32_TSC_ADJUST" : "");
 }

@@ -59,6 +59,16 @@ struct vcpu {
     bool wait_for_sipi;
     unsigned init_count;
 
+    /* requests to this vCPU, from another vCPU's exit handler or its own, taken in its own run
+     * loop before the next VM entry (vmx/vcpu_run.c; as KVM's kvm_apic_accept_events and
+     * Jailhouse's x86_check_events) */
+    uint32_t requests;      /* VCPU_REQ_* (vcpu_ops.h), set and taken atomically */
+    uint32_t kicks_owed;    /* NMI kicks sent to it and not yet seen in an NMI exit (atomic) */
+    volatile bool idle;     /* waits with HLT in VMX root operation */
+    volatile bool stopped;  /* halted for good: vmxlab is stopping */
+    uint64_t kicks;         /* statistics: kicks that made it exit */
+    uint64_t idle_waits;
+
     /* the guest's TSC (vmx/tsc.c): the VMCS TSC offset and its IA32_TSC_ADJUST */
     uint64_t tsc_offset;
     uint64_t tsc_adjust;

@@ -1,7 +1,9 @@
 /* The vmx module's entry points for the boot flow and for the modules above it (apic).
  *
  * Boot order (kernel/main.c): vmx_probe() -> vmx_setup() (VMXON, EPT, VMCS, guest image)
- * -> apic_init() (adds its controls, pages and exit handlers) -> vmx_run() (never returns). */
+ * -> apic_init() (adds its controls, pages and exit handlers) -> on each AP, through
+ * smp_run(): vmx_vcpu_create() -> apic_vcpu_setup() -> vmx_run() -> vmx_run(vCPU 0) on the boot
+ * CPU. vmx_run() never returns. */
 #ifndef VMX_VMX_H
 #define VMX_VMX_H
 
@@ -41,8 +43,12 @@ void vmx_setup(const struct options *opts, const struct mb2_info *mbi, struct pa
                const struct vmx_guest_image *guest);
 /* vCPU `id` (0 .. VMX_MAX_VCPUS-1), whose local APIC ID is `id`; vCPU 0 is the BSP. */
 struct vcpu *vmx_vcpu(unsigned id);
-/* Enter the guest and dispatch exits until a handler stops it; then vmxlab_stop(). */
-__attribute__((noreturn)) void vmx_run(void);
+/* vCPU `id` (1 ..) on the calling CPU, which will run it: its VMCS, in the INIT state,
+ * waiting for SIPI. */
+struct vcpu *vmx_vcpu_create(unsigned id);
+/* Run vCPU v on the calling CPU (the CPU that created it): take its requests, enter the guest
+ * and dispatch exits until a handler stops vmxlab (vmx/vcpu_run.c). */
+__attribute__((noreturn)) void vmx_run(struct vcpu *v);
 
 /* For modules above vmx, between vmx_setup() and vmx_run(): */
 uint64_t vmx_alloc_page(void);                 /* a zeroed 4 KiB page, hidden from the guest */

@@ -37,8 +37,10 @@ struct vmx_state {
     uint64_t ones_page_pa;           /* ept.holes=ones: the read-only page of all ones (0: none yet) */
     unsigned hole_pages;             /* guest-physical hole pages mapped to it */
     struct cpuid_view cpuid;         /* what the guest's CPUID shows and hides (cpuid.c) */
-    /* one per vCPU; vCPU i has APIC ID i. Only vcpus[0] (the BSP) runs today. */
+    uint32_t cpuid_proc2;            /* the secondary controls the CPUID view needs (cpuid.c) */
+    /* one per vCPU; vCPU i has APIC ID i and runs on CPU i; vcpus[0] is the BSP */
     struct vcpu vcpus[VMX_MAX_VCPUS];
+    unsigned nvcpus;                 /* vCPUs 0 .. nvcpus-1 exist */
 };
 
 extern struct vmx_state vmx;
@@ -91,10 +93,13 @@ enum exit_action exit_dispatch(struct vcpu *v);
 void exit_stats_log(struct vcpu *v);
 void exit_history_log(struct vcpu *v);
 void vcpu_log_registers(struct vcpu *v);
+void memory_stats_log(void);
+void vmx_entry_failed(struct vcpu *v, const char *how);
 
 /* exit_io.c: I/O bitmaps for the reset and power-off ports; on_reset=restart's image copy */
 struct vmx_guest_image;
 void io_setup(const struct vmx_guest_image *guest);
+void io_vcpu_setup(void); /* the bitmaps in the current VMCS */
 
 /* nmi.c: a held NMI injected, or NMI-window exiting on, before a VM entry */
 void nmi_before_entry(struct vcpu *v);

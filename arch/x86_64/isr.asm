@@ -28,6 +28,27 @@ ISR_NOERR v
 %assign v v+1
 %endrep
 
+; NMI (vector 2) is not an error in vmxlab's host: it is the kick one CPU sends another to make
+; it look at its requests (kernel/smp.c, vmx/vcpu_run.c). The handler only returns; if it
+; interrupted cpu_idle_halt's HLT it returns past the HLT, so that a kick that came just
+; before the HLT is not slept through. Its IRET also ends the CPU's blocking of NMIs (SDM
+; Vol.3A 6.7.1 "Handling Multiple NMIs"). It runs on the IST1 stack (idt.c).
+global cpu_idle_halt
+nmi_entry:
+    push rax
+    lea rax, [rel idle_hlt]
+    cmp [rsp + 8], rax                  ; the interrupted RIP
+    jne .out
+    inc qword [rsp + 8]                 ; HLT is one byte: resume after it
+.out:
+    pop rax
+    iretq
+
+cpu_idle_halt:
+idle_hlt:
+    hlt
+    ret
+
 isr_common:
     push r15
     push r14
@@ -57,7 +78,11 @@ global isr_table
 isr_table:
 %assign v 0
 %rep 32
+%if v == 2
+    dq nmi_entry
+%else
     dq isr %+ v
+%endif
 %assign v v+1
 %endrep
 

@@ -12,6 +12,7 @@
 /* ICR low dword (SDM Table 10-3 / Figure 10-12) */
 #define ICR_DM_INIT (5u << 8)
 #define ICR_DM_STARTUP (6u << 8)
+#define ICR_DM_NMI (4u << 8)
 #define ICR_DELIVERY_PENDING (1u << 12)
 #define ICR_LEVEL_ASSERT (1u << 14)
 

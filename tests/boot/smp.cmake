@@ -40,7 +40,7 @@ endforeach()
 boot_test(smp.cpus1 --emulator bochs --cpu corei7_skylake_x --cpus 2 --guest ${GUESTS}/hello.bin
     --cmdline "apic=decode cpus=1" --status 0 --in-order ${SMP_CLEAN}
     --expect "${SMP_MADT}" --expect "${SMP_BSP}"
-    --expect "I cpu1: APIC ID 1 left alone: beyond cpus=1 \\(never sent INIT or SIPI\\)$"
+    --expect "I smp: APIC ID 1 left alone: beyond cpus=1 \\(never sent INIT or SIPI\\)$"
     --expect "I smp: 1 of 2 CPUs up \\(the boot CPU included\\)$"
     --expect "^hello from a real-mode guest \\(COM1\\)"
     --reject "trampoline" --reject "VMX root, parked")

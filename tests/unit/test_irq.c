@@ -74,7 +74,8 @@ static void setup(enum apic_path path)
     phys[APIC_SVR / 4] = 0x1FF;
     apic.path = path;
     vlapic_init(&apic.vcpu[0].vl, vpage, 0, 0);
-    apic_irq_init(&vcpu);
+    apic_irq_init();
+    apic_irq_vcpu_init(&vcpu);
     vlapic_write(&apic.vcpu[0].vl, APIC_SVR, 4, 0x1FF);   /* the guest enables its APIC */
     apic_irq_mode_update(&vcpu);
 }
