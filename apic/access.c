@@ -65,7 +65,7 @@ static enum exit_action raise_or_refuse(struct vcpu *v, const struct guest_fault
 
 static bool loud(struct vcpu *v, uint32_t offset)
 {
-    return offset == APIC_ICR_LOW && apic_log_this_init(v->init_count + 1);
+    return offset == APIC_ICR_LOW && apic_ipi_loud(v, vlapic_reg(&apic_of(v)->vl, APIC_ICR_LOW));
 }
 
 enum exit_action apic_exit_access(struct vcpu *v)

@@ -26,6 +26,7 @@ struct apic_vcpu {
      * the vCPU itself; the entry point of its last start */
     uint64_t posted[4];
     uint8_t sipi_vector;
+    unsigned fixed_ipi_lines;  /* fixed IPIs it sent that were logged at info (apic_ipi_loud) */
     bool init_self;
     uint8_t init_from;
     struct vcpu_start start;
@@ -37,7 +38,7 @@ struct apic_vcpu {
     bool virtualized;          /* the guest's APIC is enabled: external interrupts exit */
     uint64_t eoi_owed[4];      /* level-triggered vectors in service in the physical APIC */
     struct {
-        uint64_t lapic, level, extint, spurious, eoi_forwarded, timer_starts;
+        uint64_t lapic, level, extint, spurious, eoi_forwarded, timer_starts, ipis_sent;
     } stats;
 };
 
@@ -95,5 +96,18 @@ enum exit_action apic_write_effect(struct vcpu *v, uint32_t offset, enum vlapic_
 /* Should this INIT-related line be logged at info level? The first few and every 100th: a
  * storm of 1,000 INITs stays readable. */
 static inline bool apic_log_this_init(unsigned count) { return count <= 3 || count % 100 == 0; }
+
+/* Should a line about the IPI in icr_low (its ICR write, its delivery) be at info level? INIT
+ * by the rule above; SIPI, NMI and the other rare kinds always; fixed and lowest-priority IPIs
+ * (an SMP OS sends thousands: reschedule, function calls) for the first three of a vCPU, then
+ * at debug (each info line costs the guest the UART's time). */
+#define APIC_FIXED_IPI_LINES 3
+static inline bool apic_ipi_loud(const struct vcpu *v, uint32_t icr_low)
+{
+    unsigned mode = (icr_low >> 8) & 7u;
+    if (mode == 5)
+        return apic_log_this_init(v->init_count + 1);
+    return mode > 1 || apic_of(v)->fixed_ipi_lines < APIC_FIXED_IPI_LINES;
+}
 
 #endif

@@ -147,14 +147,16 @@ enum exit_action apic_send_ipi(struct vcpu *v)
     if (d.esr)
         vlapic_error(&a->vl, d.esr);
 
-    enum log_level lvl = d.action == ICR_INVALID ? LOG_WARN
-                         : d.action != ICR_DELIVER_INIT || apic_log_this_init(v->init_count + 1) ? LOG_INFO
-                                                                                               : LOG_DEBUG;
+    enum log_level lvl = d.action == ICR_INVALID ? LOG_WARN : apic_ipi_loud(v, low) ? LOG_INFO : LOG_DEBUG;
+    if (lvl == LOG_INFO && d.icr.delivery <= 1 && ++a->fixed_ipi_lines == APIC_FIXED_IPI_LINES)
+        log_info("apic", "vcpu%u: further fixed IPIs at log=debug (counted in the statistics)", v->id);
     if (log_enabled(lvl)) { /* the description is formatted only when it is printed */
         char line[200];
         icr_describe(&d, low, high, line, sizeof(line));
         klog(lvl, "apic", "%s", line);
     }
+    if (d.targets)
+        a->stats.ipis_sent++;
     for (uint32_t t = d.targets; t; t &= t - 1)
         deliver(v, vmx_vcpu((unsigned)__builtin_ctz(t)), &d);
     return EXIT_RESUME;

@@ -232,10 +232,10 @@ static void stats_log(int status)
         if (i)
             snprintf(who, sizeof(who), "vcpu%u: ", i);
         log_info("stats", "%sinterrupts lapic=%llu level=%llu extint=%llu spurious=%llu eoi_forwarded=%llu "
-                          "timer_starts=%llu", who, (unsigned long long)a->stats.lapic,
+                          "timer_starts=%llu ipis_sent=%llu", who, (unsigned long long)a->stats.lapic,
                  (unsigned long long)a->stats.level, (unsigned long long)a->stats.extint,
                  (unsigned long long)a->stats.spurious, (unsigned long long)a->stats.eoi_forwarded,
-                 (unsigned long long)a->stats.timer_starts);
+                 (unsigned long long)a->stats.timer_starts, (unsigned long long)a->stats.ipis_sent);
     }
 }
 
