@@ -1,0 +1,28 @@
+# Issue 13 "Robustness", bad input: every entry point vmxlab accepts runs (a real-mode CS the
+# CPU takes, whatever the selector's RPL), and input it cannot take is refused with one line
+# and status 2.
+
+# guest.entry / guest.load whose CS selector has RPL 1 or 3: Bochs refused the code-type CS
+# vmxlab built ("VMENTER FAIL: VMCS guest non-conforming CS.RPL <> CS.DPL", status 4). The
+# anywhere guest prints the CS:IP it was entered at, so each test also checks the entry itself.
+function(entry_test name cmdline cs ip linear)
+    boot_test(badinput.${name} --emulator bochs --cpu corei7_skylake_x --guest ${GUESTS}/anywhere.bin
+        --cmdline "${cmdline}" --status 0 --in-order
+        --expect "I guest: name=anywhere size=[0-9]+ load=0x[0-9a-f]+ entry=${cs}:${ip} "
+        --expect "${ENTERING}"
+        --expect "^anywhere: entered at CS=${cs} IP=${ip} linear=0x${linear}$"
+        --expect "I guest: asked to power off with status 0"
+        --reject "VM entry failed" --reject " E ")
+endfunction()
+entry_test(entry_0001_7bf0 "guest.entry=0001:7BF0" 0001 7bf0 07c00)
+entry_test(entry_07bf_0010 "guest.entry=07BF:0010" 07bf 0010 07c00)
+entry_test(load_0x10010 "guest.load=0x10010" 1001 0000 10010)
+# The top of conventional memory: CS 9f5f (RPL 3), IP 000e
+entry_test(load_0x9f5fe "guest.load=0x9f5fe" 9f5f 000e 9f5fe)
+# 0x9f7fe is CS 9f7f, IP 000e too, but Bochs's BIOS leaves 639 KiB of base memory, of which
+# vmxlab's INT 15h stub takes the top KiB (vmx/biosmem.c): a guest image of more than 2 bytes
+# does not fit there, and vmxlab says so (before, hello at 0x9f7fe was refused the same way).
+boot_test(badinput.load_0x9f7fe_too_high --emulator bochs --guest ${GUESTS}/anywhere.bin
+    --cmdline "guest.load=0x9f7fe" --status 2
+    --expect "E guest: guest image of [0-9]+ bytes at 0x9f7fe runs to 0x[0-9a-f]+, past the end of conventional memory 0x9f800 \\(EBDA/ROM\\)$"
+    --count " E =1" --reject "I guest: name=")
