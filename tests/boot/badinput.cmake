@@ -26,3 +26,20 @@ boot_test(badinput.load_0x9f7fe_too_high --emulator bochs --guest ${GUESTS}/anyw
     --cmdline "guest.load=0x9f7fe" --status 2
     --expect "E guest: guest image of [0-9]+ bytes at 0x9f7fe runs to 0x[0-9a-f]+, past the end of conventional memory 0x9f800 \\(EBDA/ROM\\)$"
     --count " E =1" --reject "I guest: name=")
+
+# A command line longer than the 511 bytes vmxlab keeps: refused, not cut (the option at its
+# end, vga=off here, was dropped without a word). 511 bytes are taken. (GRUB joins the words
+# with one space each: the lengths below are what vmxlab receives.)
+string(REPEAT "log=info " 56 LONG_OPTS)  # 504 bytes
+boot_test(badinput.cmdline_511 --emulator qemu --guest ${GUESTS}/hello.bin --cmdline "${LONG_OPTS}vga=off" --status 3
+    --expect "I boot: command line: \"log=info " --reject "E options:" --reject "E boot:")
+boot_test(badinput.cmdline_521 --emulator qemu --guest ${GUESTS}/hello.bin --cmdline "${LONG_OPTS}apic=auto vga=off"
+    --status 2
+    --expect "E options: command line of 521 bytes is longer than the 511 vmxlab takes \\(the options past that would be lost\\): shorten it$"
+    --count " E =1")
+
+# Two modules named guest: refused, naming both (the first won, silently)
+boot_test(badinput.two_guest_modules --emulator qemu --guest ${GUESTS}/hello.bin --second-guest ${GUESTS}/anywhere.bin
+    --status 2
+    --expect "E guest: two guest modules: 'guest hello' \\(module 1, [0-9]+ bytes\\) and 'guest anywhere' \\(module 2, [0-9]+ bytes\\): keep one 'module2 FILE guest' line in the GRUB entry$"
+    --count " E =1" --reject "I guest: name=")

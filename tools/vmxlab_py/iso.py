@@ -24,7 +24,7 @@ def grub_cfg(entries, interactive=True, timeout=5):
     else:
         lines += ["terminal_output console", "set timeout=0", "set timeout_style=hidden"]
     lines.append("set default=0")
-    for title, opts, guest, name in entries:
+    for title, opts, guest, name, *more in entries:
         lines.append('menuentry "%s" {' % title)
         lines.append("    multiboot2 /boot/vmxlab.elf %s" % opts if opts else "    multiboot2 /boot/vmxlab.elf")
         if guest and guest.startswith("("):
@@ -32,16 +32,20 @@ def grub_cfg(entries, interactive=True, timeout=5):
             lines.append("    insmod part_msdos")
         if guest:  # the contract's module line; the word after "guest" names it in the log
             lines.append("    module2 %s guest %s" % (guest, name))
+        for path, mname in more[0] if more else ():  # a second guest module (a bad-input test)
+            lines.append("    module2 %s guest %s" % (path, mname))
         lines.append("    boot")
         lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def make_iso(out, kernel, guest=None, cmdline="", interactive=True, extra_guests=(), timeout=5, local=None):
+def make_iso(out, kernel, guest=None, cmdline="", interactive=True, extra_guests=(), timeout=5, local=None,
+             second_guest=None):
     """Build out (an ISO). guest: the default guest image file (None: no guest module), or a
     chain.LOCAL id ("local-disk", "local-floppy"): the machine's own drive under vmxlab.
     extra_guests: more (name, file) pairs offered in the menu. local: offer the local-drive
-    entries after the guests (default: in an interactive menu)."""
+    entries after the guests (default: in an interactive menu). second_guest: a file given to
+    the first entry as a second module named guest (which vmxlab refuses: a test of that)."""
     local = interactive if local is None else local
     tree = tempfile.mkdtemp(prefix="vmxlab-iso-")
     try:
@@ -56,7 +60,11 @@ def make_iso(out, kernel, guest=None, cmdline="", interactive=True, extra_guests
         elif guest:
             name = os.path.splitext(os.path.basename(guest))[0]
             shutil.copy(guest, os.path.join(boot, "guest.bin"))
-            entries.append(("vmxlab: %s" % name, cmdline, "/boot/guest.bin", name))
+            more = []
+            if second_guest:
+                shutil.copy(second_guest, os.path.join(boot, "guest2.bin"))
+                more = [("/boot/guest2.bin", os.path.splitext(os.path.basename(second_guest))[0])]
+            entries.append(("vmxlab: %s" % name, cmdline, "/boot/guest.bin", name, more))
         else:
             entries.append(("vmxlab (no guest)", cmdline, None, None))
         for name, path in extra_guests:
