@@ -10,6 +10,7 @@
 #include "vmx/vcpu_ops.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_internal.h"
+#include "vmx/vmx_names.h"
 
 #define HC_VERSION 0
 #define HC_PRINT 1
@@ -146,9 +147,16 @@ static enum exit_action msr_access(struct vcpu *v, bool write)
             ok = write ? msr_hooks[i].wr(v, msr, value) : msr_hooks[i].rd(v, msr, &value);
             goto done;
         }
-    if (msr <= 0x1FFF || (msr >= 0xC0000000 && msr <= 0xC0001FFF))
-        /* IA32_FEATURE_CONTROL and the VMX capability MSRs: VMX is hidden, so #GP as on a CPU without it */
-        log_info("exit", "%s of MSR 0x%x: injecting #GP (VMX is hidden from the guest)", write ? "WRMSR" : "RDMSR", msr);
+    const char *vmx_name = vmx_msr_name(msr);
+    if (vmx_name)
+        /* IA32_FEATURE_CONTROL and the VMX capability MSRs: VMX is hidden (CPUID.1:ECX[5] = 0),
+         * so #GP as on a CPU without VMX (SDM Vol.4 Table 2-2, Vol.3D A.1) */
+        log_info("exit", "%s of MSR 0x%x (%s): injecting #GP(0), as a CPU without VMX does (vmxlab hides VMX "
+                 "from the guest)", write ? "WRMSR" : "RDMSR", msr, vmx_name);
+    else if (msr <= 0x1FFF || (msr >= 0xC0000000 && msr <= 0xC0001FFF))
+        /* intercepted in the MSR bitmap, but no hook takes this direction */
+        log_info("exit", "%s of MSR 0x%x: vmxlab intercepts this MSR but has no %s handler for it: injecting #GP(0)",
+                 write ? "WRMSR" : "RDMSR", msr, write ? "write" : "read");
     else
         /* SDM 24.6.9: an MSR outside the bitmap's two ranges always exits; an Intel CPU has none
          * there (Linux probes AMD's 0xC001xxxx), so #GP as the CPU itself would raise */

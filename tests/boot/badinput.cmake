@@ -43,3 +43,20 @@ boot_test(badinput.two_guest_modules --emulator qemu --guest ${GUESTS}/hello.bin
     --status 2
     --expect "E guest: two guest modules: 'guest hello' \\(module 1, [0-9]+ bytes\\) and 'guest anywhere' \\(module 2, [0-9]+ bytes\\): keep one 'module2 FILE guest' line in the GRUB entry$"
     --count " E =1" --reject "I guest: name=")
+
+# The MSRs vmxlab refuses, each named in the log with the access and the #GP. The guest's #GP
+# expectations are the SDM's for a CPU without VMX (CPUID.1:ECX[5] = 0, what the guest sees),
+# not bare Bochs's: there VMX, and so these MSRs, exist. The log said "VMX is hidden from the
+# guest" for any intercepted MSR.
+boot_test(badinput.msr_lines --emulator bochs --cpu corei7_skylake_x --guest ${GUESTS}/msrhide.bin
+    --cmdline "apic=decode" --status 0 --in-order
+    --expect "I exit: RDMSR of MSR 0x3a \\(IA32_FEATURE_CONTROL\\): injecting #GP\\(0\\), as a CPU without VMX does \\(vmxlab hides VMX from the guest\\)$"
+    --expect "^PASS: RDMSR IA32_FEATURE_CONTROL: #GP"
+    --expect "I exit: RDMSR of MSR 0x480 \\(IA32_VMX_BASIC\\): injecting #GP\\(0\\), as a CPU without VMX does"
+    --expect "^PASS: RDMSR IA32_VMX_BASIC: #GP"
+    --expect "I exit: WRMSR of MSR 0x48b \\(IA32_VMX_PROCBASED_CTLS2\\): injecting #GP\\(0\\)"
+    --expect "^PASS: WRMSR IA32_VMX_PROCBASED_CTLS2: #GP"
+    --expect "I exit: RDMSR of MSR 0xc0011000, outside the MSR bitmap's ranges \\(no such MSR on this CPU\\): injecting #GP"
+    --expect "^PASS: RDMSR 0xC0011000 \\(an AMD MSR\\): #GP"
+    --expect "^RESULT: PASS"
+    --reject "VMX is hidden from the guest\\)$" --reject "^FAIL: ")
