@@ -1,5 +1,6 @@
 """GRUB configuration and the bootable ISO (grub-mkrescue, BIOS/i386-pc)."""
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -7,6 +8,22 @@ import tempfile
 from . import chain
 
 GRUB_PC = "/usr/lib/grub/i386-pc"
+
+# What a --cmdline may hold: vmxlab's options are key=value words of these characters. Any
+# other one GRUB's script parser could read itself (; ends the command, { } ( ) < > | & group
+# and redirect, $ expands, ' " \\ quote, # starts a comment, a newline ends the line) instead
+# of passing it to vmxlab; quoting them would hand vmxlab a word it refuses anyway.
+CMDLINE_OK = re.compile(r"[A-Za-z0-9 ._:=,+/-]*")
+
+
+def check_cmdline(cmdline):
+    """None if cmdline can go into a grub.cfg multiboot2 line as it is, else one line naming
+    the first character GRUB would interpret."""
+    if CMDLINE_OK.fullmatch(cmdline or ""):
+        return None
+    bad = next(c for c in cmdline if not CMDLINE_OK.fullmatch(c))
+    return ("--cmdline %r: %r would be read by GRUB's configuration parser, not passed to vmxlab "
+            "(options are key=value words of letters, digits and . _ : = , + / -)" % (cmdline, bad))
 
 
 def grub_cfg(entries, interactive=True, timeout=5):
@@ -16,6 +33,9 @@ def grub_cfg(entries, interactive=True, timeout=5):
     For people: a menu on the serial line and the screen with a timeout. For tests
     (interactive=False): the first entry boots at once, and GRUB stays off the serial
     line so that the serial log holds only what vmxlab and the guest print."""
+    for _, opts, *_ in entries:
+        if check_cmdline(opts):
+            raise ValueError(check_cmdline(opts))
     lines = []
     if interactive:
         lines += ["serial --unit=0 --speed=115200 --word=8 --parity=no --stop=1",

@@ -30,8 +30,10 @@ def _split_pair(text, what):
 def cmd_pxe(args):
     try:
         guests = [_split_pair(g, "--guest NAME=FILE") for g in args.guest]
-        machines = [(k, pxe.parse_cfg_opts(v)) for k, v in
-                    (_split_pair(m, "--mac MAC=CFG-OPTS") for m in args.mac)]
+        macs = [_split_pair(m, "--mac MAC=CFG-OPTS") for m in args.mac]
+        for k, _ in macs:  # a bad MAC is named as one (build_tree would try it as an IP)
+            pxe.mac_config_name(k)
+        machines = [(k, pxe.parse_cfg_opts(v)) for k, v in macs]
         machines += [(k, pxe.parse_cfg_opts(v)) for k, v in
                      (_split_pair(m, "--ip IP=CFG-OPTS") for m in args.ip)]
         for key, opts in machines:
