@@ -372,12 +372,16 @@ int vmx_enable_this_cpu(uint64_t vmxon_pa, bool *locked_fc)
     *locked_fc = false;
     if (!(cpuid(1, 0).ecx & (1u << 5))) /* CPUID.1:ECX.VMX: the VMX MSRs exist only with it (A.1) */
         return VMX_ENABLE_NO_VMX;
-    uint64_t fc = rdmsr(IA32_FEATURE_CONTROL);
-    if ((fc & IA32_FEATURE_CONTROL_LOCK) && !(fc & IA32_FEATURE_CONTROL_VMX_OUTSIDE_SMX))
+    uint64_t fc_new;
+    switch (vmx_feature_control_action(rdmsr(IA32_FEATURE_CONTROL), &fc_new)) { /* vmx_caps.c */
+    case VMX_FC_LOCKED_OFF:
         return VMX_ENABLE_LOCKED_OFF; /* VMXON would raise #GP */
-    if (!(fc & IA32_FEATURE_CONTROL_LOCK)) {
-        wrmsr(IA32_FEATURE_CONTROL, fc | IA32_FEATURE_CONTROL_LOCK | IA32_FEATURE_CONTROL_VMX_OUTSIDE_SMX);
+    case VMX_FC_SET_AND_LOCK:
+        wrmsr(IA32_FEATURE_CONTROL, fc_new);
         *locked_fc = true;
+        break;
+    case VMX_FC_USE:
+        break;
     }
     /* SDM 23.8: CR0/CR4 must obey the VMX fixed bits in VMX operation (CR4.VMXE among them) */
     write_cr0(vmx_cr_apply_fixed(read_cr0(), vmx.caps.cr0_fixed0, vmx.caps.cr0_fixed1));
