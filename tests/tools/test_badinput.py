@@ -220,6 +220,28 @@ class PxeMac(unittest.TestCase):
                                              "(want 52:54:00:12:34:56)\n")
 
 
+class PxeCmdline(unittest.TestCase):
+    """pxe --cmdline and a machine's cmdline= go into grub.cfg the same way as iso's."""
+
+    def pxe(self, cmdline="", mac=()):
+        with tempfile.TemporaryDirectory() as d:
+            err = io.StringIO()
+            args = argparse.Namespace(guest=[], mac=list(mac), ip=[], kernel=None, out=d, cmdline=cmdline,
+                                      timeout=5, interface="eth1", dhcp_range=None, proxy_subnet=None,
+                                      grub_dir="/nonexistent")
+            with mock.patch("sys.stderr", err):
+                code = lab.cmd_pxe(args)
+            return code, err.getvalue()
+
+    def test_refused(self):
+        code, err = self.pxe(cmdline=CmdlineQuoting.INJECT)
+        self.assertEqual(code, 2)
+        self.assertRegex(err, r"^vmxlab pxe: error: --cmdline .*';' would be read by GRUB")
+        code, err = self.pxe(mac=["52:54:00:12:34:56=cmdline=log=info;reboot"])
+        self.assertEqual(code, 2)
+        self.assertRegex(err, r"^vmxlab pxe: error: 52:54:00:12:34:56: cmdline='log=info;reboot': ';' would be read")
+
+
 class CaptureUnreachable(unittest.TestCase):
     """capture of a source it cannot open said why only in the per-machine log."""
 

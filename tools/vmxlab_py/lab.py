@@ -13,6 +13,7 @@ arguments and returns an exit code:
 import os
 import sys
 
+from . import iso
 from . import capture as cap
 from . import logparse
 from . import pxe
@@ -36,6 +37,10 @@ def cmd_pxe(args):
         machines = [(k, pxe.parse_cfg_opts(v)) for k, v in macs]
         machines += [(k, pxe.parse_cfg_opts(v)) for k, v in
                      (_split_pair(m, "--ip IP=CFG-OPTS") for m in args.ip)]
+        for what, text in [("--cmdline", args.cmdline)] + [(k, o.get("cmdline")) for k, o in machines]:
+            bad = iso.check_cmdline(text or "")  # it goes into grub.cfg as it is
+            if bad:
+                raise pxe.PxeError(bad if what == "--cmdline" else "%s: cmdline=%s" % (what, bad[len("--cmdline "):]))
         for key, opts in machines:
             if "guest" in opts and opts["guest"] not in [n for n, _ in guests]:
                 raise pxe.PxeError("%s: guest=%s is not one of the --guest names"
