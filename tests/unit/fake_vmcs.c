@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <cmocka.h>
 
 #include "arch/x86_64/cpu.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/status.h"
+#include "apic/papic.h"
 #include "tests/unit/fake_vmcs.h"
 #include "vmx/exit.h"
 #include "vmx/inject.h"
@@ -88,10 +90,16 @@ WEAK struct vcpu_start vcpu_entry_point(void)
 WEAK struct vcpu_start vcpu_reset_vector(void) { return (struct vcpu_start){0xF000, 0xFFFF0000, 0xFFF0}; }
 
 /* what the handlers' files reach in files a test does not link */
-WEAK void exit_handler_set(unsigned reason, exit_handler_t fn) { (void)reason, (void)fn; }
-WEAK exit_handler_t exit_handler_get(unsigned reason) { (void)reason; return 0; }
-WEAK void intr_controller_set(const struct intr_controller *c) { (void)c; }
-WEAK void vcpu_wake(struct vcpu *v) { (void)v; }
+exit_handler_t fake_handlers[EXIT_REASON_COUNT];
+WEAK void exit_handler_set(unsigned reason, exit_handler_t fn)
+{
+    if (reason < EXIT_REASON_COUNT)
+        fake_handlers[reason] = fn;
+}
+WEAK exit_handler_t exit_handler_get(unsigned reason) { return reason < EXIT_REASON_COUNT ? fake_handlers[reason] : 0; }
+const struct intr_controller *fake_intr_controller;
+WEAK void intr_controller_set(const struct intr_controller *c) { fake_intr_controller = c; }
+WEAK void vcpu_wake(struct vcpu *v) { (void)v, fake_cpu.wakes++; }
 WEAK bool biosmem_vmcall(struct vcpu *v) { (void)v; return false; }
 WEAK void stop_hook_register(void (*fn)(int)) { (void)fn; }
 WEAK void fatal_hook_register(void (*fn)(void)) { (void)fn; }
@@ -107,6 +115,12 @@ UNLINKED_HANDLER(exit_io_instruction)
 UNLINKED_HANDLER(exit_ept_violation)
 UNLINKED_HANDLER(exit_ept_misconfig)
 UNLINKED_HANDLER(exit_preemption_timer)
+WEAK uint64_t vmx_alloc_page(void) { fail_msg("vmx_alloc_page: setup code, not for host tests"); return 0; }
+WEAK void vmx_ept_map_page(uint64_t gpa, uint64_t hpa, uint64_t perms, unsigned memtype)
+{
+    (void)gpa, (void)hpa, (void)perms, (void)memtype;
+    fail_msg("vmx_ept_map_page: setup code, not for host tests");
+}
 WEAK int vmx_enter(struct vcpu *v) { (void)v; fail_msg("vmx_enter: a host test enters no guest"); return 1; }
 WEAK unsigned ept_table_pages(const struct ept *e) { (void)e; return 0; }
 WEAK char __image_start[1], __image_end[1];
@@ -196,6 +210,33 @@ void xsetbv(uint32_t index, uint64_t value)
         fail_msg("xsetbv(%u): only XCR0 exists", index);
     fake_cpu.xcr0 = value;
     fake_cpu.xsetbv_count++;
+}
+
+/* ---- the physical local APIC (apic/papic.h) --------------------------------------------- */
+uint32_t fake_papic[1024];
+unsigned fake_papic_eois;
+void papic_init(void) {}
+uint32_t papic_read(uint32_t off) { return fake_papic[(off & 0xFFF) / 4]; }
+void papic_write(uint32_t off, uint32_t val)
+{
+    if (off == 0x0B0) /* EOI */
+        fake_papic_eois++;
+    fake_papic[(off & 0xFFF) / 4] = val;
+}
+bool papic_test(uint32_t bank, uint8_t v) { return (fake_papic[(bank + 0x10u * (v >> 5)) / 4] >> (v & 31)) & 1; }
+void fake_papic_set(uint32_t bank, uint8_t v) { fake_papic[(bank + 0x10u * (v >> 5)) / 4] |= 1u << (v & 31); }
+
+/* ---- guest-physical memory ------------------------------------------------------------- */
+/* vmxlab reaches guest-physical memory below 4 GiB at the same address (kernel/lib.h
+ * phys_to_virt); a test maps the pages a handler reads there, in its own address space. */
+void *fake_guest_memory(uint64_t pa, size_t len)
+{
+    void *p = mmap((void *)(uintptr_t)pa, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+                   -1, 0);
+    if (p == MAP_FAILED || p != (void *)(uintptr_t)pa)
+        fail_msg("fake_guest_memory: cannot map 0x%llx bytes at 0x%llx", (unsigned long long)len,
+                 (unsigned long long)pa);
+    return p;
 }
 
 /* ---- log and stops --------------------------------------------------------------------- */
@@ -291,6 +332,10 @@ void fake_reset(void)
     memset(fake_vmcs_written, 0, sizeof(fake_vmcs_written));
     memset(&vmx, 0, sizeof(vmx));
     memset(&fake_cpu, 0, sizeof(fake_cpu));
+    memset(fake_handlers, 0, sizeof(fake_handlers));
+    memset(fake_papic, 0, sizeof(fake_papic));
+    fake_papic_eois = 0;
+    fake_papic[0xF0 / 4] = 0x1FF; /* vmxlab's own APIC: software-enabled */
     cpuid_count = msr_count = 0;
     log_count = 0;
     log_threshold = LOG_DEBUG;

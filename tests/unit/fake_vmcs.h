@@ -17,16 +17,19 @@
  *            console): a test asserts on what a handler said (the log is a product).
  *   stops    panic() and vmxlab_stop() fail the test with their message.
  *
- * Functions other files of vmx define (exit_handler_set, intr_controller_set, vcpu_wake,
- * vcpu_skip_instruction, ...) are weak here: a test that links the real file gets the real
- * one. fake_reset() puts everything back; call it first in every test.
+ * Functions other files of vmx define (exit_handler_set, intr_controller_set, vcpu_wake, the
+ * handlers of exit.c's table, ...) are weak here: a test that links the real file gets the
+ * real one. fake_reset() puts everything back (not the static state of the linked files: MSR
+ * hooks, the CPUID filter, the interrupt controller); call it first in every test.
  */
 #ifndef TESTS_UNIT_FAKE_VMCS_H
 #define TESTS_UNIT_FAKE_VMCS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "kernel/log.h"
+#include "vmx/exit.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmx_defs.h"
 
@@ -44,10 +47,27 @@ struct fake_cpu {
     uint64_t tsc_step;
     /* vmx/setup.c's TLB flushes, counted */
     unsigned flush_vpid, flush_tlb;
+    unsigned wakes;                /* vcpu_wake() calls (when interrupts.c is not linked) */
     /* control bits the fake CPU refuses to set (vmx_ctl_change returns false, *missing) */
     uint32_t ctl_refuse[VMX_CTL_COUNT];
 };
 extern struct fake_cpu fake_cpu;
+
+/* The handler table when vmx/exit.c is not linked (exit_handler_set/get), and the interrupt
+ * controller the apic module registered when vmx/interrupts.c is not. */
+extern exit_handler_t fake_handlers[EXIT_REASON_COUNT];
+extern const struct intr_controller *fake_intr_controller;
+
+/* The physical local APIC vmxlab runs on (apic/papic.h): its register page; EOI writes
+ * counted; fake_papic_set sets a vector's bit in a bank (ISR 0x100, TMR 0x180, IRR 0x200). */
+extern uint32_t fake_papic[1024];
+extern unsigned fake_papic_eois;
+void fake_papic_set(uint32_t bank, uint8_t vector);
+
+/* Guest-physical memory [pa, pa+len), mapped at the same address in the test process (as
+ * vmxlab sees it: kernel/lib.h phys_to_virt), zeroed; pa page-aligned, above 64 KiB, below
+ * 4 GiB. Once per address per process. */
+void *fake_guest_memory(uint64_t pa, size_t len);
 
 /* Everything back to the start: VMCS zero, vmx with the capabilities below, no CPUID
  * leaves, no MSRs, empty log (threshold LOG_DEBUG), fake_cpu zero with CR4.OSXSAVE set. */
