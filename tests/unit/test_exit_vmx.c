@@ -1,7 +1,7 @@
 /*
  * test_exit_vmx.c - vmx's exit handlers against the fake VMCS and CPU (tests/unit/fake_vmcs.h):
  * CPUID, RDMSR/WRMSR, CR access, XSETBV, HLT, the interrupt window, event injection and
- * re-injection, NMIs. Each test states the SDM rule it checks; the expected values come from
+ * re-injection, NMIs, the guest's TSC. Each test states the SDM rule it checks; the expected values come from
  * the manual, not from vmxlab's constants. The tests named defectN_* are issue 9's defects
  * (docs/cpu-rules.md, docs/interrupts.md): each failed with its fix reverted.
  */
@@ -202,11 +202,22 @@ static bool hook_wr(struct vcpu *vc, uint32_t msr, uint64_t value)
     return true;
 }
 
+#define GUEST_MEM 0x30000000ull /* guest-physical memory for the PDPT (fake_guest_memory) */
+static uint8_t *mem;
+
 static int group_setup(void **s)
 {
     (void)s;
     fake_reset();
     msr_hook_set(0x4F0, 0x4F1, hook_rd, hook_wr); /* once: msr_hook_set has 8 slots */
+    /* vmx/tsc.c's hooks, on a CPU with IA32_TSC_ADJUST (CPUID.(7,0):EBX[1]) */
+    fake_cpuid_set(0, 0, 0xD, 0, 0, 0);
+    fake_cpuid_set(7, 0, 0, 1u << 1, 0, 0);
+    fake_msr_set(0x3B, 0);
+    vmx_tsc_setup(&vmx.vcpus[0]);
+    assert_true(vmx.vcpus[0].ctl[VMX_CTL_PROC] & CPU_BASED_USE_TSC_OFFSETTING);
+    assert_false(vmx.vcpus[0].ctl[VMX_CTL_PROC] & CPU_BASED_RDTSC_EXITING);
+    mem = fake_guest_memory(GUEST_MEM, 0x1000);
     return 0;
 }
 
@@ -332,6 +343,42 @@ static void test_cr0_ia32e_activation(void **s)
     assert_int_equal(fake_vmcs[VMCS_GUEST_IA32_EFER], EFER_LME);
     assert_false(fake_vmcs[VMCS_CTRL_ENTRY] & ENTRY_IA32E_MODE_GUEST);
     assert_int_equal(fake_cpu.flush_vpid, 1);  /* PG 1 -> 0 invalidates the TLBs (SDM 4.10.4.1) */
+}
+
+/* Defect 12 (its PAE part): a MOV to CR0 that turns on PAE paging (CR4.PAE=1, EFER.LME=0)
+ * loads the four PDPTEs from the PDPT at CR3 (SDM 4.4.1); the write exited, and with EPT a VM
+ * entry takes them from the guest-state area (SDM 26.3.2.4), so vmxlab puts them there.
+ * A present PDPTE with a reserved bit set makes the MOV raise #GP(0) (SDM 4.4.1). Before the
+ * fix VM entry took zeros and the guest triple-faulted. */
+static void test_defect12_pae_pdptes_loaded(void **s)
+{
+    (void)s;
+    uint64_t *pdpt = (uint64_t *)(mem + 0x20);
+    pdpt[0] = 0x1001, pdpt[1] = 0x2001, pdpt[2] = 0, pdpt[3] = 0x7FF000 | 1;
+    protected_mode();
+    fake_vmcs[VMCS_GUEST_CR3] = GUEST_MEM + 0x20;
+    fake_vmcs[VMCS_GUEST_CR4] = vmx_guest_cr4_real(CR4_PAE);
+    v->gpr[GPR_RAX] = CR0_PG | CR0_PE | CR0_ET;
+    fake_exit(v, EXIT_REASON_CR_ACCESS, CRQ(0, 0, GPR_RAX), 0x700, 3);
+    exit_cr_access(v);
+    assert_no_event();
+    assert_int_equal(fake_vmcs[VMCS_GUEST_PDPTE0], 0x1001);
+    assert_int_equal(fake_vmcs[VMCS_GUEST_PDPTE0 + 2], 0x2001);
+    assert_int_equal(fake_vmcs[VMCS_GUEST_PDPTE0 + 4], 0);
+    assert_int_equal(fake_vmcs[VMCS_GUEST_PDPTE0 + 6], 0x7FF001);
+    assert_false(fake_vmcs[VMCS_CTRL_ENTRY] & ENTRY_IA32E_MODE_GUEST); /* PAE, not IA-32e */
+
+    setup(0);
+    pdpt[1] = 0x2001 | (1u << 7); /* bit 7 is reserved in a PDPTE */
+    protected_mode();
+    fake_vmcs[VMCS_GUEST_CR3] = GUEST_MEM + 0x20;
+    fake_vmcs[VMCS_GUEST_CR4] = vmx_guest_cr4_real(CR4_PAE);
+    v->gpr[GPR_RAX] = CR0_PG | CR0_PE | CR0_ET;
+    fake_exit(v, EXIT_REASON_CR_ACCESS, CRQ(0, 0, GPR_RAX), 0x700, 3);
+    exit_cr_access(v);
+    assert_int_equal(fake_entry_info(), GP_PROTECTED);
+    assert_int_equal(fake_vmcs_written[VMCS_GUEST_CR0], 0);
+    assert_log(fake_log_find('I', "exit", "MOV to CR0", "PDPTE", "reserved", (char *)0));
 }
 
 /* LMSW loads CR0[3:0] but cannot clear PE (SDM Vol.2 LMSW); its source is in bits 31:16. */
@@ -590,6 +637,43 @@ static void test_handler_event_first(void **s)
     assert_int_equal(v->nheld, 1);
 }
 
+/* ---- the guest's TSC (SDM 24.6.5 TSC offsetting, 25.3) ------------------------------------ */
+/* Defect 11: the guest owns its TSC. With "use TSC offsetting" its RDTSC/RDMSR read the CPU's
+ * TSC plus the TSC offset (SDM 25.3); its WRMSR to IA32_TIME_STAMP_COUNTER exits (the MSR
+ * bitmap) and moves only the offset, so that the guest reads the value written from then on,
+ * and vmxlab's own TSC is not touched. IA32_TSC_ADJUST changes by the same amount, and a
+ * write to it moves the TSC by its change (SDM 17.17.3). Before the fix the WRMSR reached
+ * the CPU and moved vmxlab's clock. */
+static void test_defect11_guest_owns_its_tsc(void **s)
+{
+    (void)s;
+    fake_cpu.tsc = 1000000;
+    fake_msr_set(0x10, 1000000); /* the CPU's own TSC and TSC_ADJUST, to see they stay */
+    fake_msr_set(0x3B, 0);
+    v->gpr[GPR_RCX] = 0x10, v->gpr[GPR_RDX] = 0, v->gpr[GPR_RAX] = 5000;
+    fake_exit(v, EXIT_REASON_WRMSR, 0, 0x40, 2);
+    assert_int_equal(exit_wrmsr(v), EXIT_RESUME);
+    assert_no_event();
+    /* what the guest's RDTSC returns now: the CPU's TSC + the offset (mod 2^64) */
+    assert_int_equal((uint64_t)(1000000 + fake_vmcs[VMCS_TSC_OFFSET]), 5000);
+    assert_int_equal(fake_cpu.tsc, 1000000);       /* vmxlab's TSC read, never written */
+    assert_int_equal(fake_msr_get(0x10), 1000000); /* no WRMSR reached the CPU */
+    assert_int_equal(fake_msr_get(0x3B), 0);
+    assert_log(fake_log_find('I', "tsc", "WRMSR IA32_TIME_STAMP_COUNTER", (char *)0));
+
+    /* IA32_TSC_ADJUST moved with it: 5000 - 1000000 */
+    v->gpr[GPR_RCX] = 0x3B;
+    fake_exit(v, EXIT_REASON_RDMSR, 0, 0x42, 2);
+    exit_rdmsr(v);
+    assert_int_equal((v->gpr[GPR_RDX] << 32) | v->gpr[GPR_RAX], (uint64_t)(5000 - 1000000));
+    /* writing IA32_TSC_ADJUST 0 moves the guest's TSC by +995000 */
+    v->gpr[GPR_RDX] = 0, v->gpr[GPR_RAX] = 0;
+    fake_exit(v, EXIT_REASON_WRMSR, 0, 0x44, 2);
+    exit_wrmsr(v);
+    assert_int_equal((uint64_t)(1000000 + fake_vmcs[VMCS_TSC_OFFSET]), 1000000);
+    assert_int_equal(fake_msr_get(0x3B), 0);
+}
+
 /* ---- NMIs (SDM 24.6.1 virtual NMIs, 24.6.2 NMI-window exiting, 26.6.6) ------------------- */
 /* Defect 4: an NMI for the guest while it blocks NMIs (interruptibility bit 3, SDM 24.4.2:
  * from an NMI's delivery to the next IRET) is held: NMI-window exiting on, nothing injected.
@@ -633,11 +717,12 @@ int main(void)
         T(test_defect3_single_step_after_emulated_insn),
         T(test_msr_known), T(test_msr_unknown_gp),
         T(test_cr0_write), T(test_cr_qualification_rsp), T(test_defect2_cr0_pg_without_pe),
-        T(test_cr0_ia32e_activation), T(test_lmsw_cannot_clear_pe), T(test_cr4_write), T(test_cr_unexpected),
+        T(test_cr0_ia32e_activation), T(test_defect12_pae_pdptes_loaded), T(test_lmsw_cannot_clear_pe), T(test_cr4_write), T(test_cr_unexpected),
         T(test_defect1_xsetbv_rules), T(test_xsetbv_accepts),
         T(test_hlt_waits), T(test_hlt_interrupt_ready), T(test_defect7_hlt_if0_not_woken),
         T(test_interrupt_window), T(test_interrupt_window_two_held),
         T(test_reinject_idt_vectoring), T(test_handler_event_first),
+        T(test_defect11_guest_owns_its_tsc),
         T(test_defect4_nmi_waits_for_iret), T(test_nmi_wakes_hlt),
     };
     return cmocka_run_group_tests(tests, group_setup, 0);
