@@ -2,8 +2,8 @@
  * test_apic_exits.c - the apic module's exit handlers against the fake VMCS, CPU, physical
  * APIC and guest memory (tests/unit/fake_vmcs.h): APIC-write exits (56, apicv) and
  * APIC-access exits (44, the decode path: vmxlab fetches, decodes and emulates the guest's
- * instruction) for LVT, TPR and EOI writes, MOV CR8 on the decode path, and an access through
- * the guest's own page tables. The tests named defectN_* are issue 9's defects
+ * instruction) for LVT, TPR, EOI and ICR writes, MOV CR8 on the decode path, and an access
+ * through the guest's own page tables. The tests named defectN_* are issue 9's defects
  * (docs/interrupts.md).
  */
 #include <stdarg.h>
@@ -153,6 +153,33 @@ static void test_edge_eoi_at_once(void **s)
     assert_int_equal(fake_papic_eois, 1);
 }
 
+/* Defect 8: INIT resets the local APIC, IRR and ISR included (SDM 10.4.7.3): a self-IPI still
+ * pending when the guest sends itself INIT is never delivered. The guest's sequence as APIC-
+ * write exits on ICR low (SDM 10.6.1: a fixed IPI with the "self" shorthand, then INIT to its
+ * own APIC ID 0); after the INIT the guest enables its APIC again and sets IF: nothing comes. */
+static void test_defect8_init_clears_pending_self_ipi(void **s)
+{
+    (void)s;
+    fake_vmcs[VMCS_GUEST_RFLAGS] = 0x2;                 /* IF=0: the IPI stays pending */
+    assert_int_equal(apic_write(APIC_ICR_LOW, (1u << 18) | 0x50), EXIT_RESUME);
+    assert_int_equal(vlapic_highest_irr(&a->vl), 0x50);
+    intr_before_entry(v);
+    assert_false(fake_vmcs[VMCS_ENTRY_INTERRUPTION_INFO] & (1u << 31));
+
+    vpage[APIC_ICR_HIGH / 4] = 0;                       /* destination APIC ID 0: itself */
+    assert_int_equal(apic_write(APIC_ICR_LOW, 0x00004500), EXIT_RESUME); /* INIT, assert */
+    assert_int_equal(v->init_count, 1);
+    assert_int_equal(vlapic_highest_irr(&a->vl), -1);
+    assert_false(vlapic_enabled(&a->vl));               /* SVR back to its reset value */
+    assert_log(fake_log_find('I', "vcpu0", "INIT reset #1", (char *)0));
+
+    vlapic_write(&a->vl, APIC_SVR, 4, 0x1FF);
+    apic_irq_mode_update(v);
+    fake_vmcs[VMCS_GUEST_RFLAGS] = 0x2 | RFLAGS_IF_BIT;
+    intr_before_entry(v);
+    assert_false(fake_vmcs[VMCS_ENTRY_INTERRUPTION_INFO] & (1u << 31));
+}
+
 /* ---- APIC-access exits (decode path) ----------------------------------------------------- */
 /* The guest's instruction at CS:RIP, in guest memory; a 16-bit real-mode guest with DS based
  * at the APIC page (big real mode), so [disp16] is the register. */
@@ -299,6 +326,7 @@ int main(void)
         cmocka_unit_test_setup(test_lvt_lint0_write, setup_apicv),
         cmocka_unit_test_setup(test_defect5_level_eoi_forwarded, setup_apicv),
         cmocka_unit_test_setup(test_edge_eoi_at_once, setup_apicv),
+        cmocka_unit_test_setup(test_defect8_init_clears_pending_self_ipi, setup_apicv),
         cmocka_unit_test_setup(test_access_tpr_write, setup_decode),
         cmocka_unit_test_setup(test_access_eoi_write, setup_decode),
         cmocka_unit_test_setup(test_access_operand_mismatch, setup_decode),
