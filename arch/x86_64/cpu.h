@@ -4,6 +4,38 @@
 
 #include <stdint.h>
 
+struct cpuid_regs {
+    uint32_t eax, ebx, ecx, edx;
+};
+
+#ifdef VMXLAB_HOST_TEST
+/* The host tests of the exit handlers (tests/unit/fake_vmcs.c) answer these from a fake CPU:
+ * in a user process the privileged ones fault, and a test chooses its CPUID and MSRs. */
+void outb(uint16_t port, uint8_t v);
+void outw(uint16_t port, uint16_t v);
+void outl(uint16_t port, uint32_t v);
+uint8_t inb(uint16_t port);
+uint16_t inw(uint16_t port);
+uint32_t inl(uint16_t port);
+uint64_t rdmsr(uint32_t msr);
+void wrmsr(uint32_t msr, uint64_t v);
+struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf);
+uint64_t rdtsc(void);
+uint64_t read_cr0(void);
+uint64_t read_cr2(void);
+uint64_t read_cr3(void);
+uint64_t read_cr4(void);
+void write_cr0(uint64_t v);
+void write_cr2(uint64_t v);
+void write_cr3(uint64_t v);
+void write_cr4(uint64_t v);
+void write_dr0(uint64_t v);
+void write_dr1(uint64_t v);
+void write_dr2(uint64_t v);
+void write_dr3(uint64_t v);
+void write_dr6(uint64_t v);
+void xsetbv(uint32_t index, uint64_t value);
+#else
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
 static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port)); }
 static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port)); }
@@ -26,32 +58,6 @@ static inline uint32_t inl(uint16_t port)
     return v;
 }
 
-struct cpuid_regs {
-    uint32_t eax, ebx, ecx, edx;
-};
-
-#ifdef VMXLAB_HOST_TEST
-/* The host tests of the exit handlers (tests/unit/fake_vmcs.c) answer these from a fake CPU:
- * in a user process the privileged ones fault, and a test chooses its CPUID and MSRs. */
-uint64_t rdmsr(uint32_t msr);
-void wrmsr(uint32_t msr, uint64_t v);
-struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf);
-uint64_t rdtsc(void);
-uint64_t read_cr0(void);
-uint64_t read_cr2(void);
-uint64_t read_cr3(void);
-uint64_t read_cr4(void);
-void write_cr0(uint64_t v);
-void write_cr2(uint64_t v);
-void write_cr3(uint64_t v);
-void write_cr4(uint64_t v);
-void write_dr0(uint64_t v);
-void write_dr1(uint64_t v);
-void write_dr2(uint64_t v);
-void write_dr3(uint64_t v);
-void write_dr6(uint64_t v);
-void xsetbv(uint32_t index, uint64_t value);
-#else
 static inline uint64_t rdmsr(uint32_t msr)
 {
     uint32_t lo, hi;

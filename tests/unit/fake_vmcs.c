@@ -12,7 +12,9 @@
 #include <cmocka.h>
 
 #include "arch/x86_64/cpu.h"
+#include "kernel/acpi.h"
 #include "kernel/log.h"
+#include "kernel/memory.h"
 #include "kernel/panic.h"
 #include "kernel/status.h"
 #include "apic/papic.h"
@@ -121,6 +123,19 @@ WEAK void vmx_ept_map_page(uint64_t gpa, uint64_t hpa, uint64_t perms, unsigned 
     (void)gpa, (void)hpa, (void)perms, (void)memtype;
     fail_msg("vmx_ept_map_page: setup code, not for host tests");
 }
+/* setup-time code of files a test links for their handlers (exit_io.c's io_setup) */
+WEAK const struct acpi_s5 *acpi_found(void) { fail_msg("acpi_found: setup code, not for host tests"); return 0; }
+WEAK uint64_t pool_alloc_pages(struct page_pool *p, unsigned count)
+{
+    (void)p, (void)count;
+    fail_msg("pool_alloc_pages: setup code, not for host tests");
+    return 0;
+}
+WEAK void vmx_guest_initial_state(struct vcpu *v, const struct options *o, uint8_t boot_drive)
+{
+    (void)v, (void)o, (void)boot_drive;
+    fail_msg("vmx_guest_initial_state: vmx/setup.c is not linked into host tests");
+}
 WEAK int vmx_enter(struct vcpu *v) { (void)v; fail_msg("vmx_enter: a host test enters no guest"); return 1; }
 WEAK unsigned ept_table_pages(const struct ept *e) { (void)e; return 0; }
 WEAK char __image_start[1], __image_end[1];
@@ -183,6 +198,12 @@ uint64_t fake_msr_get(uint32_t msr)
     return 0;
 }
 
+void outb(uint16_t port, uint8_t v) { fake_cpu.port[port] = v, fake_cpu.outs++; }
+void outw(uint16_t port, uint16_t v) { fake_cpu.port[port] = v, fake_cpu.outs++; }
+void outl(uint16_t port, uint32_t v) { fake_cpu.port[port] = v, fake_cpu.outs++; }
+uint8_t inb(uint16_t port) { return (uint8_t)fake_cpu.port[port]; }
+uint16_t inw(uint16_t port) { return (uint16_t)fake_cpu.port[port]; }
+uint32_t inl(uint16_t port) { return fake_cpu.port[port]; }
 uint64_t rdmsr(uint32_t msr) { return fake_msr_get(msr); }
 void wrmsr(uint32_t msr, uint64_t v) { fake_msr_set(msr, v); }
 uint64_t rdtsc(void)

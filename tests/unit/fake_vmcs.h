@@ -12,7 +12,7 @@
  *   vmx      the module's global (struct vmx_state vmx): capabilities of a Bochs
  *            corei7_skylake_x (docs/bochs.md), the CR0/CR4 guest/host masks setup.c derives.
  *   CPU      CPUID answers a test sets (fake_cpuid_set), MSRs, CR2/CR4, DR0-DR6, XCR0,
- *            the TSC.
+ *            the TSC, I/O ports.
  *   log      every klog() line, formatted "L module: text" (L = E W I D T, as on the serial
  *            console): a test asserts on what a handler said (the log is a product).
  *   stops    panic() and vmxlab_stop() fail the test with their message.
@@ -43,6 +43,10 @@ struct fake_cpu {
     uint64_t dr[8];                /* DR0-DR7 as last written (host = guest for DR0-3, DR6) */
     uint64_t xcr0;
     unsigned xsetbv_count;
+    /* I/O ports: IN returns port[p] (a test sets what the device answers); OUT stores there
+     * and counts */
+    uint32_t port[0x10000];
+    unsigned outs;
     uint64_t tsc;                  /* rdtsc() returns it and adds tsc_step */
     uint64_t tsc_step;
     /* vmx/setup.c's TLB flushes, counted */

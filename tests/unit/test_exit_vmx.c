@@ -27,6 +27,7 @@ enum exit_action exit_hlt(struct vcpu *v);
 enum exit_action exit_interrupt_window(struct vcpu *v);
 enum exit_action exit_external_interrupt(struct vcpu *v);
 enum exit_action exit_nmi_window(struct vcpu *v);
+enum exit_action exit_io_instruction(struct vcpu *v);
 
 /* SDM Vol.3C 24.8.3, Table 24-16 (the VM-entry interruption-information field): vector in
  * bits 7:0, type in 10:8 (0 external interrupt, 2 NMI, 3 hardware exception, 4 software
@@ -674,6 +675,67 @@ static void test_defect11_guest_owns_its_tsc(void **s)
     assert_int_equal(fake_msr_get(0x3B), 0);
 }
 
+/* ---- I/O: the reset and power-off ports (SDM 25.1.3, qualification Table 27-5) ------------ */
+/* Table 27-5: bits 2:0 size - 1, bit 3 direction (1 = IN), bit 4 string, bit 5 REP, bit 6
+ * operand (1 = immediate port), bits 31:16 the port. */
+#define IOQ(port, size, string) ((uint64_t)(port) << 16 | (uint64_t)((size) - 1) | (string ? 1u << 4 : 0) | 1u << 6)
+
+/* Defect 14: a guest's machine reset (the 8042's pulse-output-port command FEh on port 64h;
+ * port 92h bit 0, fast reset) or ACPI soft-off (SLP_EN with \_S5's SLP_TYP written to
+ * PM1a_CNT, ACPI 6.5 7.4.2) is a vmxlab event: with on_reset=halt vmxlab stops with status 0
+ * and one line naming the event, and the write never reaches the machine. Before the fix it
+ * did, and the BIOS died with no status line. Any other access to these ports is carried out
+ * for the guest unchanged (the README's guest contract): an 8042 status read, a command
+ * that is not a reset. */
+static void test_defect14_reset_and_s5_are_events(void **s)
+{
+    (void)s;
+    v->gpr[GPR_RAX] = 0xFE;
+    fake_exit(v, EXIT_REASON_IO_INSTRUCTION, IOQ(0x64, 1, false), 0x7C20, 2);  /* out 64h, al */
+    assert_int_equal(exit_io_instruction(v), EXIT_STOP);
+    assert_int_equal(v->stop_status, STATUS_OK);
+    assert_int_equal(fake_cpu.outs, 0);
+    assert_log(fake_log_find('I', "io", "guest reset event=kbd", "on_reset=halt", (char *)0));
+
+    setup(0);
+    v->gpr[GPR_RAX] = 0x01;
+    fake_exit(v, EXIT_REASON_IO_INSTRUCTION, IOQ(0x92, 1, false), 0x7C20, 2);
+    assert_int_equal(exit_io_instruction(v), EXIT_STOP);
+    assert_int_equal(fake_cpu.outs, 0);
+    assert_log(fake_log_find('I', "io", "guest reset event=fast", (char *)0));
+
+    setup(0);
+    vmx.io_watch.pm1a_cnt = 0xB004, vmx.io_watch.slp_typa = 5;
+    v->gpr[GPR_RAX] = (1u << 13) | (5u << 10);  /* SLP_EN, SLP_TYP 5 */
+    fake_exit(v, EXIT_REASON_IO_INSTRUCTION, IOQ(0xB004, 2, false) & ~(1ull << 6), 0x7C20, 1); /* out dx, ax */
+    assert_int_equal(exit_io_instruction(v), EXIT_STOP);
+    assert_int_equal(v->stop_status, STATUS_OK);
+    assert_int_equal(fake_cpu.outs, 0);
+    assert_log(fake_log_find('I', "io", "guest powered off", "SLP_TYP 5", (char *)0));
+
+    /* not events: carried out, RIP past the instruction; IN 64h reads the 8042's status into
+     * AL, RAX's other bits kept */
+    setup(0);
+    v->gpr[GPR_RAX] = 0xD1;  /* "write output port": no reset by itself */
+    fake_exit(v, EXIT_REASON_IO_INSTRUCTION, IOQ(0x64, 1, false), 0x7C20, 2);
+    assert_int_equal(exit_io_instruction(v), EXIT_RESUME);
+    assert_int_equal(fake_cpu.outs, 1);
+    assert_int_equal(fake_cpu.port[0x64], 0xD1);
+    assert_int_equal(fake_vmcs[VMCS_GUEST_RIP], 0x7C22);
+    fake_cpu.port[0x64] = 0x1C;
+    v->gpr[GPR_RAX] = 0x12345678;
+    fake_exit(v, EXIT_REASON_IO_INSTRUCTION, IOQ(0x64, 1, false) | 1u << 3, 0x7C22, 2);   /* in al, 64h */
+    assert_int_equal(exit_io_instruction(v), EXIT_RESUME);
+    assert_int_equal(v->gpr[GPR_RAX], 0x1234561C);
+
+    /* string I/O to these ports is vmxlab's documented limit: refused, status 4, named */
+    setup(0);
+    fake_exit(v, EXIT_REASON_IO_INSTRUCTION, IOQ(0x64, 1, true) & ~(1ull << 6), 0x7C20, 1);   /* outsb */
+    assert_int_equal(exit_io_instruction(v), EXIT_STOP);
+    assert_int_equal(v->stop_status, STATUS_INTERNAL);
+    assert_log(fake_log_find('E', "exit", "string I/O", (char *)0));
+}
+
 /* ---- NMIs (SDM 24.6.1 virtual NMIs, 24.6.2 NMI-window exiting, 26.6.6) ------------------- */
 /* Defect 4: an NMI for the guest while it blocks NMIs (interruptibility bit 3, SDM 24.4.2:
  * from an NMI's delivery to the next IRET) is held: NMI-window exiting on, nothing injected.
@@ -722,7 +784,7 @@ int main(void)
         T(test_hlt_waits), T(test_hlt_interrupt_ready), T(test_defect7_hlt_if0_not_woken),
         T(test_interrupt_window), T(test_interrupt_window_two_held),
         T(test_reinject_idt_vectoring), T(test_handler_event_first),
-        T(test_defect11_guest_owns_its_tsc),
+        T(test_defect11_guest_owns_its_tsc), T(test_defect14_reset_and_s5_are_events),
         T(test_defect4_nmi_waits_for_iret), T(test_nmi_wakes_hlt),
     };
     return cmocka_run_group_tests(tests, group_setup, 0);
