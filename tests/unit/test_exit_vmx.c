@@ -28,6 +28,8 @@ enum exit_action exit_interrupt_window(struct vcpu *v);
 enum exit_action exit_external_interrupt(struct vcpu *v);
 enum exit_action exit_nmi_window(struct vcpu *v);
 enum exit_action exit_io_instruction(struct vcpu *v);
+enum exit_action exit_vmx_instruction(struct vcpu *v);
+enum exit_action exit_monitor_mwait(struct vcpu *v);
 
 /* SDM Vol.3C 24.8.3, Table 24-16 (the VM-entry interruption-information field): vector in
  * bits 7:0, type in 10:8 (0 external interrupt, 2 NMI, 3 hardware exception, 4 software
@@ -88,6 +90,71 @@ static void assert_log(const char *line)
         fake_log_dump();
         fail_msg("expected log line not found");
     }
+}
+
+/* ---- the dispatcher (exit_dispatch, SDM 24.9 exit-information fields) ----------------------- */
+/* The dispatcher reads the exit reason, qualification, RIP and instruction length from the
+ * VMCS (SDM 24.9.1), counts the exit by basic reason (bits 15:0) and runs the handler. */
+static void test_dispatch_reads_exit_information(void **s)
+{
+    (void)s;
+    fake_vmcs[VMCS_EXIT_REASON] = EXIT_REASON_CPUID;
+    fake_vmcs[VMCS_EXIT_QUALIFICATION] = 0;
+    fake_vmcs[VMCS_GUEST_RIP] = 0x7C40;
+    fake_vmcs[VMCS_EXIT_INSTRUCTION_LENGTH] = 2;
+    v->gpr[GPR_RAX] = 0;
+    assert_int_equal(exit_dispatch(v), EXIT_RESUME);
+    assert_int_equal(v->exit_reason, EXIT_REASON_CPUID);
+    assert_int_equal(v->exits_total, 1);
+    assert_int_equal(v->exit_counts[EXIT_REASON_CPUID], 1);
+    assert_int_equal(fake_vmcs[VMCS_GUEST_RIP], 0x7C42);
+}
+
+/* A reason vmxlab has no handler for (GETSEC, 11: SDM 25.1.2, it exits unconditionally):
+ * stop with status 4, and the log names the reason as the SDM does, with its section. */
+static void test_dispatch_unhandled_reason(void **s)
+{
+    (void)s;
+    fake_vmcs[VMCS_EXIT_REASON] = EXIT_REASON_GETSEC;
+    assert_int_equal(exit_dispatch(v), EXIT_STOP);
+    assert_int_equal(v->stop_status, STATUS_INTERNAL);
+    assert_log(fake_log_find('E', "exit", "unhandled exit reason 11", "GETSEC", "SDM 25.1.2", (char *)0));
+}
+
+/* A VM-entry failure comes back as an exit with bit 31 of the reason set (SDM 26.8, 24.9.1):
+ * vmxlab stops (status 4) and explains it, with its own guest-state checker's verdict. */
+static void test_dispatch_entry_failure(void **s)
+{
+    (void)s;
+    fake_vmcs[VMCS_EXIT_REASON] = EXIT_REASON_ENTRY_FAILURE | EXIT_REASON_INVALID_GUEST_STATE;
+    assert_int_equal(exit_dispatch(v), EXIT_STOP);
+    assert_int_equal(v->stop_status, STATUS_INTERNAL);
+    assert_log(fake_log_find('E', "vmx", "VM entry failed", "exit reason 33", (char *)0));
+    assert_log(fake_log_find('E', "vmx", "guest-state check", (char *)0));
+}
+
+/* VMX instructions: the guest's CPUID shows no VMX, so they raise #UD as on a CPU without it
+ * (SDM 30.3; 25.1.2: they exit unconditionally). #UD is vector 6, no error code. The log
+ * names the instruction. */
+static void test_vmx_instruction_ud(void **s)
+{
+    (void)s;
+    protected_mode();
+    fake_exit(v, EXIT_REASON_VMXON, 0, 0x50, 4);
+    assert_int_equal(exit_vmx_instruction(v), EXIT_RESUME);
+    assert_int_equal(fake_entry_info(), INFO_VALID | INFO_TYPE(3) | 6u);
+    assert_int_equal(fake_vmcs_written[VMCS_GUEST_RIP], 0);
+    assert_log(fake_log_find('I', "exit", "VMXON", "#UD", (char *)0));
+}
+
+/* MWAIT is hidden (CPUID.1:ECX[3] = 0), so it raises #UD (SDM Vol.2 MWAIT). */
+static void test_mwait_ud(void **s)
+{
+    (void)s;
+    fake_exit(v, EXIT_REASON_MWAIT, 0, 0x60, 3);
+    assert_int_equal(exit_monitor_mwait(v), EXIT_RESUME);
+    assert_int_equal(fake_entry_info(), INFO_VALID | INFO_TYPE(3) | 6u);
+    assert_log(fake_log_find('I', "exit", "MWAIT", "#UD", (char *)0));
 }
 
 /* ---- CPUID (SDM Vol.3C 25.1.2: always exits) ---------------------------------------------- */
@@ -775,6 +842,8 @@ static void test_nmi_wakes_hlt(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        T(test_dispatch_reads_exit_information), T(test_dispatch_unhandled_reason), T(test_dispatch_entry_failure),
+        T(test_vmx_instruction_ud), T(test_mwait_ud),
         T(test_cpuid_leaf1), T(test_cpuid_hidden_feature), T(test_skip_ends_sti_blocking),
         T(test_defect3_single_step_after_emulated_insn),
         T(test_msr_known), T(test_msr_unknown_gp),
