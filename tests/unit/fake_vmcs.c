@@ -98,7 +98,10 @@ WEAK void exit_handler_set(unsigned reason, exit_handler_t fn)
     if (reason < EXIT_REASON_COUNT)
         fake_handlers[reason] = fn;
 }
-WEAK exit_handler_t exit_handler_get(unsigned reason) { return reason < EXIT_REASON_COUNT ? fake_handlers[reason] : 0; }
+WEAK exit_handler_t exit_handler_get(unsigned reason)
+{
+    return reason < EXIT_REASON_COUNT ? fake_handlers[reason] : 0;
+}
 const struct intr_controller *fake_intr_controller;
 WEAK void intr_controller_set(const struct intr_controller *c) { fake_intr_controller = c; }
 WEAK void vcpu_wake(struct vcpu *v) { (void)v, fake_cpu.wakes++; }
@@ -252,8 +255,8 @@ void fake_papic_set(uint32_t bank, uint8_t v) { fake_papic[(bank + 0x10u * (v >>
  * phys_to_virt); a test maps the pages a handler reads there, in its own address space. */
 void *fake_guest_memory(uint64_t pa, size_t len)
 {
-    void *p = mmap((void *)(uintptr_t)pa, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
-                   -1, 0);
+    int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
+    void *p = mmap((void *)(uintptr_t)pa, len, PROT_READ | PROT_WRITE, flags, -1, 0);
     if (p == MAP_FAILED || p != (void *)(uintptr_t)pa)
         fail_msg("fake_guest_memory: cannot map 0x%llx bytes at 0x%llx", (unsigned long long)len,
                  (unsigned long long)pa);

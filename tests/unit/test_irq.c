@@ -235,10 +235,16 @@ static void test_two_vcpus_apart(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_mode_switch),        cmocka_unit_test(test_defect6_apic_disabled_no_exits),        cmocka_unit_test(test_edge_apicv),
-        cmocka_unit_test(test_level_apicv),        cmocka_unit_test(test_extint_and_spurious),
-        cmocka_unit_test(test_decode_priority),    cmocka_unit_test(test_apicv_tpr_threshold),    cmocka_unit_test(test_reset),
-        cmocka_unit_test(test_timer),              cmocka_unit_test(test_two_vcpus_apart),
+        cmocka_unit_test(test_mode_switch),
+        cmocka_unit_test(test_defect6_apic_disabled_no_exits),
+        cmocka_unit_test(test_edge_apicv),
+        cmocka_unit_test(test_level_apicv),
+        cmocka_unit_test(test_extint_and_spurious),
+        cmocka_unit_test(test_decode_priority),
+        cmocka_unit_test(test_apicv_tpr_threshold),
+        cmocka_unit_test(test_reset),
+        cmocka_unit_test(test_timer),
+        cmocka_unit_test(test_two_vcpus_apart),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }
