@@ -22,6 +22,7 @@
 
 enum exit_action exit_external_interrupt(struct vcpu *v);
 enum exit_action exit_cr_access(struct vcpu *v);
+enum exit_action exit_hlt(struct vcpu *v);
 
 static uint32_t vpage[1024] __attribute__((aligned(4096)));
 static struct vcpu *v;
@@ -180,6 +181,48 @@ static void test_defect8_init_clears_pending_self_ipi(void **s)
     assert_false(fake_vmcs[VMCS_ENTRY_INTERRUPTION_INFO] & (1u << 31));
 }
 
+/* TPR virtualization (SDM 29.1.2): a vector the guest's TPR blocks (class 4 under TPR 0x50)
+ * waits, and vmxlab sets the TPR threshold to its class, so the guest's TPR write that drops
+ * below it exits (reason 43, trap-like, after the write); the next entry injects it. */
+static void test_tpr_below_threshold(void **s)
+{
+    (void)s;
+    vlapic_write(&a->vl, APIC_TPR, 4, 0x50);
+    apic_irq_post(v, 0x45, false);
+    intr_before_entry(v);
+    assert_false(fake_vmcs[VMCS_ENTRY_INTERRUPTION_INFO] & (1u << 31));
+    assert_int_equal(fake_vmcs[VMCS_TPR_THRESHOLD], 4);
+
+    vpage[APIC_TPR / 4] = 0x30;                 /* the guest's write, stored by the CPU */
+    fake_exit(v, EXIT_REASON_TPR_BELOW_THRESHOLD, 0, 0x1000, 0);
+    exit_handler_t h = exit_handler_get(EXIT_REASON_TPR_BELOW_THRESHOLD);
+    assert_non_null(h);
+    assert_int_equal(h(v), EXIT_RESUME);
+    intr_before_entry(v);
+    assert_int_equal(fake_vmcs[VMCS_ENTRY_INTERRUPTION_INFO], EXTINT_INFO(0x45));
+    assert_int_equal(vlapic_highest_isr(&a->vl), 0x45);
+}
+
+/* `sti; hlt` with an interrupt pending in the virtual APIC: STI's shadow kept it from being
+ * injected before the HLT (SDM 24.4.2 Table 24-3, 26.3.1.5), but it is deliverable once the
+ * HLT begins, and a CPU leaves HLT for it at once (SDM Vol.2 HLT). vmxlab must not re-enter
+ * the guest in the HLT activity state, which nothing would end (Linux's console stalled on a
+ * UART interrupt left pending so); it injects the vector. */
+static void test_sti_hlt_virtual_interrupt_ready(void **s)
+{
+    (void)s;
+    apic_irq_post(v, 0x40, false);
+    fake_vmcs[VMCS_GUEST_INTERRUPTIBILITY_STATE] = GUEST_INTR_STATE_STI;
+    intr_before_entry(v);                       /* the STI shadow: an interrupt window */
+    assert_false(fake_vmcs[VMCS_ENTRY_INTERRUPTION_INFO] & (1u << 31));
+    fake_exit(v, EXIT_REASON_HLT, 0, 0x3000, 1);
+    assert_int_equal(exit_hlt(v), EXIT_RESUME);
+    assert_int_equal(fake_vmcs[VMCS_GUEST_ACTIVITY_STATE], GUEST_ACTIVITY_ACTIVE);
+    assert_int_equal(fake_vmcs[VMCS_GUEST_INTERRUPTIBILITY_STATE], 0);
+    intr_before_entry(v);
+    assert_int_equal(fake_vmcs[VMCS_ENTRY_INTERRUPTION_INFO], EXTINT_INFO(0x40));
+}
+
 /* ---- APIC-access exits (decode path) ----------------------------------------------------- */
 /* The guest's instruction at CS:RIP, in guest memory; a 16-bit real-mode guest with DS based
  * at the APIC page (big real mode), so [disp16] is the register. */
@@ -327,6 +370,8 @@ int main(void)
         cmocka_unit_test_setup(test_defect5_level_eoi_forwarded, setup_apicv),
         cmocka_unit_test_setup(test_edge_eoi_at_once, setup_apicv),
         cmocka_unit_test_setup(test_defect8_init_clears_pending_self_ipi, setup_apicv),
+        cmocka_unit_test_setup(test_tpr_below_threshold, setup_apicv),
+        cmocka_unit_test_setup(test_sti_hlt_virtual_interrupt_ready, setup_decode),
         cmocka_unit_test_setup(test_access_tpr_write, setup_decode),
         cmocka_unit_test_setup(test_access_eoi_write, setup_decode),
         cmocka_unit_test_setup(test_access_operand_mismatch, setup_decode),
