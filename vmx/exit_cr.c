@@ -151,7 +151,7 @@ enum exit_action exit_xsetbv(struct vcpu *v)
         inject_gp(v);
         return EXIT_RESUME;
     }
-    __asm__ volatile("xsetbv" ::"c"(idx), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)));
+    xsetbv(idx, value);
     log_debug("exit", "XSETBV XCR0=0x%llx", (unsigned long long)value);
     vcpu_skip_instruction(v);
     return EXIT_RESUME;

@@ -55,6 +55,11 @@ void vmx_exit_stub(void);
  * stops vmxlab naming the field and the VM-instruction error (docs/performance.md). */
 uint64_t vmcs_read(uint64_t field);
 void vmcs_write(uint64_t field, uint64_t value);
+#ifdef VMXLAB_HOST_TEST
+/* host tests: the fake VMCS (tests/unit/fake_vmcs.c) */
+uint64_t vmcs_read_hot(uint64_t field);
+void vmcs_write_hot(uint64_t field, uint64_t value);
+#else
 static inline uint64_t vmcs_read_hot(uint64_t field)
 {
     uint64_t v;
@@ -69,6 +74,7 @@ static inline void vmcs_write_hot(uint64_t field, uint64_t value)
     if (__builtin_expect(bad, 0))
         vmcs_write(field, value);
 }
+#endif
 
 /* setup.c */
 void vmx_guest_initial_state(struct vcpu *v, const struct options *o, uint8_t boot_drive);
