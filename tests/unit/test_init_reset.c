@@ -23,13 +23,15 @@
 #define SIGNATURE 0x00050654u /* CPUID.1:EAX of a Skylake-X */
 
 /* Access rights in the VMCS format (SDM 24.4.1, Table 24-2): P bit 7, DPL 6:5, S bit 4,
- * type 3:0. The table's "present, R/W, accessed": data 0x93; CS is code, execute/read,
- * accessed: 0x9B. LDTR and TR: the table gives "present, R/W"; a VM entry needs an LDT (type
- * 2) and a busy TSS (type 11) there (SDM 26.3.1.2): 0x82, 0x8B. */
+ * type 3:0. The table's "present, R/W, accessed" is 0x93, for CS as for the data segments:
+ * with "unrestricted guest" a VM entry accepts CS of type 3 with DPL 0 (SDM 26.3.1.2 "Checks
+ * on Guest Segment Registers"), and unlike a code type it carries no CS.RPL = CS.DPL check, so
+ * any real-mode CS selector enters (Bochs 2.7 applies that check to code types). LDTR and TR:
+ * the table gives "present, R/W"; a VM entry needs an LDT (type 2) and a busy TSS (type 11)
+ * there (SDM 26.3.1.2): 0x82, 0x8B. */
 #define AR_P (1u << 7)
 #define AR_S (1u << 4)
 #define AR_DATA_RW_ACCESSED (AR_P | AR_S | 0x3u)
-#define AR_CODE_RX_ACCESSED (AR_P | AR_S | 0xBu)
 #define AR_LDT (AR_P | 0x2u)
 #define AR_TSS_BUSY (AR_P | 0xBu)
 
@@ -105,7 +107,7 @@ static void check_table_9_1(void)
     data_segment(VMCS_GUEST_GS_SELECTOR, VMCS_GUEST_GS_BASE, VMCS_GUEST_GS_LIMIT, VMCS_GUEST_GS_ACCESS_RIGHTS);
     /* CS limit FFFFH, present, R/W (execute/read for code), accessed */
     written(VMCS_GUEST_CS_LIMIT, 0xFFFF);
-    written(VMCS_GUEST_CS_ACCESS_RIGHTS, AR_CODE_RX_ACCESSED);
+    written(VMCS_GUEST_CS_ACCESS_RIGHTS, AR_DATA_RW_ACCESSED);
     /* EDX: the processor signature (CPUID.1:EAX); EAX 0; EBX ECX ESI EDI EBP ESP 0; R8-R15 0 */
     for (unsigned i = 0; i < GPR_COUNT; i++)
         assert_int_equal(v->gpr[i], i == GPR_RDX ? SIGNATURE : 0);
