@@ -100,10 +100,8 @@ static enum exit_action hole_write(struct vcpu *v, uint64_t gpa)
                  (unsigned long long)vmcs_read(VMCS_GUEST_CS_SELECTOR), (unsigned long long)v->rip, text,
                  (unsigned long long)value);
     }
-    if (next) {
-        v->insn_len = in.length;
-        vcpu_skip_instruction(v);
-    }
+    if (next)
+        vcpu_skip_bytes(v, in.length); /* the length of what was emulated, from the decoder */
     return EXIT_RESUME;
 }
 
