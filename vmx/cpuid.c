@@ -4,6 +4,7 @@
 #include "arch/x86_64/cpu.h"
 #include "kernel/lib.h"
 #include "kernel/log.h"
+#include "vmx/exit_handlers.h"
 #include "vmx/cpuid_view.h"
 #include "vmx/vcpu_ops.h"
 #include "vmx/vmx.h"

@@ -2,7 +2,9 @@
  * loop, the exit history ring and per-reason statistics. */
 #include "kernel/lib.h"
 #include "kernel/log.h"
+#include "kernel/panic.h"
 #include "kernel/status.h"
+#include "vmx/exit_handlers.h"
 #include "vmx/guest_check.h"
 #include "vmx/inject.h"
 #include "vmx/vcpu_ops.h"
@@ -11,66 +13,74 @@
 #include "vmx/vmx_internal.h"
 #include "vmx/vmx_names.h"
 
-/* handlers in exit_basic.c, exit_ept.c, interrupts.c */
-enum exit_action exit_cpuid(struct vcpu *v);
-enum exit_action exit_vmcall(struct vcpu *v);
-enum exit_action exit_vmx_instruction(struct vcpu *v);
-enum exit_action exit_cr_access(struct vcpu *v);
-enum exit_action exit_rdmsr(struct vcpu *v);
-enum exit_action exit_wrmsr(struct vcpu *v);
-enum exit_action exit_xsetbv(struct vcpu *v);
-enum exit_action exit_preemption_timer(struct vcpu *v);
-enum exit_action exit_cache_invalidate(struct vcpu *v);
-enum exit_action exit_triple_fault(struct vcpu *v);
-enum exit_action exit_init_signal(struct vcpu *v);
-enum exit_action exit_sipi(struct vcpu *v);
-enum exit_action exit_ept_violation(struct vcpu *v);
-enum exit_action exit_ept_misconfig(struct vcpu *v);
-enum exit_action exit_external_interrupt(struct vcpu *v);
-enum exit_action exit_interrupt_window(struct vcpu *v);
-enum exit_action exit_hlt(struct vcpu *v);
-enum exit_action exit_monitor_mwait(struct vcpu *v);
-enum exit_action exit_io_instruction(struct vcpu *v);
-enum exit_action exit_exception_nmi(struct vcpu *v);
-enum exit_action exit_nmi_window(struct vcpu *v);
 static enum exit_action exit_unhandled(struct vcpu *v);
 
+/* Every exit reason vmxlab handles, and the file that handles it. vmx's own handlers
+ * (prototypes in vmx/exit_handlers.h) are in the table below from the start. The apic module
+ * replaces or adds these at init with exit_handler_set() (apic/apic.c apic_init, apic_irq_init,
+ * apic_cr8_init), so that vmx never includes apic:
+ *
+ *   reason                      handler at run time               file             vmx's default
+ *    3 INIT signal              apic_exit_init_signal             apic/ipi.c       exit_init_signal: stops
+ *    4 SIPI                     apic_exit_sipi                    apic/ipi.c       exit_sipi: stops
+ *   28 control-register access  cr8_access (decode path: MOV CR8) apic/cr8.c       exit_cr_access, which
+ *                               then vmx's exit_cr_access                          cr8_access chains to
+ *   43 TPR below threshold      exit_tpr_below_threshold          apic/irq.c       none (unhandled)
+ *   44 APIC access              apic_exit_access                  apic/access.c    none (unhandled)
+ *   56 APIC write (apicv path)  apic_exit_write                   apic/access.c    none (unhandled)
+ *
+ * With apic=passthrough only 3 and 4 are replaced. A reason with no handler goes to
+ * exit_unhandled (names it, stops the guest). log=debug prints the table as it stands when
+ * the guest starts (exit_table_log). */
 static exit_handler_t handlers[EXIT_REASON_COUNT] = {
-    [EXIT_REASON_EXTERNAL_INTERRUPT] = exit_external_interrupt,
-    [EXIT_REASON_TRIPLE_FAULT] = exit_triple_fault,
-    [EXIT_REASON_INIT_SIGNAL] = exit_init_signal,
-    [EXIT_REASON_SIPI] = exit_sipi,
-    [EXIT_REASON_INTERRUPT_WINDOW] = exit_interrupt_window,
-    [EXIT_REASON_CPUID] = exit_cpuid,
-    [EXIT_REASON_HLT] = exit_hlt,
-    [EXIT_REASON_MWAIT] = exit_monitor_mwait,
-    [EXIT_REASON_MONITOR] = exit_monitor_mwait,
-    [EXIT_REASON_INVD] = exit_cache_invalidate,
-    [EXIT_REASON_VMCALL] = exit_vmcall,
-    [EXIT_REASON_VMCLEAR] = exit_vmx_instruction,
-    [EXIT_REASON_VMLAUNCH] = exit_vmx_instruction,
-    [EXIT_REASON_VMPTRLD] = exit_vmx_instruction,
-    [EXIT_REASON_VMPTRST] = exit_vmx_instruction,
-    [EXIT_REASON_VMREAD] = exit_vmx_instruction,
-    [EXIT_REASON_VMRESUME] = exit_vmx_instruction,
-    [EXIT_REASON_VMWRITE] = exit_vmx_instruction,
-    [EXIT_REASON_VMXOFF] = exit_vmx_instruction,
-    [EXIT_REASON_VMXON] = exit_vmx_instruction,
-    [EXIT_REASON_CR_ACCESS] = exit_cr_access,
-    [EXIT_REASON_RDMSR] = exit_rdmsr,
-    [EXIT_REASON_WRMSR] = exit_wrmsr,
-    [EXIT_REASON_EPT_VIOLATION] = exit_ept_violation,
-    [EXIT_REASON_EPT_MISCONFIG] = exit_ept_misconfig,
-    [EXIT_REASON_INVEPT] = exit_vmx_instruction,
-    [EXIT_REASON_INVVPID] = exit_vmx_instruction,
-    [EXIT_REASON_VMFUNC] = exit_vmx_instruction,
-    [EXIT_REASON_WBINVD] = exit_cache_invalidate,
-    [EXIT_REASON_XSETBV] = exit_xsetbv,
-    [EXIT_REASON_IO_INSTRUCTION] = exit_io_instruction,
-    [EXIT_REASON_EXCEPTION_NMI] = exit_exception_nmi,
-    [EXIT_REASON_NMI_WINDOW] = exit_nmi_window,
-    [EXIT_REASON_PREEMPTION_TIMER] = exit_preemption_timer,
+    [EXIT_REASON_EXTERNAL_INTERRUPT] = exit_external_interrupt,  /* vmx/interrupts.c */
+    [EXIT_REASON_TRIPLE_FAULT] = exit_triple_fault,              /* vmx/exit_basic.c */
+    [EXIT_REASON_INIT_SIGNAL] = exit_init_signal,                /* vmx/exit_basic.c (apic: ipi.c) */
+    [EXIT_REASON_SIPI] = exit_sipi,                              /* vmx/exit_basic.c (apic: ipi.c) */
+    [EXIT_REASON_INTERRUPT_WINDOW] = exit_interrupt_window,      /* vmx/interrupts.c */
+    [EXIT_REASON_CPUID] = exit_cpuid,                            /* vmx/cpuid.c */
+    [EXIT_REASON_HLT] = exit_hlt,                                /* vmx/interrupts.c */
+    [EXIT_REASON_MWAIT] = exit_monitor_mwait,                    /* vmx/interrupts.c */
+    [EXIT_REASON_MONITOR] = exit_monitor_mwait,                  /* vmx/interrupts.c */
+    [EXIT_REASON_INVD] = exit_cache_invalidate,                  /* vmx/exit_basic.c */
+    [EXIT_REASON_VMCALL] = exit_vmcall,                          /* vmx/exit_basic.c */
+    [EXIT_REASON_VMCLEAR] = exit_vmx_instruction,                /* vmx/exit_basic.c */
+    [EXIT_REASON_VMLAUNCH] = exit_vmx_instruction,               /* vmx/exit_basic.c */
+    [EXIT_REASON_VMPTRLD] = exit_vmx_instruction,                /* vmx/exit_basic.c */
+    [EXIT_REASON_VMPTRST] = exit_vmx_instruction,                /* vmx/exit_basic.c */
+    [EXIT_REASON_VMREAD] = exit_vmx_instruction,                 /* vmx/exit_basic.c */
+    [EXIT_REASON_VMRESUME] = exit_vmx_instruction,               /* vmx/exit_basic.c */
+    [EXIT_REASON_VMWRITE] = exit_vmx_instruction,                /* vmx/exit_basic.c */
+    [EXIT_REASON_VMXOFF] = exit_vmx_instruction,                 /* vmx/exit_basic.c */
+    [EXIT_REASON_VMXON] = exit_vmx_instruction,                  /* vmx/exit_basic.c */
+    [EXIT_REASON_CR_ACCESS] = exit_cr_access,                    /* vmx/exit_cr.c (apic: cr8.c first) */
+    [EXIT_REASON_RDMSR] = exit_rdmsr,                            /* vmx/exit_basic.c */
+    [EXIT_REASON_WRMSR] = exit_wrmsr,                            /* vmx/exit_basic.c */
+    [EXIT_REASON_EPT_VIOLATION] = exit_ept_violation,            /* vmx/exit_ept.c */
+    [EXIT_REASON_EPT_MISCONFIG] = exit_ept_misconfig,            /* vmx/exit_ept.c */
+    [EXIT_REASON_INVEPT] = exit_vmx_instruction,                 /* vmx/exit_basic.c */
+    [EXIT_REASON_INVVPID] = exit_vmx_instruction,                /* vmx/exit_basic.c */
+    [EXIT_REASON_VMFUNC] = exit_vmx_instruction,                 /* vmx/exit_basic.c */
+    [EXIT_REASON_WBINVD] = exit_cache_invalidate,                /* vmx/exit_basic.c */
+    [EXIT_REASON_XSETBV] = exit_xsetbv,                          /* vmx/exit_cr.c */
+    [EXIT_REASON_IO_INSTRUCTION] = exit_io_instruction,          /* vmx/exit_io.c */
+    [EXIT_REASON_EXCEPTION_NMI] = exit_exception_nmi,            /* vmx/nmi.c */
+    [EXIT_REASON_NMI_WINDOW] = exit_nmi_window,                  /* vmx/nmi.c */
+    [EXIT_REASON_PREEMPTION_TIMER] = exit_preemption_timer,      /* vmx/stopwatch.c */
 };
+
+/* log=debug, when the guest starts: the table as the modules left it, by function name */
+static void exit_table_log(void)
+{
+    if (!log_enabled(LOG_DEBUG))
+        return;
+    for (unsigned r = 0; r < EXIT_REASON_COUNT; r++) {
+        uint64_t off;
+        const char *fn = handlers[r] == exit_unhandled ? 0 : symbol_name((uint64_t)handlers[r], &off);
+        if (fn)
+            log_debug("exit", "reason %2u %-40s -> %s", r, exit_reason_text(r), fn);
+    }
+}
 
 void exit_handler_set(unsigned reason, exit_handler_t fn)
 {
@@ -315,6 +325,7 @@ void vmx_run(void)
     for (unsigned r = 0; r < EXIT_REASON_COUNT; r++) /* so the dispatcher calls without a test */
         if (!handlers[r])
             handlers[r] = exit_unhandled;
+    exit_table_log();
     static const uint32_t exit_path_fields[] = {EXIT_PATH_FIELDS};
     for (unsigned i = 0; i < ARRAY_SIZE(exit_path_fields); i++)
         (void)vmcs_read(exit_path_fields[i]); /* stops vmxlab, naming the field, should one fail */

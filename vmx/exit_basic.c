@@ -5,6 +5,7 @@
 #include "arch/x86_64/cpu.h"
 #include "kernel/lib.h"
 #include "kernel/log.h"
+#include "vmx/exit_handlers.h"
 #include "vmx/guest_mem.h"
 #include "vmx/inject.h"
 #include "vmx/vcpu_ops.h"

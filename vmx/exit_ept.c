@@ -20,6 +20,7 @@
 #include "kernel/lib.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
+#include "vmx/exit_handlers.h"
 #include "vmx/guest_mem.h"
 #include "vmx/vcpu_ops.h"
 #include "vmx/vmx.h"

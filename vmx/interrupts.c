@@ -9,6 +9,7 @@
  * acknowledged interrupt (struct intr_controller); what it leaves to vmx is the 8259's
  * (ExtINT), held here and injected. docs/interrupts.md tells the whole story. */
 #include "kernel/log.h"
+#include "vmx/exit_handlers.h"
 #include "vmx/inject.h"
 #include "vmx/vcpu_ops.h"
 #include "vmx/vmx.h"
