@@ -5,6 +5,7 @@
 #include "arch/x86_64/cpu.h"
 #include "kernel/lib.h"
 #include "kernel/log.h"
+#include "vmx/exit_handlers.h"
 #include "vmx/guest_mem.h"
 #include "vmx/inject.h"
 #include "vmx/vcpu_ops.h"
@@ -69,23 +70,11 @@ static void hc_print(struct vcpu *v)
     v->gpr[GPR_RAX] = 0;
 }
 
-enum exit_action exit_vmcall(struct vcpu *v)
+/* The functions that print, power off or answer -1: out of line, so that VERSION and
+ * EXIT_COUNT (what a guest calls in a loop) keep no registers to save. */
+static __attribute__((noinline)) enum exit_action hypercall_other(struct vcpu *v, uint32_t fn)
 {
-    if (biosmem_vmcall(v))
-        return EXIT_RESUME;
-    if (vmcs_read(VMCS_GUEST_SS_ACCESS_RIGHTS) & 0x60) { /* CPL = SS.DPL (SDM 24.4.1) */
-        inject_ud(v);
-        return EXIT_RESUME;
-    }
-    uint32_t fn = (uint32_t)v->gpr[GPR_RAX];
-    log_debug("exit", "VMCALL function %u ebx=0x%llx ecx=0x%llx", fn, (unsigned long long)v->gpr[GPR_RBX],
-              (unsigned long long)v->gpr[GPR_RCX]);
     switch (fn) {
-    case HC_VERSION:
-        v->gpr[GPR_RAX] = 0;
-        v->gpr[GPR_RBX] = VMXLAB_HC_VERSION;
-        v->gpr[GPR_RCX] = 0x6c786d76; /* "vmxl" */
-        break;
     case HC_PRINT:
         hc_print(v);
         break;
@@ -93,18 +82,51 @@ enum exit_action exit_vmcall(struct vcpu *v)
         log_info("guest", "asked to power off with status %u", (uint32_t)v->gpr[GPR_RBX]);
         v->stop_status = (int)(v->gpr[GPR_RBX] & 0x7F);
         return EXIT_STOP;
-    case HC_EXIT_COUNT: {
-        uint32_t reason = (uint32_t)v->gpr[GPR_RBX];
-        v->gpr[GPR_RAX] = 0;
-        v->gpr[GPR_RBX] = reason < ARRAY_SIZE(v->exit_counts) ? v->exit_counts[reason] : 0;
-        v->gpr[GPR_RCX] = v->exits_total;
-        break;
-    }
     default:
         log_warn("exit", "VMCALL: unknown hypercall function %u, returning -1 to the guest", fn);
         v->gpr[GPR_RAX] = HC_ERROR_UNKNOWN;
     }
     vcpu_skip_instruction(v);
+    return EXIT_RESUME;
+}
+
+static __attribute__((noinline, cold)) enum exit_action hypercall_not_ring0(struct vcpu *v)
+{
+    log_debug("exit", "VMCALL at CPL > 0: #UD");
+    inject_ud(v);
+    return EXIT_RESUME;
+}
+
+static __attribute__((noinline, cold)) void hypercall_log(struct vcpu *v)
+{
+    log_debug("exit", "VMCALL function %u ebx=0x%llx ecx=0x%llx", (uint32_t)v->gpr[GPR_RAX],
+              (unsigned long long)v->gpr[GPR_RBX], (unsigned long long)v->gpr[GPR_RCX]);
+}
+
+/* VMCALL always exits in VMX non-root operation (SDM Vol.3C 25.1.2): the INT 15h stub's
+ * (biosmem.c, recognized by its offset first, then CS.base + RIP), else a hypercall. */
+EXIT_PATH_FN enum exit_action exit_vmcall(struct vcpu *v)
+{
+    if (__builtin_expect(v->rip == vmx.bios_hook_rip, 0) && biosmem_vmcall(v))
+        return EXIT_RESUME;
+    if (vmcs_read_exit(VMCS_GUEST_SS_ACCESS_RIGHTS) & 0x60) /* CPL = SS.DPL (SDM 24.4.1) */
+        return hypercall_not_ring0(v);
+    uint32_t fn = (uint32_t)v->gpr[GPR_RAX];
+    if (__builtin_expect(log_enabled(LOG_DEBUG), 0))
+        hypercall_log(v);
+    if (fn == HC_VERSION) {
+        v->gpr[GPR_RAX] = 0;
+        v->gpr[GPR_RBX] = VMXLAB_HC_VERSION;
+        v->gpr[GPR_RCX] = 0x6c786d76; /* "vmxl" */
+    } else if (fn == HC_EXIT_COUNT) {
+        uint32_t reason = (uint32_t)v->gpr[GPR_RBX];
+        v->gpr[GPR_RAX] = 0;
+        v->gpr[GPR_RBX] = reason < ARRAY_SIZE(v->exit_counts) ? v->exit_counts[reason] : 0;
+        v->gpr[GPR_RCX] = v->exits_total;
+    } else {
+        return hypercall_other(v, fn);
+    }
+    vcpu_skip_instruction_hot(v);
     return EXIT_RESUME;
 }
 

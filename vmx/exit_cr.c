@@ -6,6 +6,7 @@
 #include "arch/x86_64/cpu.h"
 #include "kernel/lib.h"
 #include "kernel/log.h"
+#include "vmx/exit_handlers.h"
 #include "vmx/cr_rules.h"
 #include "vmx/inject.h"
 #include "vmx/vcpu_ops.h"

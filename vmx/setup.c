@@ -12,8 +12,7 @@
 #include "vmx/vmx_names.h"
 
 _Static_assert(__builtin_offsetof(struct vcpu, gpr) == 0, "entry.asm V_GPR");
-_Static_assert(__builtin_offsetof(struct vcpu, host_rsp) == 128, "entry.asm V_HOST_RSP");
-_Static_assert(__builtin_offsetof(struct vcpu, launched) == 136, "entry.asm V_LAUNCHED");
+_Static_assert(__builtin_offsetof(struct vcpu, launched) == 128, "entry.asm V_LAUNCHED");
 
 struct vmx_state vmx;
 
