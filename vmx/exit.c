@@ -252,6 +252,19 @@ static inline __attribute__((always_inline)) enum exit_action exit_dispatch(stru
     return handlers[v->exit_reason](v);
 }
 
+/* Before the first entry, with every module's handlers installed: a reason without one gets
+ * exit_unhandled, so the dispatcher calls without a test; the rare path's switch is set. */
+void exit_table_finish(void)
+{
+    exit_slow = log_enabled(LOG_TRACE) || vmx.opts.exit_limit;
+    for (unsigned r = 0; r < EXIT_REASON_COUNT; r++)
+        if (!handlers[r])
+            handlers[r] = exit_unhandled;
+}
+
+/* The same, out of line: for host tests of the dispatcher (tests/unit/test_exit_insn.c) */
+enum exit_action vmx_exit_dispatch(struct vcpu *v) { return exit_dispatch(v); }
+
 /* entry.asm, after every VM exit: the exit's handler, then the event for the next entry. */
 EXIT_PATH_FN void vmx_exit_handle(struct vcpu *v)
 {
@@ -321,10 +334,7 @@ void vmx_run(void)
         log_info("vmx", "debug=bad-guest-state: guest TR access rights set to 0x89 (an available TSS, not busy)");
         vmcs_write(VMCS_GUEST_TR_ACCESS_RIGHTS, 0x89);
     }
-    exit_slow = log_enabled(LOG_TRACE) || vmx.opts.exit_limit;
-    for (unsigned r = 0; r < EXIT_REASON_COUNT; r++) /* so the dispatcher calls without a test */
-        if (!handlers[r])
-            handlers[r] = exit_unhandled;
+    exit_table_finish();
     exit_table_log();
     static const uint32_t exit_path_fields[] = {EXIT_PATH_FIELDS};
     for (unsigned i = 0; i < ARRAY_SIZE(exit_path_fields); i++)

@@ -53,6 +53,8 @@ __attribute__((noreturn)) void vmx_loop(struct vcpu *v);
 void vmx_exit_stub(void);
 /* exit.c, called by entry.asm: after each exit; when an entry instruction failed */
 void vmx_exit_handle(struct vcpu *v);
+enum exit_action vmx_exit_dispatch(struct vcpu *v); /* the dispatcher alone (host tests) */
+void exit_table_finish(void);                       /* before the first entry (and in host tests) */
 __attribute__((noreturn)) void vmx_entry_failed(struct vcpu *v, int how, int which);
 
 /* The exit path's VMCS access: VMREAD/VMWRITE inline, with one branch on CF|ZF; a failure
@@ -92,6 +94,11 @@ static inline void vmcs_write_hot(uint64_t field, uint64_t value)
 #define EXIT_PATH_FIELDS                                                                                      \
     VMCS_EXIT_REASON, VMCS_EXIT_QUALIFICATION, VMCS_GUEST_RIP, VMCS_IDT_VECTORING_INFO, VMCS_GUEST_CS_SELECTOR, \
         VMCS_EXIT_INSTRUCTION_LENGTH, VMCS_GUEST_INTERRUPTIBILITY_STATE, VMCS_GUEST_RFLAGS, VMCS_GUEST_CR4, VMCS_GUEST_SS_ACCESS_RIGHTS
+#ifdef VMXLAB_HOST_TEST
+/* host tests: the fake VMCS, as the checked accessors */
+static inline uint64_t vmcs_read_exit(uint64_t field) { return vmcs_read(field); }
+static inline void vmcs_write_exit(uint64_t field, uint64_t value) { vmcs_write(field, value); }
+#else
 static inline uint64_t vmcs_read_exit(uint64_t field)
 {
     uint64_t v;
@@ -102,6 +109,7 @@ static inline void vmcs_write_exit(uint64_t field, uint64_t value)
 {
     __asm__ volatile("vmwrite %1, %0" ::"r"(field), "rm"(value) : "cc");
 }
+#endif
 
 /* The functions of one exit's common path (vmx_exit_handle, exit_cpuid, exit_vmcall) keep no
  * frame pointer: the push/mov/pop would be 3 of the ~100 instructions of a CPUID exit. A

@@ -120,6 +120,9 @@ UNLINKED_HANDLER(exit_io_instruction)
 UNLINKED_HANDLER(exit_ept_violation)
 UNLINKED_HANDLER(exit_ept_misconfig)
 UNLINKED_HANDLER(exit_preemption_timer)
+/* the run loop (entry.asm) and the backtrace's symbols (kernel/panic.c): not on the host */
+WEAK void vmx_loop(struct vcpu *v) { (void)v; fail_msg("vmx_loop: the world switch, not for host tests"); abort(); }
+WEAK const char *symbol_name(uint64_t addr, uint64_t *offset) { (void)addr, (void)offset; return 0; }
 WEAK uint64_t vmx_alloc_page(void) { fail_msg("vmx_alloc_page: setup code, not for host tests"); return 0; }
 WEAK void vmx_ept_map_page(uint64_t gpa, uint64_t hpa, uint64_t perms, unsigned memtype)
 {
@@ -388,7 +391,6 @@ void fake_exit(struct vcpu *v, uint32_t reason, uint64_t qualification, uint64_t
     v->exit_reason = reason & EXIT_REASON_BASIC_MASK;
     v->exit_qualification = qualification;
     v->rip = rip;
-    v->insn_len = insn_len;
     v->idt_info = (uint32_t)fake_vmcs[VMCS_IDT_VECTORING_INFO];
     v->event_set = false;
     v->exits_total++;
