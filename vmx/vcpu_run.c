@@ -27,7 +27,6 @@
 #include "vmx/vmx.h"
 #include "vmx/vmx_asm.h"
 #include "vmx/vmx_internal.h"
-#include "vmx/vmx_names.h"
 
 static void (*request_handler)(struct vcpu *v, uint32_t req);
 
@@ -95,7 +94,7 @@ static void status_detail(char *buf, unsigned long len) { vcpu_status_detail(&vm
 
 /* ---- before each VM entry ------------------------------------------------------------------ */
 /* Take the requests; while the vCPU waits for SIPI, wait for the next with HLT. */
-static void vcpu_take_requests(struct vcpu *v)
+void vcpu_take_requests(struct vcpu *v)
 {
     for (;;) {
         uint32_t req = __atomic_exchange_n(&v->requests, 0, __ATOMIC_ACQ_REL);
@@ -118,6 +117,9 @@ static void vcpu_take_requests(struct vcpu *v)
 }
 
 /* ---- the loop -------------------------------------------------------------------------- */
+/* Run v on this CPU: the checks before its first entry, then the world switch (entry.asm),
+ * which calls vmx_exit_handle (exit.c) after each exit and never returns. An AP waits for its
+ * SIPI in vcpu_take_requests() first. */
 void vmx_run(struct vcpu *v)
 {
     if (!v->id) {
@@ -128,23 +130,16 @@ void vmx_run(struct vcpu *v)
             log_info("vmx", "debug=bad-guest-state: guest TR access rights set to 0x89 (an available TSS, not busy)");
             vmcs_write(VMCS_GUEST_TR_ACCESS_RIGHTS, 0x89);
         }
+        exit_table_finish();
+    }
+    static const uint32_t exit_path_fields[] = {EXIT_PATH_FIELDS};
+    for (unsigned i = 0; i < ARRAY_SIZE(exit_path_fields); i++)
+        (void)vmcs_read(exit_path_fields[i]); /* stops vmxlab, naming the field, should one fail */
+    vmx_cpuid_table_build(v);
+    if (!v->id)
         log_info("vmx", "entering the guest");
-    }
-    for (;;) {
-        if (__builtin_expect(__atomic_load_n(&v->requests, __ATOMIC_RELAXED) || v->wait_for_sipi, 0))
-            vcpu_take_requests(v);
-        intr_before_entry(v);
-        int r = vmx_enter(v);
-        if (r != VMX_OK) {
-            char how[160];
-            uint64_t err = r == VMX_FAIL_VALID ? vmcs_read(VMCS_VM_INSTRUCTION_ERROR) : 0;
-            snprintf(how, sizeof(how), "%s %s: VM-instruction error %llu, %s", v->launched ? "VMRESUME" : "VMLAUNCH",
-                     r == VMX_FAIL_VALID ? "VMfailValid" : "VMfailInvalid", (unsigned long long)err,
-                     r == VMX_FAIL_VALID ? vmx_instruction_error_text((uint32_t)err) : "no current VMCS");
-            vmx_entry_failed(v, how);
-            vmxlab_stop(STATUS_INTERNAL);
-        }
-        if (exit_dispatch(v) == EXIT_STOP)
-            vmxlab_stop(v->stop_status);
-    }
+    if (v->requests || v->wait_for_sipi)
+        vcpu_take_requests(v);
+    intr_before_entry(v);
+    vmx_loop(v);
 }
