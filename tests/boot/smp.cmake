@@ -64,3 +64,60 @@ boot_test(smp.passthrough_parked --emulator bochs --cpu corei7_skylake_x --cpus 
     --cmdline "apic=passthrough" --status 1
     --expect "I smp: 2 of 2 CPUs up" --expect "E apic: the loop: 16 INIT exits \\(reason 3\\) in a row"
     --reject "parked by vmxlab: the guest's INIT-SIPI-SIPI")
+
+# ---- the guest starts its AP (issue 10): guest-images/include/smpboot.inc ------------------
+# smpboot: INIT-SIPI-SIPI from real mode through the local APIC, the AP's APIC ID, fixed IPIs
+# both ways (physical, logical flat, all excluding self), an NMI, a re-INIT and a new SIPI.
+# Its expectations come from the same guest on bare Bochs with two CPUs (*.bare); under
+# vmxlab both APIC paths, and what vmxlab did, from its log: the INIT and SIPI carried out on
+# vcpu1 (a request, never a physical INIT: no exit reason 3), vcpu1's own lines, its counts.
+set(SMPBOOT_GUEST --expect "^AP starts after INIT-SIPI-SIPI = 00000001 ok$"
+    --expect "^AP APIC ID register = 00000001 ok$" --expect "^AP CPUID.1:EBX\\x5b31:24\\x5d = 00000001 ok$"
+    --expect "^fixed IPI AP -> BSP \\(vector 0x50\\) = 00000001 ok$"
+    --expect "^fixed IPI BSP -> AP, logical flat \\(vector 0x52\\) = 00000001 ok$"
+    --expect "^NMI BSP -> AP = 00000001 ok$"
+    --expect "^AP starts after the new SIPI = 00000002 ok$" --reject "FAIL")
+foreach(cfg skylake_apicv skylake_decode cnl_decode)
+    string(REGEX MATCH "^[a-z]+" model ${cfg})
+    set(cpu corei7_skylake_x)
+    if(model STREQUAL "cnl")
+        set(cpu corei3_cnl)
+    endif()
+    string(REGEX MATCH "[a-z]+$" path ${cfg})
+    set(opts "")
+    if(cfg STREQUAL "skylake_decode")
+        set(opts "apic=decode")
+    endif()
+    if(NOT model STREQUAL "skylake" OR path STREQUAL "apicv")
+        add_test(NAME boot.smp.smpboot.${model}.bare COMMAND ${BOOTTEST} --bare --emulator bochs --cpu ${cpu}
+            --cpus 2 --guest ${GUESTS}/smpboot.bin --status 0 --in-order ${SMPBOOT_GUEST} --expect "^smpboot: PASS$")
+        set_tests_properties(boot.smp.smpboot.${model}.bare PROPERTIES LABELS "boot;bare" TIMEOUT 400)
+    endif()
+    boot_test(smp.smpboot.${cfg} --emulator bochs --cpu ${cpu} --cpus 2 --guest ${GUESTS}/smpboot.bin
+        "--cmdline=${opts}" --status 0 --in-order ${SMPBOOT_GUEST} --expect "^smpboot: PASS$"
+        --anywhere "I apic: path ${path}: "
+        --anywhere "I vcpu1: ready on CPU 1: VMCS 0x[0-9a-f]+, VPID 2, INIT state, waits for SIPI"
+        --anywhere "I apic: ICR 0x00004500 dest 01 -> INIT to vcpu1$"
+        --anywhere "I vcpu1: INIT reset #1 \\(INIT IPI from vcpu0\\): waits for SIPI$"
+        --anywhere "I vcpu1: SIPI vector 0x09: starts at 0900:0000$"
+        --anywhere "I vcpu1 apic: ICR 0x00000050 dest 00 -> fixed vector 0x50 to vcpu0$"
+        --anywhere "I apic: ICR 0x00004609 dest 01 -> ignored: SIPI to a vCPU that is not waiting for SIPI"
+        --anywhere "I vcpu1: INIT reset #2 \\(INIT IPI from vcpu0\\): waits for SIPI$"
+        --anywhere "I stats: vcpu1: exits total=[1-9][0-9]* INIT resets=2$"
+        --reject "exit reason=3 " --reject " E " --reject " W ")
+endforeach()
+
+# smpinit: the seed's self-INIT done on the AP. vmxlab's contract (init=entry): a trapped
+# self-INIT restarts that vCPU at its entry point, for an AP where its last SIPI started it;
+# the BSP runs on. (Bare metal leaves the AP waiting for SIPI instead: no bare reference.)
+foreach(cfg apicv decode)
+    boot_test(smp.smpinit.${cfg} --emulator bochs --cpu corei7_skylake_x --cpus 2 --guest ${GUESTS}/smpinit.bin
+        "--cmdline=${APIC_CMDLINE_${cfg}}" --status 0 --in-order ${SMPBOOT_GUEST}
+        --expect "^AP starts after its own INIT = 00000003 ok$"
+        --expect "^the AP answers after its own INIT \\(vector 0x55\\) = 00000002 ok$"
+        --expect "^smpinit: PASS$"
+        --anywhere "I vcpu1 apic: ICR 0x00004500 dest 01 -> INIT to vcpu1$"
+        --anywhere "I vcpu1: INIT reset #3 -> 0900:0000 \\(INIT IPI\\)$"
+        --anywhere "I stats: exits total=[0-9]+ INIT resets=0$"
+        --reject "exit reason=3 " --reject " E ")
+endforeach()
