@@ -190,6 +190,53 @@ static void test_defect8_init_clears_pending_self_ipi(void **s)
     assert_false(fake_vmcs[VMCS_ENTRY_INTERRUPTION_INFO] & (1u << 31));
 }
 
+/* Two vCPUs (SDM 8.4.4.1 "Typical BSP Initialization Sequence"): the BSP's INIT and SIPI to
+ * APIC ID 1 leave vcpu1 requests and touch nothing of its state (it runs on another CPU); it
+ * takes them before its next entry, INIT before SIPI, so an OS that sends the SIPI right after
+ * the INIT (Linux on current CPUs, init_udelay=0) starts it at VV00:0000 (SDM 8.4.2). A SIPI
+ * for a vCPU that is not waiting is ignored; a fixed IPI is posted, then pending in its IRR. */
+static uint32_t vpage1[1024] __attribute__((aligned(4096)));
+static void test_init_sipi_to_another_vcpu(void **s)
+{
+    (void)s;
+    struct vcpu *ap = &vmx.vcpus[1];
+    struct apic_vcpu *aa = apic_of(ap);
+    apic.nvcpus = 2;
+    vlapic_init(&aa->vl, vpage1, 1, 0);
+    aa->start = vcpu_entry_point();
+    vpage[APIC_ICR_HIGH / 4] = 1u << 24;                  /* destination APIC ID 1 */
+    assert_int_equal(apic_write(APIC_ICR_LOW, 0x00004500), EXIT_RESUME);   /* INIT */
+    assert_int_equal(apic_write(APIC_ICR_LOW, 0x00004609), EXIT_RESUME);   /* SIPI, vector 09 */
+    assert_int_equal(ap->requests, VCPU_REQ_INIT | VCPU_REQ_SIPI);
+    assert_int_equal(v->requests, 0);
+    assert_int_equal(ap->init_count, 0);                  /* nothing done on the sender's CPU */
+    assert_int_equal(vpage[APIC_ICR_LOW / 4] & (1u << 12), 0); /* delivery status idle */
+    assert_log(fake_log_find('I', "apic", "ICR 0x00004500 dest 01 -> INIT to vcpu1", (char *)0));
+
+    ap->requests = 0;
+    apic_take_requests(ap, VCPU_REQ_INIT | VCPU_REQ_SIPI);  /* on vcpu1's CPU */
+    assert_int_equal(ap->init_count, 1);
+    assert_false(ap->wait_for_sipi);
+    assert_int_equal(fake_vmcs[VMCS_GUEST_CS_SELECTOR], 0x0900);
+    assert_int_equal(fake_vmcs[VMCS_GUEST_CS_BASE], 0x9000);
+    assert_int_equal(fake_vmcs[VMCS_GUEST_RIP], 0);
+    assert_log(fake_log_find('I', "vcpu1", "INIT reset #1 (INIT IPI from vcpu0): waits for SIPI", (char *)0));
+    assert_log(fake_log_find('I', "vcpu1", "SIPI vector 0x09: starts at 0900:0000", (char *)0));
+
+    /* running now: a second SIPI is ignored at the sender */
+    assert_int_equal(apic_write(APIC_ICR_LOW, 0x00004609), EXIT_RESUME);
+    assert_int_equal(ap->requests, 0);
+    /* a fixed IPI needs the target's APIC software-enabled (SDM 10.4.7.2) */
+    vlapic_write(&aa->vl, APIC_SVR, 4, 0x1FF);
+    assert_int_equal(apic_write(APIC_ICR_LOW, 0x00000061), EXIT_RESUME);
+    assert_int_equal(ap->requests, VCPU_REQ_IRQ);
+    assert_int_equal(vlapic_highest_irr(&aa->vl), -1);    /* posted, not yet in its IRR */
+    ap->requests = 0;
+    apic_take_requests(ap, VCPU_REQ_IRQ);
+    assert_int_equal(vlapic_highest_irr(&aa->vl), 0x61);
+    apic.nvcpus = 1;
+}
+
 /* TPR virtualization (SDM 29.1.2): a vector the guest's TPR blocks (class 4 under TPR 0x50)
  * waits, and vmxlab sets the TPR threshold to its class, so the guest's TPR write that drops
  * below it exits (reason 43, trap-like, after the write); the next entry injects it. */
@@ -380,6 +427,7 @@ int main(void)
         cmocka_unit_test_setup(test_edge_eoi_at_once, setup_apicv),
         cmocka_unit_test_setup(test_defect8_init_clears_pending_self_ipi, setup_apicv),
         cmocka_unit_test_setup(test_tpr_below_threshold, setup_apicv),
+        cmocka_unit_test_setup(test_init_sipi_to_another_vcpu, setup_apicv),
         cmocka_unit_test_setup(test_sti_hlt_virtual_interrupt_ready, setup_decode),
         cmocka_unit_test_setup(test_access_tpr_write, setup_decode),
         cmocka_unit_test_setup(test_access_eoi_write, setup_decode),
