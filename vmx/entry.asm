@@ -18,6 +18,8 @@
 ; struct vcpu layout used here (vmx/vcpu.h, checked by static asserts in vmx/setup.c):
 %define V_GPR        0          ; uint64_t gpr[16], x86 register numbering
 %define V_LAUNCHED   128
+%define V_WAIT_SIPI  129        ; bool wait_for_sipi
+%define V_REQUESTS   132        ; uint32_t requests (other CPUs set bits)
 %define VMCS_HOST_RSP 0x6C14
 
 bits 64
@@ -25,7 +27,10 @@ section .text
 
 global vmx_loop
 global vmx_exit_stub
+global vmx_entry_window
+global vmx_entry_window_end
 extern vmx_exit_handle
+extern vmx_entry_requests
 extern vmx_entry_failed
 
 ; the guest's GPRs from v (in RDI; RDI itself last): used before VMLAUNCH and VMRESUME
@@ -74,22 +79,34 @@ vmx_exit_stub:                          ; RSP = HOST_RSP, [RSP] = v
     mov [rdi + V_GPR + 14*8], r14
     mov [rdi + V_GPR + 15*8], r15
     pop qword [rdi + V_GPR + 7*8]       ; the guest's RDI; RSP = HOST_RSP again
+    mov byte [rdi + V_LAUNCHED], 1      ; an exit: the VMLAUNCH, if it was one, succeeded
     xor ebp, ebp                        ; the outermost host frame (a backtrace ends here)
     call vmx_exit_handle                ; returns only to enter the guest again
-    mov rdi, [rsp]
 enter_guest:
-    cmp byte [rdi + V_LAUNCHED], 0
-    je launch_guest
+; The last look at the vCPU's requests (another CPU's IPI, INIT, SIPI) and at wait-for-SIPI,
+; then the entry. A request left after the look comes with an NMI kick; an NMI that lands in
+; this window sends the CPU back to its start (arch/x86_64/isr.asm: nmi_restart_start), so
+; the entry never goes past a request. An NMI after VMRESUME/VMLAUNCH began is a VM exit.
+; Nothing in the window has an effect that running it again would repeat.
+vmx_entry_window:
+    mov rdi, [rsp]                      ; v
+    mov eax, [rdi + V_REQUESTS]
+    or al, [rdi + V_WAIT_SIPI]
+    jnz take_requests
+    cmp byte [rdi + V_LAUNCHED], 0      ; flags survive the MOVs below
     load_guest_gprs
+    je launch_guest
     vmresume
     mov edx, 1                          ; only reached when VMRESUME failed (MOV keeps the flags)
     jmp entry_failed
 launch_guest:                           ; the first entry on this VMCS (SDM 24.1: launch state "clear")
-    mov byte [rdi + V_LAUNCHED], 1
-    load_guest_gprs
     vmlaunch
+vmx_entry_window_end:
     mov edx, 0                          ; only reached when VMLAUNCH failed
     jmp entry_failed
+take_requests:
+    call vmx_entry_requests             ; vcpu_run.c: take them (an idle vCPU waits there)
+    jmp vmx_entry_window
 host_rsp_failed:
     mov edx, 2                          ; the VMWRITE of HOST_RSP failed
 entry_failed:                           ; EDX: which instruction; the flags: how it failed

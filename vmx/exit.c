@@ -271,9 +271,6 @@ EXIT_PATH_FN void vmx_exit_handle(struct vcpu *v)
 {
     if (exit_dispatch(v) == EXIT_STOP)
         vmxlab_stop(v->stop_status);
-    /* requests from other vCPUs (an IPI, an INIT), or waiting for SIPI (vcpu_run.c) */
-    if (__builtin_expect(__atomic_load_n(&v->requests, __ATOMIC_RELAXED) || v->wait_for_sipi, 0))
-        vcpu_take_requests(v);
     intr_before_entry(v);
 }
 

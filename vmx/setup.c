@@ -14,6 +14,9 @@
 
 _Static_assert(__builtin_offsetof(struct vcpu, gpr) == 0, "entry.asm V_GPR");
 _Static_assert(__builtin_offsetof(struct vcpu, launched) == 128, "entry.asm V_LAUNCHED");
+_Static_assert(__builtin_offsetof(struct vcpu, wait_for_sipi) == 129, "entry.asm V_WAIT_SIPI");
+_Static_assert(__builtin_offsetof(struct vcpu, requests) == 132, "entry.asm V_REQUESTS");
+extern char vmx_entry_window[], vmx_entry_window_end[];
 
 struct vmx_state vmx;
 
@@ -448,6 +451,9 @@ void vmx_setup(const struct options *opts, const struct mb2_info *mbi, struct pa
     struct vcpu *v = &vmx.vcpus[0];
     vmx.opts = *opts;
     vmx.pool = pool;
+    /* an NMI kick that lands in entry.asm's last look at the requests restarts the look */
+    nmi_restart_start = (uint64_t)vmx_entry_window;
+    nmi_restart_end = (uint64_t)vmx_entry_window_end;
     vmx.hidden_start = pool->pool.start;
     vmx.hidden_end = pool->pool.end;
     enable_vmx_operation();

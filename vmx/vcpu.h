@@ -29,6 +29,12 @@ struct vcpu {
     /* guest GPRs; gpr[GPR_RSP] is a shadow: the real RSP lives in the VMCS (read on demand) */
     uint64_t gpr[GPR_COUNT];
     uint8_t launched;    /* VMLAUNCH done on the current VMCS (then VMRESUME); entry.asm */
+    /* INIT/SIPI state in software (Bochs 2.7 never leaves hardware wait-for-SIPI on one CPU) */
+    bool wait_for_sipi;  /* entry.asm looks at it before each entry */
+    /* requests to this vCPU, from another vCPU's exit handler or its own, taken on its own
+     * CPU before the next VM entry (entry.asm looks, vmx/vcpu_run.c takes them; as KVM's
+     * kvm_apic_accept_events and Jailhouse's x86_check_events) */
+    uint32_t requests;   /* VCPU_REQ_* (vcpu_ops.h), set and taken atomically */
 
     unsigned id;         /* vCPU number = its local APIC ID */
     char tag[8];         /* "vcpu0": the module name of this vCPU's log lines (vcpu_tag()) */
@@ -63,14 +69,7 @@ struct vcpu {
     };
     unsigned nmis_injected;
 
-    /* INIT/SIPI state in software (Bochs 2.7 never leaves hardware wait-for-SIPI on one CPU) */
-    bool wait_for_sipi;
     unsigned init_count;
-
-    /* requests to this vCPU, from another vCPU's exit handler or its own, taken in its own run
-     * loop before the next VM entry (vmx/vcpu_run.c; as KVM's kvm_apic_accept_events and
-     * Jailhouse's x86_check_events) */
-    uint32_t requests;      /* VCPU_REQ_* (vcpu_ops.h), set and taken atomically */
     uint32_t kicks_owed;    /* NMI kicks sent to it and not yet seen in an NMI exit (atomic) */
     volatile bool idle;     /* waits with HLT in VMX root operation */
     volatile bool stopped;  /* halted for good: vmxlab is stopping */

@@ -116,6 +116,14 @@ void vcpu_take_requests(struct vcpu *v)
     }
 }
 
+/* entry.asm, when its last look before an entry finds requests or wait-for-SIPI */
+void vmx_entry_requests(struct vcpu *v);
+void vmx_entry_requests(struct vcpu *v)
+{
+    vcpu_take_requests(v);
+    intr_before_entry(v);
+}
+
 /* ---- the loop -------------------------------------------------------------------------- */
 /* Run v on this CPU: the checks before its first entry, then the world switch (entry.asm),
  * which calls vmx_exit_handle (exit.c) after each exit and never returns. An AP waits for its
@@ -138,8 +146,6 @@ void vmx_run(struct vcpu *v)
     vmx_cpuid_table_build(v);
     if (!v->id)
         log_info("vmx", "entering the guest");
-    if (v->requests || v->wait_for_sipi)
-        vcpu_take_requests(v);
     intr_before_entry(v);
-    vmx_loop(v);
+    vmx_loop(v);    /* an AP waits for its SIPI at its first look at the requests */
 }

@@ -32,4 +32,10 @@ static inline unsigned this_cpu(void)
  * (isr.asm) sees that it interrupted this HLT and returns past it. Call with IF=0. */
 void cpu_idle_halt(void);
 
+/* A restartable window of code (vmx/entry.asm: the last look at a vCPU's requests before VM
+ * entry, through the VMLAUNCH/VMRESUME instruction): an NMI that interrupts it makes the CPU
+ * start over at its beginning, so a kick is never entered past. The code must be safe to run
+ * again from the start. One window, the same for every CPU. */
+extern uint64_t nmi_restart_start, nmi_restart_end;
+
 #endif

@@ -29,18 +29,35 @@ ISR_NOERR v
 %endrep
 
 ; NMI (vector 2) is not an error in vmxlab's host: it is the kick one CPU sends another to make
-; it look at its requests (kernel/smp.c, vmx/vcpu_run.c). The handler only returns; if it
-; interrupted cpu_idle_halt's HLT it returns past the HLT, so that a kick that came just
-; before the HLT is not slept through. Its IRET also ends the CPU's blocking of NMIs (SDM
-; Vol.3A 6.7.1 "Handling Multiple NMIs"). It runs on the IST1 stack (idt.c).
+; it look at its requests (kernel/smp.c, vmx/vcpu_run.c). The handler only returns, except
+; where returning would sleep through the kick or miss it (cpu_local.h):
+;   - if it interrupted cpu_idle_halt's HLT, it returns past the HLT;
+;   - if it interrupted the restartable window [nmi_restart_start, nmi_restart_end) (the last
+;     check for requests before a VM entry, vmx/entry.asm), it returns to nmi_restart_start,
+;     so the check runs again: a request left just after the check is not entered past.
+; Its IRET also ends the CPU's blocking of NMIs (SDM Vol.3A 6.7.1 "Handling Multiple NMIs").
+; It runs on the IST1 stack (idt.c).
 global cpu_idle_halt
+global nmi_restart_start
+global nmi_restart_end
 nmi_entry:
     push rax
-    lea rax, [rel idle_hlt]
-    cmp [rsp + 8], rax                  ; the interrupted RIP
-    jne .out
-    inc qword [rsp + 8]                 ; HLT is one byte: resume after it
+    mov rax, [rsp + 8]                  ; the interrupted RIP
+    push rcx
+    lea rcx, [rel idle_hlt]
+    cmp rax, rcx
+    jne .window
+    inc qword [rsp + 16]                ; HLT is one byte: resume after it
+    jmp .out
+.window:
+    cmp rax, [rel nmi_restart_start]
+    jb .out
+    cmp rax, [rel nmi_restart_end]
+    jae .out
+    mov rax, [rel nmi_restart_start]
+    mov [rsp + 16], rax
 .out:
+    pop rcx
     pop rax
     iretq
 
@@ -48,6 +65,11 @@ cpu_idle_halt:
 idle_hlt:
     hlt
     ret
+
+section .data
+nmi_restart_start: dq 0
+nmi_restart_end: dq 0
+section .text
 
 isr_common:
     push r15
