@@ -92,7 +92,7 @@ unsigned smp_cpu_count(void) { return cpus_up; }
 
 void smp_kick(unsigned index)
 {
-    if (index && index < cpus_up)
+    if (index < cpus_up && lapic_base)
         lapic_send_ipi(lapic_base, (uint8_t)cpus[index].apic_id, ICR_DM_NMI | ICR_LEVEL_ASSERT);
 }
 
@@ -190,6 +190,7 @@ unsigned smp_start(const struct acpi_madt *madt, unsigned max_cpus, const struct
         return 1;
     }
     uint32_t bsp_id = lapic_id(lapic);
+    cpus[0] = (struct smp_cpu){.index = 0, .apic_id = bsp_id, .lapic = lapic}; /* kicked like the others */
     unsigned limit = max_cpus ? max_cpus : ACPI_MAX_CPUS, up = 1;
     uint64_t page = 0;
     bool bsp_listed = false;

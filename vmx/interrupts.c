@@ -157,6 +157,17 @@ enum exit_action exit_hlt(struct vcpu *v)
     uint64_t rflags = vmcs_read(VMCS_GUEST_RFLAGS);
     /* SDM Vol.2 HLT: only an enabled interrupt (IF=1), an NMI, SMI or INIT resumes it; an
      * interrupt vmx holds does not wake a CPU that has IF=0 */
+    if (!(rflags & RFLAGS_IF) && vmx.nvcpus > 1) {
+        /* another vCPU can end it with an NMI or an INIT (an AP parked with cli; hlt, as
+         * memtest86+ parks its APs): the HLT activity state, which a VM entry that injects an
+         * NMI (nmi.c) or an INIT reset leaves (SDM 26.6.2) */
+        klog(v->hlt_if0_waits++ ? LOG_DEBUG : LOG_INFO, "exit",
+             "HLT with interrupts disabled (IF=0) at %04llx:%04llx: waits for an NMI or INIT from another vCPU",
+             (unsigned long long)vmcs_read(VMCS_GUEST_CS_SELECTOR), (unsigned long long)v->rip);
+        vcpu_skip_instruction(v);
+        vmcs_write(VMCS_GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_HLT);
+        return EXIT_RESUME;
+    }
     if (!(rflags & RFLAGS_IF)) {
         log_error("exit", "HLT with interrupts disabled (IF=0) at %04llx:%04llx%s: the guest is stuck",
                   (unsigned long long)vmcs_read(VMCS_GUEST_CS_SELECTOR), (unsigned long long)v->rip,

@@ -75,6 +75,7 @@ struct vcpu {
     volatile bool stopped;  /* halted for good: vmxlab is stopping */
     uint64_t kicks;         /* statistics: kicks that made it exit */
     uint64_t idle_waits;
+    unsigned hlt_if0_waits;  /* HLTs with IF=0 that wait for another vCPU (interrupts.c) */
 
     /* the guest's TSC (vmx/tsc.c): the VMCS TSC offset and its IA32_TSC_ADJUST */
     uint64_t tsc_offset;
