@@ -127,7 +127,28 @@ def seeds_io():
     return out
 
 
+# ---- e820: Bochs's 128 MiB map (tests/unit/test_e820.c) with vmxlab's ranges hidden ----
+BOCHS128 = [(0, 0x9F000, 1), (0x9F000, 0x1000, 2), (0xE8000, 0x18000, 2), (0x100000, 0x7EF0000, 1),
+            (0x7FF0000, 0x10000, 3), (0xFFFC0000, 0x40000, 2)]
+QEMU = [(0, 0x9FC00, 1), (0x9FC00, 0x400, 2), (0xF0000, 0x10000, 2), (0x100000, 0x7EE0000, 1),
+        (0x7FE0000, 0x20000, 2), (0xFEFFC000, 0x4000, 2), (0xFFFC0000, 0x40000, 2), (0x100000000, 0x40000000, 1)]
+HV = [(0x100000, 0x400000), (0x7F00000, 0x7F80123)]
+
+
+def seeds_e820():
+    out = []
+    for fw in (BOCHS128, QEMU, BOCHS128[:4], []):
+        for hv in (HV, HV[:1], []):
+            raw = u8(len(fw)) + u8(len(hv)) + b"".join(u64(b) + u64(l) + u8(t) for b, l, t in fw)
+            out.append(raw + b"".join(u64(s) + u64(e) for s, e in hv))
+            if all(b % 4096 == 0 and l % 4096 == 0 and b + l <= 0xFFFF000 for b, l, t in fw):
+                pg = u8(0x80 | len(fw)) + u8(len(hv)) + b"".join(u16(b >> 12) + u16(l >> 12) + u8(t) for b, l, t in fw)
+                out.append(pg + b"".join(u16(s >> 12) + u8(s) + u16(e >> 12) + u8(e) for s, e in hv))
+    return out
+
+
 GENERATORS = {
+    "e820": seeds_e820,
     "multiboot2": seeds_multiboot2,
     "icr": seeds_icr,
     "io": seeds_io,
