@@ -147,7 +147,125 @@ def seeds_e820():
     return out
 
 
+# ---- acpi: real tables (real/: the MADT, FADT and DSDT of a Firecracker VM, read from
+# /sys/firmware/acpi/tables) and Bochs-shaped ones, alone and as a memory image at 0xE0000 ----
+IMG_BASE = 0xE0000
+
+
+def real(name):
+    return open(os.path.join(REAL, name + ".dat"), "rb").read()
+
+
+def sdt(sig, body, rev=1):
+    t = sig + u32(36 + len(body)) + u8(rev) + u8(0) + b"BOCHS " + b"BXPCFACP" + u32(1) + b"BXPC" + u32(1) + body
+    return t[:9] + u8(checksum(t)) + t[10:]
+
+
+def fixsum(t):
+    t = t[:9] + b"\0" + t[10:]
+    return t[:9] + u8(checksum(t)) + t[10:]
+
+
+S5_AML = b"\x10\x0c\x5c\x00" + b"\x08\x5c\x5f\x53\x35\x5f\x12\x06\x04\x00\x00\x00\x00"  # Name(\_S5, Package{0,0,0,0})
+S5_AML_QEMU = b"\x08\x5f\x53\x35\x5f\x12\x08\x04\x0a\x05\x0a\x05\x00\x00"
+
+
+def bochs_madt():
+    body = u32(0xFEE00000) + u32(1)
+    body += b"\x00\x08\x00\x00" + u32(1) + b"\x00\x08\x01\x01" + u32(1)              # two local APICs
+    body += b"\x01\x0c\x02\x00" + u32(0xFEC00000) + u32(0)                            # I/O APIC 2
+    body += b"\x02\x0a\x00\x00" + u32(2) + u16(0)                                    # ISO IRQ0 -> GSI2
+    body += b"\x09\x10\x00\x00" + u32(0x100) + u32(1) + u32(7)                        # an x2APIC entry
+    body += b"\x05\x0c\x00\x00" + u64(0xFEE00000)                                    # LAPIC override
+    return sdt(b"APIC", body)
+
+
+def bochs_fadt(dsdt, rev=1):
+    body = bytearray(116 - 36 if rev == 1 else 244 - 36)
+    body[40 - 36:44 - 36] = u32(dsdt)
+    body[64 - 36:68 - 36] = u32(0xB004)                                              # PM1a_CNT_BLK
+    if rev > 1:
+        body[112 - 36:116 - 36] = u32(1 << 10)                                       # RESET_REG_SUP
+        body[116 - 36:128 - 36] = b"\x01\x08\x00\x01" + u64(0xCF9)
+        body[128 - 36] = 6
+        body[140 - 36:148 - 36] = u64(dsdt)
+    return sdt(b"FACP", bytes(body), rev)
+
+
+def image(tables, rev):
+    """RSDP at 0, then the tables at 0x40-aligned offsets; root tables list the others."""
+    n = len(tables)
+    at, off = [], 0x100
+    for t in tables:
+        at.append(off)
+        off = (off + len(t(0)) + 0x3F) & ~0x3F if callable(t) else (off + len(t) + 0x3F) & ~0x3F
+    return at
+
+
+def acpi_image(rev, fadt_of, madt, dsdt):
+    mem = bytearray(0x100)
+    def place(t):
+        off = (len(mem) + 0x3F) & ~0x3F
+        mem.extend(b"\0" * (off - len(mem)))
+        mem.extend(t)
+        return IMG_BASE + off
+    dsdt_pa = place(dsdt)
+    fadt_pa = place(fadt_of(dsdt_pa))
+    madt_pa = place(madt)
+    rsdt_pa = place(sdt(b"RSDT", u32(fadt_pa) + u32(madt_pa)))
+    xsdt_pa = place(sdt(b"XSDT", u64(fadt_pa) + u64(madt_pa))) if rev >= 2 else 0
+    r = b"RSD PTR " + b"\0" + b"BOCHS " + u8(rev) + u32(rsdt_pa)
+    if rev >= 2:
+        r += u32(36) + u64(xsdt_pa) + b"\0\0\0\0"
+        r = r[:32] + u8(checksum(r)) + r[33:]
+    r = r[:8] + u8(checksum(r[:20])) + r[9:]
+    if rev >= 2:
+        r = r[:32] + b"\0" + r[33:]
+        r = r[:32] + u8(checksum(r)) + r[33:]
+    mem[0:len(r)] = r
+    return bytes(mem)
+
+
+def seeds_acpi():
+    apic, facp, dsdt = real("APIC"), real("FACP"), real("DSDT")
+    dsdt_s5 = fixsum(dsdt[:4] + u32(len(dsdt) + len(S5_AML_QEMU)) + dsdt[8:] + S5_AML_QEMU)
+
+    def real_fadt(dsdt_pa):
+        f = bytearray(facp)
+        f[40:44] = u32(dsdt_pa)
+        f[140:148] = u64(dsdt_pa)
+        f[64:68] = u32(0x604)   # the VM's FADT is hardware-reduced (no PM1a): give it PIIX4's
+        return fixsum(bytes(f))
+    bochs_dsdt = sdt(b"DSDT", S5_AML, 1)
+    out = [b"\x00" + apic, b"\x00" + bochs_madt(), b"\x01" + dsdt, b"\x01" + S5_AML, b"\x01" + S5_AML_QEMU,
+           b"\x01" + dsdt_s5[36:]]
+    imgs = [acpi_image(2, real_fadt, apic, dsdt_s5), acpi_image(0, bochs_fadt, bochs_madt(), bochs_dsdt),
+            acpi_image(2, lambda pa: bochs_fadt(pa, 3), bochs_madt(), bochs_dsdt)]
+    for img in imgs:
+        out += [b"\x02" + img, b"\x82" + img]
+    return out
+
+
+# ---- mptable: Bochs's MP table (tests/unit/test_mptable.c) in memory at 0xE0000 ----
+def seeds_mptable():
+    entries = bytes([0, 0, 0x14, 3, 0x54, 0x06, 0x05, 0, 0xFF, 0xFB, 0xEB, 0xBF] + [0] * 8 +
+                    [0, 1, 0x14, 1, 0x54, 0x06, 0x05, 0, 0xFF, 0xFB, 0xEB, 0xBF] + [0] * 8 +
+                    [1, 0] + list(b"ISA   ") + [2, 2, 0x11, 1, 0x00, 0x00, 0xC0, 0xFE] +
+                    [3, 0, 0, 0, 0, 1, 2, 1] + [4, 3, 0, 0, 0, 0, 0xFF, 0])
+    ct = b"PCMP" + u16(44 + len(entries)) + u8(4) + u8(0) + b"BOCHSCPU" + b"0.1         " + u32(0) + u16(0) + \
+        u16(6) + u32(0xFEE00000) + u32(0) + entries
+    ct = ct[:7] + u8(checksum(ct)) + ct[8:]
+
+    def fp(table, feature1=0):
+        f = b"_MP_" + u32(table) + u8(1) + u8(4) + u8(0) + u8(feature1) + b"\0" * 4
+        return f[:10] + u8(checksum(f)) + f[11:]
+    img = fp(IMG_BASE + 16) + ct
+    return [b"\x00" + img, b"\x80" + img, b"\x00" + fp(0, 5), b"\x00" + b"\0" * 32 + fp(IMG_BASE + 48) + ct]
+
+
 GENERATORS = {
+    "acpi": seeds_acpi,
+    "mptable": seeds_mptable,
     "e820": seeds_e820,
     "multiboot2": seeds_multiboot2,
     "icr": seeds_icr,
