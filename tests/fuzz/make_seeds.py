@@ -263,7 +263,16 @@ def seeds_mptable():
     return [b"\x00" + img, b"\x80" + img, b"\x00" + fp(0, 5), b"\x00" + b"\0" * 32 + fp(IMG_BASE + 48) + ct]
 
 
+# ---- guest_check: each base state, and a few single edits (field number, value) ----
+def seeds_guest_check():
+    out = [bytes([b]) for b in range(5)]
+    out += [bytes([0]) + u8(6) + u64(0x202), bytes([2]) + u8(0x80 | 0) + u64(1 << 31),   # RFLAGS.IF; CR0 ^ PG
+            bytes([4]) + u8(5) + u64(0x7c00), bytes([1]) + u8(25 + 4 + 3) + u64(0xfb)]     # RIP; CS access rights
+    return out
+
+
 GENERATORS = {
+    "guest_check": seeds_guest_check,
     "acpi": seeds_acpi,
     "mptable": seeds_mptable,
     "e820": seeds_e820,
