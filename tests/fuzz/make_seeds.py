@@ -192,16 +192,6 @@ def bochs_fadt(dsdt, rev=1):
     return sdt(b"FACP", bytes(body), rev)
 
 
-def image(tables, rev):
-    """RSDP at 0, then the tables at 0x40-aligned offsets; root tables list the others."""
-    n = len(tables)
-    at, off = [], 0x100
-    for t in tables:
-        at.append(off)
-        off = (off + len(t(0)) + 0x3F) & ~0x3F if callable(t) else (off + len(t) + 0x3F) & ~0x3F
-    return at
-
-
 def acpi_image(rev, fadt_of, madt, dsdt):
     mem = bytearray(0x100)
     def place(t):
@@ -237,7 +227,9 @@ def seeds_acpi():
         f[64:68] = u32(0x604)   # the VM's FADT is hardware-reduced (no PM1a): give it PIIX4's
         return fixsum(bytes(f))
     bochs_dsdt = sdt(b"DSDT", S5_AML, 1)
-    out = [b"\x00" + apic, b"\x00" + bochs_madt(), b"\x01" + dsdt, b"\x01" + S5_AML, b"\x01" + S5_AML_QEMU,
+    many = sdt(b"APIC", u32(0xFEE00000) + u32(1) + b"".join(b"\x00\x08" + u8(i) + u8(i) + u32(1) for i in range(20)) +
+               b"\x09\x10\x00\x00" + u32(0x120) + u32(1) + u32(20))   # more CPUs than vmxlab keeps
+    out = [b"\x00" + apic, b"\x00" + bochs_madt(), b"\x00" + many, b"\x01" + dsdt, b"\x01" + S5_AML, b"\x01" + S5_AML_QEMU,
            b"\x01" + dsdt_s5[36:]]
     imgs = [acpi_image(2, real_fadt, apic, dsdt_s5), acpi_image(0, bochs_fadt, bochs_madt(), bochs_dsdt),
             acpi_image(2, lambda pa: bochs_fadt(pa, 3), bochs_madt(), bochs_dsdt)]

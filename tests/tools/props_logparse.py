@@ -15,7 +15,7 @@ from hypothesis import given, settings, strategies as st
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
 from vmxlab_py import logparse as lp  # noqa: E402
 
-SETTINGS = settings(max_examples=100, deadline=None)
+SETTINGS = settings(max_examples=100, deadline=None, database=None)  # no .hypothesis/ in the tree
 
 # Guest output that cannot contain a kernel marker: no "vmxlab:" and no "[".
 guest_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="[\r\n\x00"),
