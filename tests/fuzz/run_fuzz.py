@@ -36,6 +36,15 @@ def tail(text, n=40):
     return "\n".join(text.splitlines()[-n:])
 
 
+def run(cmd, limit):
+    """The finished process, or None after `limit` seconds (the fuzzer is killed, so no
+    fuzzer outlives the test; ctest's own TIMEOUT is only a backstop)."""
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=limit)
+    except subprocess.TimeoutExpired:
+        return None
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("target", help="the fuzz target binary (build/tests/fuzz/fuzz_NAME)")
@@ -67,7 +76,10 @@ def main():
     opts = ["-artifact_prefix=" + artifacts, "-timeout=10", "-rss_limit_mb=2048", "-print_final_stats=1"]
 
     kept = files(a.regressions)
-    r = subprocess.run([a.target] + opts + seeds + kept, capture_output=True, text=True)
+    r = run([a.target] + opts + seeds + kept, 300)
+    if r is None:
+        print("FAIL fuzz.%s: replaying the committed inputs took over 300 s" % name)
+        return 1
     out = r.stdout + r.stderr
     if r.returncode != 0 or REPORT.search(out):
         print(tail(out))
@@ -79,7 +91,11 @@ def main():
     before = set(os.listdir(artifacts))
     dirs = [corpus, a.seeds] + ([a.regressions] if kept else [])
     cmd = [a.target] + opts + ["-max_total_time=%d" % seconds] + dirs
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    r = run(cmd, seconds + 120)
+    if r is None:
+        print("FAIL fuzz.%s: still running %d s after its %d s (libFuzzer's -max_total_time)"
+              % (name, 120, seconds))
+        return 1
     out = r.stdout + r.stderr
     new = sorted(set(os.listdir(artifacts)) - before)
     stats = dict(re.findall(r"^stat::(\w+):\s+(\d+)", out, re.M))
