@@ -187,7 +187,9 @@ bool acpi_find_s5(const void *rsdp, size_t rsdp_len, acpi_map_fn map, void *ctx,
         out->reset_port = (uint16_t)rd64(fadt + FADT_RESET_REG + 4);
         out->reset_value = fadt[FADT_RESET_VALUE];
     }
-    out->dsdt = flen >= FADT_X_DSDT + 8 && rd64(fadt + FADT_X_DSDT) ? rd64(fadt + FADT_X_DSDT) : rd32(fadt + FADT_DSDT);
+    /* read only what the FADT's length covers: table() accepts any length from 36 */
+    out->dsdt = flen >= FADT_X_DSDT + 8 && rd64(fadt + FADT_X_DSDT) ? rd64(fadt + FADT_X_DSDT)
+              : flen >= FADT_DSDT + 4 ? rd32(fadt + FADT_DSDT) : 0;
     uint64_t a = flen >= FADT_PM1B_CNT_BLK + 4 ? rd32(fadt + FADT_PM1A_CNT_BLK) : 0;
     uint64_t b = flen >= FADT_PM1B_CNT_BLK + 4 ? rd32(fadt + FADT_PM1B_CNT_BLK) : 0;
     if (!a && flen >= FADT_X_PM1B_CNT_BLK + 12 && fadt[FADT_X_PM1A_CNT_BLK] == GAS_SYSTEM_IO) {

@@ -20,6 +20,9 @@ PACKAGES = {
     "syslinux": "syslinux's mtools installer for the Linux disk image (images.py)",
     "syslinux-common": "syslinux's BIOS modules (images.py)",
     "cpio": "reading the initramfs (images.py writes it itself)",
+    "clang": "libFuzzer targets (tests/fuzz)",
+    "libclang-rt-14-dev": "libFuzzer and sanitizer runtimes for clang (tests/fuzz)",
+    "python3-hypothesis": "property tests of the log parser (tests/tools)",
 }
 
 
