@@ -175,7 +175,7 @@ def keep(seed, drop, text, diff_text, cpu):
     os.makedirs(KEPT_DIR, exist_ok=True)
     path = os.path.join(KEPT_DIR, "seed-%d.asm" % seed)
     head = ["; A divergence found by `tools/vmxlab diff` on %s, minimized: seed %d without blocks %s." % (
-        cpu, seed, sorted(drop) or "none"), "; The dumps differed:"]
+        cpu, seed, sorted(drop) or "none"), "; The whole program's dumps differed:"]
     head += ["; " + l for l in diff_text.splitlines()]
     with open(path, "w") as f:
         f.write("\n".join(head) + "\n" + text)
