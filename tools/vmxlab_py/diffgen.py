@@ -30,6 +30,12 @@ COND = {"o": OF, "no": OF, "b": CF, "ae": CF, "z": ZF, "nz": ZF, "be": CF | ZF, 
 
 LOW, HIGH, SCRATCH = 0x10000, 0x200000, 0x10000
 APIC_TPR = 0xFEE00080
+# the paging round trip's page directory (32-bit paging, 4 MiB pages, SDM Vol.3A 4.3): identity
+# for 0-16 MiB and the 4 MiB around the APIC, linear 0x40000000 -> physical 0, 0x80000000 ->
+# 0xFEC00000
+PAGE_DIR = 0x1000
+RAM_ALIAS = 0x40000000
+APIC_ALIAS = 0x80000000 + (APIC_TPR - 0xFEC00000)
 SEL = {"data32": (0x10, 0, True), "data16": (0x20, 0, False), "big16": (0x28, 0, True), "low16": (0x30, LOW, False)}
 R32 = ["eax", "ebx", "ecx", "edx", "esi", "edi", "ebp"]
 R16 = {"eax": "ax", "ebx": "bx", "ecx": "cx", "edx": "dx", "esi": "si", "edi": "di", "ebp": "bp"}
@@ -75,6 +81,7 @@ class Program:
         self.undef = 0
         self.bits = 16
         self.pm = False
+        self.paging = False
         self.segs = {}
 
     # ---- helpers ------------------------------------------------------------------------
@@ -303,7 +310,7 @@ class Program:
 
     def mem_one(self, r, avoid=()):
         size = r.choice([8, 16, 32])
-        apic = size == 32 and r.random() < 0.12
+        apic = size == 32 and r.random() < 0.3
         seg, off = self.any_mem(r, size, apic)
         if seg is None and not self.pm:
             self.b_segload(r)
@@ -311,6 +318,8 @@ class Program:
         if seg is None:
             return
         apic = off + self.segs[seg].base == APIC_TPR
+        if self.paging and self.segs[seg].big and self.segs[seg].base == 0 and r.random() < 0.4:
+            off = APIC_ALIAS if apic else off + RAM_ALIAS      # the same bytes through an alias mapping
         pre, m = self.mem_operand(r, seg, off, size, avoid)
         used = {x.split()[1].rstrip(",") for x in pre}
         regs = [x for x in R32 if x not in avoid and x not in used and R16[x] not in used]
@@ -622,6 +631,22 @@ class Program:
             self.emit("pushfd", "pop %s" % reg, "and %s, 0x%x" % (reg, mask))
             self.flags(0, CF | PF | ZF | SF | OF, AF)
 
+    def paging_on(self, r):
+        """32-bit paging with 4 MiB pages (CR4.PSE) from the flat protected-mode body: the
+        identity map plus the aliases of PAGE_DIR's comment. Under vmxlab CR0.PG is owned: the
+        MOV to CR0 exits and vmxlab sets it."""
+        self.emit("cld", "mov edi, 0x%x" % PAGE_DIR, "mov ecx, 1024", "xor eax, eax", "rep stosd")
+        for i in range(4):
+            self.emit("mov dword [0x%x], 0x%x" % (PAGE_DIR + 4 * i, i << 22 | 0x83))
+        self.emit("mov dword [0x%x], 0xFEC00083" % (PAGE_DIR + 4 * (0xFEC00000 >> 22)),
+                  "mov dword [0x%x], 0x83" % (PAGE_DIR + 4 * (RAM_ALIAS >> 22)),
+                  "mov dword [0x%x], 0xFEC00083" % (PAGE_DIR + 4 * (0x80000000 >> 22)),
+                  "mov eax, cr4", "or eax, 0x10", "mov cr4, eax",
+                  "mov eax, 0x%x" % PAGE_DIR, "mov cr3, eax",
+                  "mov eax, cr0", "or eax, 0x80000000", "mov cr0, eax")
+        self.undef |= ARITH
+        self.paging = True
+
     def b_pmode(self, r):
         """Real mode -> protected mode (a 32- or 16-bit body) -> real mode, leaving each data
         segment with the descriptor it had in protected mode (its base and limit), reloaded in
@@ -644,6 +669,8 @@ class Program:
         for seg in DSEGS:
             self.segs[seg] = Seg(*desc)
         self.bits = 32 if body32 else 16
+        if body32 and r.random() < 0.35:
+            self.paging_on(r)
         for _ in range(r.randrange(1, 6)):
             k = r.choice(["alu", "mem", "mem", "string", "pio", "cpuid", "pmseg"])
             if k == "pmseg":
@@ -655,6 +682,9 @@ class Program:
                 getattr(self, "b_" + k)(r)
         self.undef |= ARITH
         self.emit("mov [ss:rt_tmp], eax")
+        if self.paging:  # CR0.PG off before protected mode is left (SDM Vol.3A 9.9.2)
+            self.emit("mov eax, cr0", "and eax, 0x7FFFFFFF", "mov cr0, eax")
+            self.paging = False
         for seg in DSEGS:
             name = r.choice(list(SEL))
             self.emit("mov ax, 0x%x" % SEL[name][0], "mov %s, ax" % seg)
