@@ -596,7 +596,7 @@ class Program:
 
     def b_crx(self, r):
         for _ in range(r.randrange(1, 4)):
-            k = r.choice(["cr0", "cr0", "cr4", "cr4", "clts", "smsw", "lmsw"])
+            k = r.choice(["cr0", "cr0", "cr4", "cr4", "clts", "smsw", "lmsw", "xcr0"])
             a, b = r.sample(R32, 2)
             if k == "cr0":
                 bits = sum(x for x in CR0_TOGGLE if r.random() < 0.3)
@@ -605,6 +605,11 @@ class Program:
             elif k == "cr4":
                 bits = sum(x for x in CR4_TOGGLE if r.random() < 0.3)
                 self.emit("mov %s, cr4" % a, "xor %s, 0x%x" % (a, bits), "mov cr4, %s" % a, "mov %s, cr4" % b)
+                self.undef |= ARITH
+            elif k == "xcr0":             # XSETBV (always exits, vmxlab checks and executes it), XGETBV
+                self.emit("mov eax, cr4", "or eax, 0x40000", "mov cr4, eax",        # CR4.OSXSAVE
+                          "xor ecx, ecx", "xor edx, edx", "mov eax, %d" % r.choice([1, 3]), "xsetbv",
+                          "mov eax, 0x%x" % r.getrandbits(32), "xgetbv")
                 self.undef |= ARITH
             elif k == "clts":
                 self.emit("clts")
