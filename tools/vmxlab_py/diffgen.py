@@ -46,7 +46,8 @@ DSEGS = ["ds", "es", "fs", "gs"]
 UNUSED_PORTS = [0x110, 0x2A8, 0x2E0, 0x3E4, 0x6F0, 0xA79, 0xED]
 CR0_TOGGLE = [1 << 1, 1 << 2, 1 << 3, 1 << 5, 1 << 16, 1 << 18, 1 << 30]   # MP EM TS NE WP AM CD
 CR4_TOGGLE = [1 << 2, 1 << 3, 1 << 4, 1 << 6, 1 << 7, 1 << 8, 1 << 9, 1 << 10]  # TSD DE PSE MCE PGE PCE OSFXSR OSXMMEXCPT
-KINDS = ["alu", "mem", "string", "segload", "intn", "exception", "pio", "cpuid", "pmode", "crx", "flags"]
+KINDS = ["alu", "mem", "string", "segload", "intn", "exception", "pio", "cpuid", "pmode", "crx", "flags", "msr"]
+PAT_TYPES = [0, 1, 4, 5, 6, 7]      # UC WC WT WP WB UC- (SDM Vol.3A 12.12.2; 2 and 3 are reserved: #GP)
 
 
 class Seg:
@@ -624,6 +625,34 @@ class Program:
                         self.emit("smsw %s" % m)
             else:                         # LMSW: MP, EM, TS (PE stays 0: bit 0 clear)
                 self.emit("mov %s, 0x%x" % (R16[a], r.getrandbits(16) & 0xFFFE), "lmsw %s" % R16[a])
+
+    def b_msr(self, r):
+        """RDMSR/WRMSR of MSRs that are guest state (SYSENTER_CS/ESP/EIP and EFER live in the
+        VMCS guest-state area across exits; IA32_PAT), with a CPUID (an exit) in between, and
+        IA32_APIC_BASE, which vmxlab emulates."""
+        for _ in range(r.randrange(1, 4)):
+            k = r.choice(["sysenter", "efer", "pat", "apicbase"])
+            if k == "sysenter":
+                msr = r.choice([0x174, 0x175, 0x176])
+                val = r.getrandbits(16) if msr == 0x174 else r.getrandbits(32)
+                self.emit("mov ecx, 0x%x" % msr, "mov eax, 0x%x" % val, "xor edx, edx", "wrmsr")
+            elif k == "efer":      # SCE and NXE only (LME would make a later paging block IA-32e mode)
+                msr = 0xC0000080
+                self.emit("mov ecx, 0x%x" % msr, "mov eax, 0x%x" % r.choice([0, 1, 0x800, 0x801]), "xor edx, edx",
+                          "wrmsr")
+            elif k == "pat":
+                msr = 0x277
+                val = sum(r.choice(PAT_TYPES) << (8 * i) for i in range(8))
+                self.emit("mov ecx, 0x277", "mov eax, 0x%x" % (val & 0xFFFFFFFF), "mov edx, 0x%x" % (val >> 32),
+                          "wrmsr")
+            else:
+                msr = 0x1B
+            if r.random() < 0.5:
+                self.emit("push ecx", "mov eax, 0x%x" % r.choice([0, 1]), "cpuid", "pop ecx")
+            self.emit("mov ecx, 0x%x" % msr, "mov eax, 0x%x" % r.getrandbits(32), "mov edx, 0x%x" % r.getrandbits(32),
+                      "rdmsr")
+            if k == "pat":         # the power-up PAT back (the host's too, if the guest's is not switched)
+                self.emit("mov esi, eax", "mov edi, edx", "mov eax, 0x00070406", "mov edx, 0x00070406", "wrmsr")
 
     def b_flags(self, r):
         k = r.choice(["popf", "pushf"])
