@@ -338,8 +338,12 @@ void vmx_guest_initial_state(struct vcpu *v, const struct options *o, uint8_t bo
     vmcs_write(VMCS_GUEST_GDTR_LIMIT, 0xFFFF);
     vmcs_write(VMCS_GUEST_IDTR_BASE, 0);
     vmcs_write(VMCS_GUEST_IDTR_LIMIT, 0x3FF); /* the real-mode IVT */
-    vmcs_write(VMCS_GUEST_CR0, vmx_guest_cr0_real(CR0_ET));
-    vmcs_write(VMCS_CR0_READ_SHADOW, CR0_ET);
+    /* CR0: ET, and CD and NW as the firmware left them (vmxlab's own CR0 still has them): what a
+     * boot sector on this machine reads (Bochs's BIOS: both 1, the reset value). They are owned
+     * bits (setup_controls), so the guest reads them from the read shadow. */
+    uint64_t cr0 = CR0_ET | (read_cr0() & (CR0_CD | CR0_NW));
+    vmcs_write(VMCS_GUEST_CR0, vmx_guest_cr0_real(cr0));
+    vmcs_write(VMCS_CR0_READ_SHADOW, cr0);
     vmcs_write(VMCS_GUEST_CR3, 0);
     vmcs_write(VMCS_GUEST_CR4, vmx_guest_cr4_real(0));
     vmcs_write(VMCS_CR4_READ_SHADOW, 0);
