@@ -132,11 +132,12 @@ def run_programs(named, kernel, cpu, work, cmdline="", flip=None, verbose=True):
         t0 = time.time()
         d_b, d_v, probs = run_pair(image, kernel, cpu, bw, cmdline, flip=flip if n == 0 else None)
         problems += probs
-        div = compare(seeds, d_b, d_v)
+        div = compare(seeds + [diffgen.ENTRY_ID], d_b, d_v)
         divergent += div
         if verbose:
-            print("diff: %s batch %d: seeds %d..%d (%d programs, %d bytes): %d equal, %d differ (%.0f s)" % (
-                cpu, n, seeds[0], seeds[-1], len(seeds), os.path.getsize(image), len(seeds) - len(div), len(div),
+            print("diff: %s batch %d: seeds %d..%d (%d programs and the entry state, %d bytes): %d equal, %d differ "
+                  "(%.0f s)" % (
+                cpu, n, seeds[0], seeds[-1], len(seeds), os.path.getsize(image), len(seeds) + 1 - len(div), len(div),
                 time.time() - t0), flush=True)
     return divergent, problems
 
@@ -235,6 +236,9 @@ def run(a):
         for prob in problems:
             print("FAIL: " + prob)
         for seed, text in div:
+            if seed == diffgen.ENTRY_ID:
+                print("FAIL: the entry state (CR0, CR4, EFLAGS.IF/DF at the guest's first instruction) differs\n%s" % text)
+                continue
             print("FAIL: seed %d: the dumps differ\n%s" % (seed, text))
             if a.kept or a.no_minimize or a.flip:
                 continue
