@@ -213,7 +213,7 @@ def main(argv):
     s.add_argument("-j", "--jobs", type=int, default=2)
     s.set_defaults(fn=cmd_test)
 
-    for mod in ("lab", "bench", "images"):  # optional command groups, each in its own module
+    for mod in ("lab", "bench", "images", "difftest"):  # optional command groups, each in its own module
         try:
             m = importlib.import_module("vmxlab_py." + mod)
         except ImportError:
