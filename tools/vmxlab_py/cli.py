@@ -76,8 +76,10 @@ def cmd_run(a):
     image = os.path.join(paths.OUT, "run.iso")
     _make_iso(a, image, interactive=False)
     which, why = pick_emulator(a.emulator)
-    print("run: %s (%s), cpu %s x%d, guest %s; serial log in %s" % (which, why, a.cpu, a.cpus, a.guest, a.log),
-          flush=True)
+    if a.bios != "bochs" and which != "bochs":
+        raise SystemExit("vmxlab: --bios %s needs Bochs (QEMU runs SeaBIOS already)" % a.bios)
+    print("run: %s (%s), cpu %s x%d, bios %s, guest %s; serial log in %s" % (
+        which, why, a.cpu, a.cpus, a.bios if which == "bochs" else "seabios", a.guest, a.log), flush=True)
     from . import images
     for what in ("disk", "floppy"):  # a name from images.py (linux, memtest, ...) is built first
         name = getattr(a, what)
@@ -91,7 +93,8 @@ def cmd_run(a):
                 what, img, "ata0-slave, BIOS drive 0x80" if what == "disk" else "floppy A, BIOS drive 0x00"))
     status, _, emu_log = emu.run(image, which, a.cpu, a.cpus, serial_log=os.path.abspath(a.log), timeout=a.timeout,
                                  stream=sys.stdout, workdir=os.path.join(paths.OUT, "run-" + which),
-                                 disk=a.disk, floppy=a.floppy, stall=a.stall or None, megs=a.megs)
+                                 disk=a.disk, floppy=a.floppy, stall=a.stall or None, megs=a.megs,
+                                 bios=a.bios)
     if status is None:
         print("run: no status line from vmxlab (see %s)" % emu_log, file=sys.stderr)
         return 124
@@ -146,6 +149,8 @@ def main(argv):
                    help="default: bochs, or qemu-kvm on a host with nested Intel VMX")
     s.add_argument("--cpu", default="corei7_skylake_x", help="Bochs CPU model: " + ", ".join(emu.BOCHS_CPUS))
     s.add_argument("--cpus", type=int, default=1)
+    s.add_argument("--bios", choices=sorted(emu.BIOSES), default="bochs",
+                   help="Bochs's system BIOS: bochs (its own, default) or seabios (QEMU's firmware)")
     s.add_argument("--log", default=os.path.join(paths.OUT, "serial.log"), help="serial log file (default out/serial.log)")
     s.add_argument("--timeout", type=int, default=600, help="seconds before the emulator is stopped")
     s.add_argument("--disk", default=None, metavar="IMG",
