@@ -13,8 +13,9 @@ import tempfile
 import time
 
 STATUS_RE = re.compile(r"^vmxlab: halted status=(\d+)\s*$", re.M)
+# the Bochs 2.7 CPU models vmxlab runs on (docs/cpu-models.md; tests/boot/matrix.cmake)
 BOCHS_CPUS = ("corei7_skylake_x", "corei3_cnl", "tigerlake", "corei7_icelake_u", "broadwell_ult",
-              "corei7_haswell_4770")
+              "corei7_haswell_4770", "corei7_ivy_bridge_3770k", "corei7_sandy_bridge_2600k", "corei5_arrandale_m520")
 # The system BIOS in Bochs: Bochs's own (the bochsbios package), or SeaBIOS, the firmware QEMU
 # runs (the seabios package), so a Bochs run sees the BIOS tables and services a QEMU machine has.
 BIOSES = {"bochs": "/usr/share/bochs/BIOS-bochs-latest", "seabios": "/usr/share/seabios/bios.bin"}
