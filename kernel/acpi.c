@@ -242,8 +242,8 @@ bool acpi_find_s5(const void *rsdp, size_t rsdp_len, acpi_map_fn map, void *ctx,
     if (s5_in_ssdts(map, ctx, root, esize, out, &ssdts))
         return true;
     if (ssdts)
-        snprintf(err, errlen, "no \\_S5 package in the DSDT at 0x%llx nor in the %u SSDT%s", (unsigned long long)out->dsdt,
-                 ssdts, ssdts == 1 ? "" : "s");
+        snprintf(err, errlen, "no \\_S5 package in the DSDT at 0x%llx nor in the %u SSDT%s",
+                 (unsigned long long)out->dsdt, ssdts, ssdts == 1 ? "" : "s");
     else
         snprintf(err, errlen, "no \\_S5 package in the DSDT at 0x%llx", (unsigned long long)out->dsdt);
     return false;
