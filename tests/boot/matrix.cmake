@@ -165,3 +165,16 @@ foreach(cpu corei7_skylake_x corei3_cnl)
         --expect "I stats: exits total=[0-9]+ INIT resets=1$"
         --reject "exit reason=3 ")
 endforeach()
+
+# ---- one real OS under SeaBIOS, label "realos" (tests/boot/realos.cmake's images and rules) --
+# Debian's Linux from the syslinux disk to userland and its ACPI power-off: bare (the machine
+# powers off through SeaBIOS's tables) and under vmxlab (the PM1a_CNT write found through the
+# SSDT is vmxlab's event, status 0).
+realos_test(linux.seabios.corei7_skylake_x.bare --image linux --bios seabios --bare --bare-end poweroff
+    --expect "${REALOS_MARKER}" --expect "ACPI: PM: Preparing to enter system sleep state S5")
+realos_test(linux.seabios.corei7_skylake_x --image linux --bios seabios --cpu corei7_skylake_x --status 0 --in-order
+    --expect "I acpi: S5 power-off via PM1a_CNT 0xb004 .*\\\\_S5 in the SSDT at 0x[0-9a-f]+\\)$"
+    --expect "${REALOS_DISK}" --expect "I apic: path apicv" --expect "I vmx: entering the guest"
+    --expect " Linux version 6\\.1\\." --expect "${REALOS_MARKER}"
+    --expect "ACPI: PM: Preparing to enter system sleep state S5"
+    --expect "I io: guest powered off" --reject " E [a-z0-9]+: " --reject "Kernel panic")
