@@ -51,6 +51,16 @@ class BiosTests(unittest.TestCase):
         with self.assertRaises(SystemExit):
             cli.main(["run", "--bios", "coreboot"])
 
+    def test_cli_run_qemu_with_seabios_is_bad_input(self):
+        import contextlib
+        import io
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            rc = cli.main(["run", "--emulator", "qemu", "--bios", "seabios"])
+        self.assertEqual(rc, 2)
+        self.assertEqual(err.getvalue(), "vmxlab run: --bios seabios: only Bochs takes another BIOS "
+                                         "(QEMU runs SeaBIOS already)\n")
+
     def tmpdir(self):
         d = tempfile.mkdtemp(prefix="vmxlab-biostest-")
         self.addCleanup(shutil.rmtree, d, True)
