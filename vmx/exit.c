@@ -240,6 +240,8 @@ enum exit_action exit_dispatch(struct vcpu *v)
     r->rip = v->rip;
     r->cs = (uint16_t)vmcs_read_hot(VMCS_GUEST_CS_SELECTOR);
 
+    if (__builtin_expect(!(v->exits_explained[(v->exit_reason >> 6) & 1] >> (v->exit_reason & 63) & 1), 0))
+        exit_explain_first(v);
     enum exit_action act;
     if (__builtin_expect(log_enabled(LOG_TRACE) || (v->exit_reason_full & EXIT_REASON_ENTRY_FAILURE) ||
                          vmx.opts.exit_limit, 0) &&

@@ -68,6 +68,7 @@ struct vcpu {
     uint64_t exit_counts[80];
     struct exit_record history[EXIT_HISTORY];
     unsigned history_next;
+    uint64_t exits_explained[2]; /* bit r: exit reason r was explained in the log (exit_explain.c) */
 
     int stop_status;           /* set by a handler that returns EXIT_STOP */
     uint64_t hole_accesses;    /* guest accesses to guest-physical holes (vmx/exit_ept.c) */
