@@ -1,7 +1,9 @@
 /* The log explains each exit kind once: the first time a vCPU exits for a reason, one `I exit:`
  * line says what the exit means and what vmxlab does about it (docs/log-format.md). The exit's
  * name and SDM section come from vmx_names.c; this table holds the two sentences a student
- * reads beside them. `log=trace` logs every exit (exit.c); this file says the why, once. */
+ * reads beside them. `log=trace` logs every exit (exit.c); this file says the why, once.
+ * Asynchronous exits (interrupts, NMIs, their windows) are explained at log=debug: they can
+ * land in the middle of a line the guest is printing on the same serial port. */
 #include "kernel/lib.h"
 #include "kernel/log.h"
 #include "vmx/exit.h"
@@ -74,7 +76,12 @@ void exit_explain_first(struct vcpu *v)
 {
     uint32_t r = v->exit_reason;
     v->exits_explained[(r >> 6) & 1] |= 1ull << (r & 63);
-    if (!log_enabled(LOG_INFO))
+    /* an interrupt, an NMI or their windows can exit at any instruction, in the middle of a
+     * line the guest is printing on the same serial port: those are explained at log=debug */
+    bool async = r == EXIT_REASON_EXTERNAL_INTERRUPT || r == EXIT_REASON_EXCEPTION_NMI ||
+                 r == EXIT_REASON_INTERRUPT_WINDOW || r == EXIT_REASON_NMI_WINDOW;
+    enum log_level level = async ? LOG_DEBUG : LOG_INFO;
+    if (!log_enabled(level))
         return;
     const struct exit_explanation *e = r < EXIT_REASON_COUNT ? &explain[r] : 0;
     char what[40] = "";
@@ -84,9 +91,9 @@ void exit_explain_first(struct vcpu *v)
             snprintf(what, sizeof(what), " (this one: vector 0x%02x)", info & INTR_INFO_VECTOR_MASK);
     }
     if (e && e->means)
-        log_info("exit", "%s: first exit of reason %u, %s (SDM %s): %s%s; vmxlab %s", vcpu_tag(v), r,
+        klog(level, "exit", "%s: first exit of reason %u, %s (SDM %s): %s%s; vmxlab %s", vcpu_tag(v), r,
                  vmx_exit_reason_name(r), vmx_exit_reason_section(r), e->means, what, e->does);
     else
-        log_info("exit", "%s: first exit of reason %u, %s (SDM %s)", vcpu_tag(v), r, vmx_exit_reason_name(r),
+        klog(level, "exit", "%s: first exit of reason %u, %s (SDM %s)", vcpu_tag(v), r, vmx_exit_reason_name(r),
                  vmx_exit_reason_section(r));
 }
