@@ -58,7 +58,7 @@ EXERCISES = [
              count=[r" I bios: vcpu0: INT 15h memory calls answered=1"]),
     Exercise(5, "slow-time", "trap RDTSC and slow the guest's time down (vmx/tsc.c)", "exercises/05-slow-time/check.asm",
              expect=[r"^PASS: RDTSC runs at half the speed of IA32_TIME_STAMP_COUNTER$", r"^RESULT: PASS$",
-                     r'I stats: exit reason=16 name="RDTSC" count=2$']),
+                     r'I stats: exit reason=16 name="RDTSC" count=3$']),
     Exercise(6, "ept-readonly", "an EPT page made read-only, and its exit explained (vmx/exit_ept.c)",
              "exercises/06-ept-readonly/check.asm",
              expect=[r" I ept: vcpu0: guest-physical page 0x80000 is read-only in EPT$",
