@@ -61,9 +61,9 @@ EXERCISES = [
                      r'I stats: exit reason=16 name="RDTSC" count=3$']),
     Exercise(6, "ept-readonly", "an EPT page made read-only, and its exit explained (vmx/exit_ept.c)",
              "exercises/06-ept-readonly/check.asm",
-             expect=[r" I ept: vcpu0: guest-physical page 0x80000 is read-only in EPT$",
+             expect=[r" I ept: guest-physical page 0x80000 mapped read-only: its first write will exit$",
                      r" I ept: vcpu0: first write to read-only page 0x80000: GPA 0x80010 at 0000:[0-9a-f]{4}, "
-                     r"qualification 0x[0-9a-f]+ \(W access; entry r--\): the page is writable now, the write runs "
+                     r"qualification 0x[0-9a-f]+ \(W access; entry r-x\): the page is writable now, the write runs "
                      r"again$",
                      r"^first write to 0x80010 = 12345678 ok$", r"^second write to 0x80020 = 9abcdef0 ok$",
                      r"^RESULT: PASS$", r'I stats: exit reason=48 name="EPT violation" count=1$'],
