@@ -7,7 +7,7 @@
 ;   from vmx_enter as if the call had just finished. A failed VMLAUNCH/VMRESUME falls
 ;   through and returns 1 (VMfailInvalid) or 2 (VMfailValid: read the VM-instruction error).
 ;
-; struct vcpu layout used here (vmx/vcpu.h, checked by static asserts in vmx/vmx.c):
+; struct vcpu layout used here (vmx/vcpu.h, checked by static asserts in vmx/setup.c):
 %define V_GPR        0          ; uint64_t gpr[16], x86 register numbering
 %define V_HOST_RSP   128
 %define V_LAUNCHED   136
