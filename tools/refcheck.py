@@ -8,7 +8,7 @@ A reference is a relative path that starts with one of the repository's top-leve
 (docs/NAME.md, vmx/NAME.c) or climbs out of the file's folder (../NAME), in any tracked text
 file. Paths inside build/ and out/ (made by a build or a run), absolute paths (/boot/guest.bin
 on the ISO, /dev/...) and URLs are not the repository's and are skipped; so are patterns with
-NN, N, NAME, FILE, <...> or *. A document named alone (NAME.md) must exist somewhere in the
+NN, N, NAME, FILE, AREA, <...> or *. A document named alone (NAME.md) must exist somewhere in the
 repository. Solution patches (docs/exercises/solutions/) are not read: they name the files they
 change."""
 import os
@@ -21,7 +21,7 @@ EXTS = r"(?:md|c|h|asm|inc|py|cmake|ld|txt|patch|json|cfg|sh)"
 # directory path ending in /
 PATH_RE = re.compile(r"(?<![\w./:-])((?:\.\./)*(?:[A-Za-z0-9_.+-]+/)+(?:[A-Za-z0-9_.+-]+\." + EXTS + r"|))(?![\w/-])")
 SKIP_PREFIX = ("build", "out/", "/", "http", "www.")
-PLACEHOLDER = re.compile(r"NN|(^|/)N\.|<|>|\*|\{|\}|\$|XXX|NAME|FILE|DIR|\.\.\.")
+PLACEHOLDER = re.compile(r"NN|(^|/)N\.|<|>|\*|\{|\}|\$|XXX|NAME|FILE|DIR|AREA|\.\.\.")
 
 
 def tracked_files(root):
@@ -37,6 +37,8 @@ def tracked_files(root):
         return files
 
 
+# the checker and its test name dead paths on purpose
+SELF = ("tools/refcheck.py", "tests/tools/test_refcheck.py")
 # a document named without its folder ("see NAME.md"): some file of that name must exist
 DOC_RE = re.compile(r"(?<![\w./-])([A-Za-z0-9_-]+\.md)(?![\w/-])")
 
@@ -52,7 +54,7 @@ def dead_refs(root):
     bad = []
     for rel in files:
         path = os.path.join(root, rel)
-        if rel.endswith(".patch") or rel == "tools/refcheck.py" or not os.path.isfile(path):
+        if rel.endswith(".patch") or rel in SELF or not os.path.isfile(path):
             continue  # a solution patch names the files it changes, which it may add
         try:
             with open(path, encoding="utf-8") as f:
