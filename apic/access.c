@@ -147,10 +147,8 @@ enum exit_action apic_exit_access(struct vcpu *v)
              vlapic_reg_name(off) ? vlapic_reg_name(off) : "(no register)", writes ? "<-" : "->",
              writes ? (uint32_t)value : old);
     }
-    if (next) {
-        v->insn_len = in.length;    /* the length of what was emulated, from the decoder */
-        vcpu_skip_instruction(v);
-    }
+    if (next)
+        vcpu_skip_bytes(v, in.length); /* the length of what was emulated, from the decoder */
     return writes ? apic_write_effect(v, off, e) : EXIT_RESUME;
 }
 

@@ -174,14 +174,16 @@ static void cpuid_filter(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32
 enum exit_action apic_write_effect(struct vcpu *v, uint32_t offset, enum vlapic_effect e)
 {
     struct apic_vcpu *a = apic_of(v);
-    const char *name = vlapic_reg_name(offset);
+    const char *name;
     switch (e) {
     case VLAPIC_SEND_IPI:
         return apic_send_ipi(v);
     case VLAPIC_READ_ONLY:
+        name = vlapic_reg_name(offset);
         log_info("apic", "vcpu%u: write to the read-only %s register ignored", v->id, name);
         break;
     case VLAPIC_ILLEGAL:
+        name = vlapic_reg_name(offset);
         log_info("apic", "vcpu%u: write to offset 0x%03x, where there is no register: ignored%s", v->id, offset,
                  name ? "" : ", ESR bit 7 (illegal register address)");
         break;

@@ -29,7 +29,7 @@ extern char __image_start[], __image_end[];
 static struct mb2_info mbi;
 static struct options opts;
 static struct page_pool pool;
-static char cmdline[512];
+static char cmdline[OPTIONS_CMDLINE_MAX + 1];
 
 static void help_line(void *ctx, const char *text)
 {
@@ -66,8 +66,8 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base, uint64_t hand
         vmxlab_stop(STATUS_BAD_INPUT);
     }
     acpi_init(&mbi); /* as early as it can: every later stop then powers a real machine off */
-    snprintf(cmdline, sizeof(cmdline), "%s", mbi.cmdline);
-    if (!options_parse(cmdline, &opts, err, sizeof(err))) {
+    if (!options_take_cmdline(mbi.cmdline, cmdline, err, sizeof(err)) ||
+        !options_parse(cmdline, &opts, err, sizeof(err))) {
         log_error("options", "%s", err);
         vmxlab_stop(STATUS_BAD_INPUT);
     }
@@ -121,6 +121,14 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base, uint64_t hand
     const struct mb2_module *guest = mb2_find_module(&mbi, "guest");
     if (!guest) {
         log_error("guest", "no guest module: add 'module2 /boot/guest.bin guest' to the GRUB entry");
+        vmxlab_stop(STATUS_BAD_INPUT);
+    }
+    const struct mb2_module *other = mb2_find_module_after(&mbi, "guest", guest);
+    if (other) {
+        log_error("guest", "two guest modules: '%s' (module %u, %u bytes) and '%s' (module %u, %u bytes): "
+                  "keep one 'module2 FILE guest' line in the GRUB entry", guest->string,
+                  (unsigned)(guest - mbi.modules) + 1, guest->end - guest->start, other->string,
+                  (unsigned)(other - mbi.modules) + 1, other->end - other->start);
         vmxlab_stop(STATUS_BAD_INPUT);
     }
     /* BDA base memory size (KiB), less the top KiB that vmxlab's INT 15h stub takes (vmx/biosmem.c) */

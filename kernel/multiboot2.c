@@ -205,7 +205,13 @@ static bool word_equals(const char *s, const char *w)
 
 const struct mb2_module *mb2_find_module(const struct mb2_info *mi, const char *name)
 {
-    for (unsigned i = 0; i < mi->module_count; i++)
+    return mb2_find_module_after(mi, name, 0);
+}
+
+const struct mb2_module *mb2_find_module_after(const struct mb2_info *mi, const char *name,
+                                               const struct mb2_module *after)
+{
+    for (unsigned i = after ? (unsigned)(after - mi->modules) + 1 : 0; i < mi->module_count; i++)
         if (word_equals(mi->modules[i].string, name))
             return &mi->modules[i];
     return 0;

@@ -68,6 +68,11 @@ bool mb2_parse(const void *info, uint32_t limit, struct mb2_info *out, char *err
 /* The first module whose string's first word equals `name` (e.g. "guest"), or NULL. */
 const struct mb2_module *mb2_find_module(const struct mb2_info *mi, const char *name);
 
+/* The next module after `after` (one of mi->modules) with that first word, or NULL: vmxlab
+ * refuses a second "guest" module rather than pick one silently. */
+const struct mb2_module *mb2_find_module_after(const struct mb2_info *mi, const char *name,
+                                               const struct mb2_module *after);
+
 const char *mb2_mem_type_name(uint32_t type);
 
 #endif

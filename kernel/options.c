@@ -180,6 +180,40 @@ static bool store(struct options *o, size_t which, const char *v, size_t vlen)
     return true;
 }
 
+/* n in decimal at err + len; returns the new length */
+static size_t append_uint(char *err, size_t len, size_t n, size_t v)
+{
+    char digits[24];
+    size_t d = sizeof(digits);
+    digits[--d] = 0;
+    do
+        digits[--d] = (char)('0' + v % 10);
+    while ((v /= 10) && d);
+    return append(err, len, n, digits + d, (size_t)-1);
+}
+
+bool options_take_cmdline(const char *src, char dst[OPTIONS_CMDLINE_MAX + 1], char *err, size_t errlen)
+{
+    size_t n = 0;
+    src = src ? src : "";
+    while (src[n])
+        n++;
+    if (errlen)
+        err[0] = 0;
+    if (n > OPTIONS_CMDLINE_MAX) {
+        size_t e = append(err, errlen, 0, "command line of ", (size_t)-1);
+        e = append_uint(err, errlen, e, n);
+        e = append(err, errlen, e, " bytes is longer than the ", (size_t)-1);
+        e = append_uint(err, errlen, e, OPTIONS_CMDLINE_MAX);
+        append(err, errlen, e, " vmxlab takes (the options past that would be lost): shorten it", (size_t)-1);
+        dst[0] = 0;
+        return false;
+    }
+    for (size_t i = 0; i <= n; i++)
+        dst[i] = src[i];
+    return true;
+}
+
 bool options_parse(const char *cmdline, struct options *o, char *err, size_t errlen)
 {
     *o = (struct options){.log = OPT_LOG_INFO, .vga = true, .guest_load = 0x7C00, .guest_unreal = true};

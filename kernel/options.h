@@ -43,6 +43,15 @@ struct options {
  * when it is a file path (GRUB may pass the kernel's path). */
 bool options_parse(const char *cmdline, struct options *o, char *err, size_t errlen);
 
+/* The longest command line vmxlab keeps (kernel/main.c copies it out of the boot information,
+ * which the guest may later overwrite). */
+#define OPTIONS_CMDLINE_MAX 511
+
+/* Copy the multiboot2 command line src into dst (OPTIONS_CMDLINE_MAX + 1 bytes). A longer one
+ * is refused, not cut: the options at its end would be dropped without a word. On refusal,
+ * writes one line naming its length and the limit into err and returns false. */
+bool options_take_cmdline(const char *src, char dst[OPTIONS_CMDLINE_MAX + 1], char *err, size_t errlen);
+
 /* Every option with its accepted values, default and meaning, one call per line. */
 void options_help(void (*line)(void *ctx, const char *text), void *ctx);
 

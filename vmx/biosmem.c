@@ -31,6 +31,7 @@ void biosmem_install(void)
     *ivt15 = (uint32_t)seg << 16; /* seg:0000 */
     *base_kb = kb;
     vmx.bios_hook_linear = linear + biosmem_stub_vmcall;
+    vmx.bios_hook_rip = biosmem_stub_vmcall;
     e820_legacy_sizes(vmx.guest_map, vmx.guest_map_count, &legacy);
     log_info("bios", "INT 15h E820/E801/88h answered by vmxlab: stub at %04x:0000 (base memory now %u KiB), "
                      "BIOS handler %04x:%04x for the rest; guest map has %zu entries",
@@ -52,10 +53,9 @@ static void set16(struct vcpu *v, enum vcpu_gpr r, uint16_t value) { v->gpr[r] =
 
 bool biosmem_vmcall(struct vcpu *v)
 {
-    /* the stub runs at SEG:0000, so its VMCALL is at offset biosmem_stub_vmcall: compare that
-     * first and read CS.base only for a likely match (every hypercall passes through here) */
-    if (!vmx.bios_hook_linear || v->rip != biosmem_stub_vmcall ||
-        vmcs_read(VMCS_GUEST_CS_BASE) + v->rip != vmx.bios_hook_linear)
+    /* the stub runs at SEG:0000, so its VMCALL is at offset biosmem_stub_vmcall: exit_vmcall
+     * compares that first (vmx.bios_hook_rip) and calls here only for a likely match */
+    if (!vmx.bios_hook_linear || vmcs_read(VMCS_GUEST_CS_BASE) + v->rip != vmx.bios_hook_linear)
         return false;
     uint32_t eax = (uint32_t)v->gpr[GPR_RAX];
     bool ok = true;

@@ -4,6 +4,7 @@
 #include "arch/x86_64/cpu.h"
 #include "kernel/lib.h"
 #include "kernel/log.h"
+#include "vmx/exit_handlers.h"
 #include "vmx/cpuid_view.h"
 #include "vmx/vcpu_ops.h"
 #include "vmx/vmx.h"
@@ -40,26 +41,28 @@ uint32_t vmx_cpuid_setup(void)
 
 /* Bits that mirror the CR4 of whoever executes CPUID: the CPU answers with vmxlab's CR4 (whose
  * OSXSAVE vmxlab sets for itself, setup.c), the guest must see its own: CPUID.1:ECX[27] OSXSAVE
- * = CR4.OSXSAVE, CPUID.(EAX=07H,ECX=0):ECX[4] OSPKE = CR4.PKE (SDM Vol.2 CPUID, Tables 3-8 and
+ * = CR4.OSXSAVE, CPUID.(EAX=07H,ECX=0):ECX[4] OSPKE = CR4.PKE (SDM Vol.2A CPUID, Tables 3-8 and
  * 3-10). vmxlab owns neither bit (guest/host mask), so the guest-CR4 field holds the guest's.
  * Without this, Debian's busybox executes XGETBV on the word of CPUID after Linux turned XSAVE
- * off, and dies of #UD. Also here: CPUID.1:ECX[3] MONITOR/MWAIT, which vmxlab hides. */
+ * off, and dies of #UD. Read at every CPUID of these two leaves: the guest's CR4 changes. */
+#define CPUID_1_ECX_MONITOR (1u << 3)
+#define CPUID_1_ECX_OSXSAVE (1u << 27)
+#define CPUID_7_ECX_OSPKE (1u << 4)
 static void guest_cr4_bits(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
     if (leaf != 1 && !(leaf == 7 && sub == 0))
         return;
-    uint64_t cr4 = vmcs_read(VMCS_GUEST_CR4);
-    if (leaf == 1) {
-        r[2] = (r[2] & ~(1u << 27)) | (cr4 & CR4_OSXSAVE ? 1u << 27 : 0);
-        r[2] &= ~(1u << 3); /* MONITOR/MWAIT: hidden, they exit and get #UD (interrupts.c) */
-    } else {
-        r[2] = (r[2] & ~(1u << 4)) | (cr4 & CR4_PKE ? 1u << 4 : 0);
-    }
+    uint64_t cr4 = vmcs_read_hot(VMCS_GUEST_CR4);
+    if (leaf == 1)
+        r[CPUID_ECX] = (r[CPUID_ECX] & ~CPUID_1_ECX_OSXSAVE) | (cr4 & CR4_OSXSAVE ? CPUID_1_ECX_OSXSAVE : 0);
+    else
+        r[CPUID_ECX] = (r[CPUID_ECX] & ~CPUID_7_ECX_OSPKE) | (cr4 & CR4_PKE ? CPUID_7_ECX_OSPKE : 0);
 }
 
-enum exit_action exit_cpuid(struct vcpu *v)
+/* The guest's answer without the CR4 bits: the host's, with the view and the module's filter
+ * applied; or vmxlab's hypervisor leaves. */
+static void guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
-    uint32_t leaf = (uint32_t)v->gpr[GPR_RAX], sub = (uint32_t)v->gpr[GPR_RCX], r[4];
     if (leaf >= 0x40000000 && leaf <= 0x400000FF) {
         /* the hypervisor range: a vendor signature (by convention EBX:ECX:EDX) */
         r[0] = leaf == 0x40000000 ? 0x40000000 : 0;
@@ -69,12 +72,67 @@ enum exit_action exit_cpuid(struct vcpu *v)
     } else {
         host_cpuid(leaf, sub, r);
         cpuid_view_apply(&vmx.cpuid, leaf, sub, r);
-        guest_cr4_bits(leaf, sub, r);
+        if (leaf == 1)
+            r[CPUID_ECX] &= ~CPUID_1_ECX_MONITOR; /* MONITOR/MWAIT: hidden, they exit and get #UD (interrupts.c) */
     }
     if (cpuid_filter)
         cpuid_filter(v, leaf, sub, r);
+}
+
+/* The table: the leaves whose answer takes no subleaf (ECX is ignored, SDM Vol.2A CPUID,
+ * Table 3-8) and does not change while the guest runs, up to the CPU's highest leaf (above
+ * it the CPU answers with its highest basic leaf: those go the long way). The leaves with
+ * subleaves (04H, 07H, 0BH, 0DH, 0FH, 10H, 12H, 14H, 17H, 18H, 1BH, 1DH-1FH) and the
+ * hypervisor range go the long way too: host CPUID, view, filter at every exit. */
+#define CPUID_FLAT_BASIC (1u << 0 | 1u << 1 | 1u << 2 | 1u << 3 | 1u << 5 | 1u << 6 | 1u << 9 | 1u << 0xA | \
+                          1u << 0x15 | 1u << 0x16 | 1u << 0x19 | 1u << 0x1A | 1u << 0x1C)
+
+void vmx_cpuid_table_build(struct vcpu *v)
+{
+    uint32_t max_basic = cpuid(0, 0).eax, max_ext = cpuid(0x80000000, 0).eax;
+    v->cpuid_basic_valid = v->cpuid_ext_valid = 0;
+    for (uint32_t i = 0; i < CPUID_TABLE_BASIC && i <= max_basic; i++)
+        if (CPUID_FLAT_BASIC >> i & 1) {
+            guest_cpuid(v, i, 0, v->cpuid_basic[i]);
+            v->cpuid_basic_valid |= 1u << i;
+        }
+    for (uint32_t i = 0; i < CPUID_TABLE_EXT && 0x80000000u + i <= max_ext; i++) {
+        guest_cpuid(v, 0x80000000u + i, 0, v->cpuid_ext[i]);
+        v->cpuid_ext_valid |= 1u << i;
+    }
+    log_debug(vcpu_tag(v), "CPUID table: basic leaves 0x%08x (bit = leaf), extended 0x%03x", v->cpuid_basic_valid,
+              v->cpuid_ext_valid);
+}
+
+static __attribute__((noinline)) enum exit_action exit_cpuid_long(struct vcpu *v)
+{
+    uint32_t leaf = (uint32_t)v->gpr[GPR_RAX], sub = (uint32_t)v->gpr[GPR_RCX], r[4];
+    guest_cpuid(v, leaf, sub, r);
+    guest_cr4_bits(leaf, sub, r);
     v->gpr[GPR_RAX] = r[0], v->gpr[GPR_RBX] = r[1], v->gpr[GPR_RCX] = r[2], v->gpr[GPR_RDX] = r[3];
     log_debug("exit", "CPUID leaf 0x%x.%x -> %08x %08x %08x %08x", leaf, sub, r[0], r[1], r[2], r[3]);
     vcpu_skip_instruction(v);
+    return EXIT_RESUME;
+}
+
+/* CPUID always exits in VMX non-root operation (SDM Vol.3C 25.1.2 "Instructions That Cause VM
+ * Exits Unconditionally"): the answer from the table, the CR4 bit of leaf 1 added. */
+EXIT_PATH_FN enum exit_action exit_cpuid(struct vcpu *v)
+{
+    uint32_t leaf = (uint32_t)v->gpr[GPR_RAX];
+    const uint32_t *t;
+    if (leaf < CPUID_TABLE_BASIC && (v->cpuid_basic_valid >> leaf & 1))
+        t = v->cpuid_basic[leaf];
+    else if (leaf - 0x80000000u < CPUID_TABLE_EXT && (v->cpuid_ext_valid >> (leaf - 0x80000000u) & 1))
+        t = v->cpuid_ext[leaf - 0x80000000u];
+    else
+        return exit_cpuid_long(v);
+    uint32_t ecx = t[CPUID_ECX];
+    if (leaf == 1)
+        ecx = (ecx & ~CPUID_1_ECX_OSXSAVE) | (vmcs_read_exit(VMCS_GUEST_CR4) & CR4_OSXSAVE ? CPUID_1_ECX_OSXSAVE : 0);
+    v->gpr[GPR_RAX] = t[CPUID_EAX], v->gpr[GPR_RBX] = t[CPUID_EBX], v->gpr[GPR_RCX] = ecx, v->gpr[GPR_RDX] = t[CPUID_EDX];
+    log_debug("exit", "CPUID leaf 0x%x -> %08x %08x %08x %08x (table)", leaf, t[CPUID_EAX], t[CPUID_EBX], ecx,
+              t[CPUID_EDX]);
+    vcpu_skip_instruction_hot(v);
     return EXIT_RESUME;
 }

@@ -1,39 +1,35 @@
-; VM entry and VM exit (SDM Vol.3 26 "VM Entries", 27 "VM Exits").
+; The world switch: VM entry and VM exit (SDM Vol.3C 26 "VM Entries", 27 "VM Exits").
 ;
-; int vmx_enter(struct vcpu *v)
-;   Loads the guest's general registers from v (RSP and RIP come from the VMCS), then
-;   VMLAUNCH (first time) or VMRESUME. On a VM exit the CPU continues at vmx_exit_stub with
-;   the host RSP written below, the stub stores the guest registers into v and returns 0
-;   from vmx_enter as if the call had just finished. A failed VMLAUNCH/VMRESUME falls
-;   through and returns 1 (VMfailInvalid) or 2 (VMfailValid: read the VM-instruction error).
+; void vmx_loop(struct vcpu *v)   (never returns)
+;   The vCPU's run loop, on the calling CPU's stack. It keeps v in the slot at the top of
+;   that stack and writes its address once into the VMCS's HOST_RSP: every VM exit then
+;   arrives at vmx_exit_stub with RSP pointing at v (SDM 27.5.3 "Loading Host Segment and
+;   Descriptor-Table Registers": RSP is loaded from the host-state area). No global "current
+;   vCPU": each CPU that runs a vCPU has its own stack, its own VMCS and so its own slot.
+;
+;   exit:   vmx_exit_stub stores the 15 guest GPRs into v->gpr (RSP and RIP are in the VMCS),
+;           calls vmx_exit_handle(v) (vmx/exit.c: dispatch, then the event for the next entry)
+;   entry:  loads the 15 GPRs from v->gpr, VMRESUME (VMLAUNCH the first time)
+;
+;   There is no C frame to return through: the loop is exit -> handle -> entry. A VMLAUNCH or
+;   VMRESUME that fails (SDM 30.2 "Conventions": VMfailInvalid sets CF, VMfailValid ZF) falls
+;   through to vmx_entry_failed(v, how, vmresume) (exit.c), which reports it and stops.
 ;
 ; struct vcpu layout used here (vmx/vcpu.h, checked by static asserts in vmx/setup.c):
 %define V_GPR        0          ; uint64_t gpr[16], x86 register numbering
-%define V_HOST_RSP   128
-%define V_LAUNCHED   136
+%define V_LAUNCHED   128
 %define VMCS_HOST_RSP 0x6C14
 
 bits 64
 section .text
 
-global vmx_enter
+global vmx_loop
 global vmx_exit_stub
+extern vmx_exit_handle
+extern vmx_entry_failed
 
-vmx_enter:
-    push rbp
-    push rbx
-    push r12
-    push r13
-    push r14
-    push r15
-    push rdi                            ; [rsp] = v, found again by the exit stub
-    cmp rsp, [rdi + V_HOST_RSP]         ; HOST_RSP changes only if the caller's stack does
-    je .rsp_ok
-    mov [rdi + V_HOST_RSP], rsp
-    mov rax, VMCS_HOST_RSP
-    vmwrite rax, rsp
-.rsp_ok:
-    cmp byte [rdi + V_LAUNCHED], 0      ; flags survive the MOVs below
+; the guest's GPRs from v (in RDI; RDI itself last): used before VMLAUNCH and VMRESUME
+%macro load_guest_gprs 0
     mov rax, [rdi + V_GPR + 0*8]
     mov rcx, [rdi + V_GPR + 1*8]
     mov rdx, [rdi + V_GPR + 2*8]
@@ -49,51 +45,63 @@ vmx_enter:
     mov r14, [rdi + V_GPR + 14*8]
     mov r15, [rdi + V_GPR + 15*8]
     mov rdi, [rdi + V_GPR + 7*8]
-    jne .resume
-    vmlaunch
-    jmp .failed
-.resume:
+%endmacro
+
+vmx_loop:
+    and rsp, -16                        ; the slot is 16-byte aligned, so the stub's call is too (SysV ABI)
+    sub rsp, 16
+    mov [rsp], rdi                      ; [HOST_RSP] = v
+    mov rax, VMCS_HOST_RSP
+    vmwrite rax, rsp                    ; once: the loop never leaves this frame
+    jbe host_rsp_failed
+    jmp enter_guest
+
+vmx_exit_stub:                          ; RSP = HOST_RSP, [RSP] = v
+    push rdi
+    mov rdi, [rsp + 8]
+    mov [rdi + V_GPR + 0*8], rax
+    mov [rdi + V_GPR + 1*8], rcx
+    mov [rdi + V_GPR + 2*8], rdx
+    mov [rdi + V_GPR + 3*8], rbx
+    mov [rdi + V_GPR + 5*8], rbp
+    mov [rdi + V_GPR + 6*8], rsi
+    mov [rdi + V_GPR + 8*8], r8
+    mov [rdi + V_GPR + 9*8], r9
+    mov [rdi + V_GPR + 10*8], r10
+    mov [rdi + V_GPR + 11*8], r11
+    mov [rdi + V_GPR + 12*8], r12
+    mov [rdi + V_GPR + 13*8], r13
+    mov [rdi + V_GPR + 14*8], r14
+    mov [rdi + V_GPR + 15*8], r15
+    pop qword [rdi + V_GPR + 7*8]       ; the guest's RDI; RSP = HOST_RSP again
+    xor ebp, ebp                        ; the outermost host frame (a backtrace ends here)
+    call vmx_exit_handle                ; returns only to enter the guest again
+    mov rdi, [rsp]
+enter_guest:
+    cmp byte [rdi + V_LAUNCHED], 0
+    je launch_guest
+    load_guest_gprs
     vmresume
-.failed:                                ; only reached when the instruction failed
+    mov edx, 1                          ; only reached when VMRESUME failed (MOV keeps the flags)
+    jmp entry_failed
+launch_guest:                           ; the first entry on this VMCS (SDM 24.1: launch state "clear")
+    mov byte [rdi + V_LAUNCHED], 1
+    load_guest_gprs
+    vmlaunch
+    mov edx, 0                          ; only reached when VMLAUNCH failed
+    jmp entry_failed
+host_rsp_failed:
+    mov edx, 2                          ; the VMWRITE of HOST_RSP failed
+entry_failed:                           ; EDX: which instruction; the flags: how it failed
     pushfq
     pop rax
-    pop rdi
-    mov ecx, 2                          ; ZF: VMfailValid
+    mov rdi, [rsp]                      ; v (RDI may hold the guest's)
+    mov esi, 2                          ; ZF: VMfailValid
     test eax, 1                         ; CF: VMfailInvalid
-    jz .valid
-    mov ecx, 1
-.valid:
-    mov eax, ecx
-    jmp vmx_return
-
-vmx_exit_stub:
-    push rax                            ; guest RAX; [rsp + 8] = v
-    mov rax, [rsp + 8]
-    mov [rax + V_GPR + 1*8], rcx
-    mov [rax + V_GPR + 2*8], rdx
-    mov [rax + V_GPR + 3*8], rbx
-    mov [rax + V_GPR + 5*8], rbp
-    mov [rax + V_GPR + 6*8], rsi
-    mov [rax + V_GPR + 7*8], rdi
-    mov [rax + V_GPR + 8*8], r8
-    mov [rax + V_GPR + 9*8], r9
-    mov [rax + V_GPR + 10*8], r10
-    mov [rax + V_GPR + 11*8], r11
-    mov [rax + V_GPR + 12*8], r12
-    mov [rax + V_GPR + 13*8], r13
-    mov [rax + V_GPR + 14*8], r14
-    mov [rax + V_GPR + 15*8], r15
-    pop qword [rax + V_GPR + 0*8]
-    mov byte [rax + V_LAUNCHED], 1
-    add rsp, 8                          ; drop v
-    xor eax, eax
-vmx_return:
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop rbx
-    pop rbp
-    ret
+    jz entry_failed_report
+    mov esi, 1
+entry_failed_report:
+    call vmx_entry_failed               ; vmx_entry_failed(v, 1 invalid / 2 valid, which): does not return
+    ud2
 
 section .note.GNU-stack noalloc noexec nowrite progbits

@@ -2,7 +2,9 @@
  * loop, the exit history ring and per-reason statistics. */
 #include "kernel/lib.h"
 #include "kernel/log.h"
+#include "kernel/panic.h"
 #include "kernel/status.h"
+#include "vmx/exit_handlers.h"
 #include "vmx/guest_check.h"
 #include "vmx/inject.h"
 #include "vmx/vcpu_ops.h"
@@ -11,66 +13,74 @@
 #include "vmx/vmx_internal.h"
 #include "vmx/vmx_names.h"
 
-/* handlers in exit_basic.c, exit_ept.c, interrupts.c */
-enum exit_action exit_cpuid(struct vcpu *v);
-enum exit_action exit_vmcall(struct vcpu *v);
-enum exit_action exit_vmx_instruction(struct vcpu *v);
-enum exit_action exit_cr_access(struct vcpu *v);
-enum exit_action exit_rdmsr(struct vcpu *v);
-enum exit_action exit_wrmsr(struct vcpu *v);
-enum exit_action exit_xsetbv(struct vcpu *v);
-enum exit_action exit_preemption_timer(struct vcpu *v);
-enum exit_action exit_cache_invalidate(struct vcpu *v);
-enum exit_action exit_triple_fault(struct vcpu *v);
-enum exit_action exit_init_signal(struct vcpu *v);
-enum exit_action exit_sipi(struct vcpu *v);
-enum exit_action exit_ept_violation(struct vcpu *v);
-enum exit_action exit_ept_misconfig(struct vcpu *v);
-enum exit_action exit_external_interrupt(struct vcpu *v);
-enum exit_action exit_interrupt_window(struct vcpu *v);
-enum exit_action exit_hlt(struct vcpu *v);
-enum exit_action exit_monitor_mwait(struct vcpu *v);
-enum exit_action exit_io_instruction(struct vcpu *v);
-enum exit_action exit_exception_nmi(struct vcpu *v);
-enum exit_action exit_nmi_window(struct vcpu *v);
 static enum exit_action exit_unhandled(struct vcpu *v);
 
+/* Every exit reason vmxlab handles, and the file that handles it. vmx's own handlers
+ * (prototypes in vmx/exit_handlers.h) are in the table below from the start. The apic module
+ * replaces or adds these at init with exit_handler_set() (apic/apic.c apic_init, apic_irq_init,
+ * apic_cr8_init), so that vmx never includes apic:
+ *
+ *   reason                      handler at run time               file             vmx's default
+ *    3 INIT signal              apic_exit_init_signal             apic/ipi.c       exit_init_signal: stops
+ *    4 SIPI                     apic_exit_sipi                    apic/ipi.c       exit_sipi: stops
+ *   28 control-register access  cr8_access (decode path: MOV CR8) apic/cr8.c       exit_cr_access, which
+ *                               then vmx's exit_cr_access                          cr8_access chains to
+ *   43 TPR below threshold      exit_tpr_below_threshold          apic/irq.c       none (unhandled)
+ *   44 APIC access              apic_exit_access                  apic/access.c    none (unhandled)
+ *   56 APIC write (apicv path)  apic_exit_write                   apic/access.c    none (unhandled)
+ *
+ * With apic=passthrough only 3 and 4 are replaced. A reason with no handler goes to
+ * exit_unhandled (names it, stops the guest). log=debug prints the table as it stands when
+ * the guest starts (exit_table_log). */
 static exit_handler_t handlers[EXIT_REASON_COUNT] = {
-    [EXIT_REASON_EXTERNAL_INTERRUPT] = exit_external_interrupt,
-    [EXIT_REASON_TRIPLE_FAULT] = exit_triple_fault,
-    [EXIT_REASON_INIT_SIGNAL] = exit_init_signal,
-    [EXIT_REASON_SIPI] = exit_sipi,
-    [EXIT_REASON_INTERRUPT_WINDOW] = exit_interrupt_window,
-    [EXIT_REASON_CPUID] = exit_cpuid,
-    [EXIT_REASON_HLT] = exit_hlt,
-    [EXIT_REASON_MWAIT] = exit_monitor_mwait,
-    [EXIT_REASON_MONITOR] = exit_monitor_mwait,
-    [EXIT_REASON_INVD] = exit_cache_invalidate,
-    [EXIT_REASON_VMCALL] = exit_vmcall,
-    [EXIT_REASON_VMCLEAR] = exit_vmx_instruction,
-    [EXIT_REASON_VMLAUNCH] = exit_vmx_instruction,
-    [EXIT_REASON_VMPTRLD] = exit_vmx_instruction,
-    [EXIT_REASON_VMPTRST] = exit_vmx_instruction,
-    [EXIT_REASON_VMREAD] = exit_vmx_instruction,
-    [EXIT_REASON_VMRESUME] = exit_vmx_instruction,
-    [EXIT_REASON_VMWRITE] = exit_vmx_instruction,
-    [EXIT_REASON_VMXOFF] = exit_vmx_instruction,
-    [EXIT_REASON_VMXON] = exit_vmx_instruction,
-    [EXIT_REASON_CR_ACCESS] = exit_cr_access,
-    [EXIT_REASON_RDMSR] = exit_rdmsr,
-    [EXIT_REASON_WRMSR] = exit_wrmsr,
-    [EXIT_REASON_EPT_VIOLATION] = exit_ept_violation,
-    [EXIT_REASON_EPT_MISCONFIG] = exit_ept_misconfig,
-    [EXIT_REASON_INVEPT] = exit_vmx_instruction,
-    [EXIT_REASON_INVVPID] = exit_vmx_instruction,
-    [EXIT_REASON_VMFUNC] = exit_vmx_instruction,
-    [EXIT_REASON_WBINVD] = exit_cache_invalidate,
-    [EXIT_REASON_XSETBV] = exit_xsetbv,
-    [EXIT_REASON_IO_INSTRUCTION] = exit_io_instruction,
-    [EXIT_REASON_EXCEPTION_NMI] = exit_exception_nmi,
-    [EXIT_REASON_NMI_WINDOW] = exit_nmi_window,
-    [EXIT_REASON_PREEMPTION_TIMER] = exit_preemption_timer,
+    [EXIT_REASON_EXTERNAL_INTERRUPT] = exit_external_interrupt,  /* vmx/interrupts.c */
+    [EXIT_REASON_TRIPLE_FAULT] = exit_triple_fault,              /* vmx/exit_basic.c */
+    [EXIT_REASON_INIT_SIGNAL] = exit_init_signal,                /* vmx/exit_basic.c (apic: ipi.c) */
+    [EXIT_REASON_SIPI] = exit_sipi,                              /* vmx/exit_basic.c (apic: ipi.c) */
+    [EXIT_REASON_INTERRUPT_WINDOW] = exit_interrupt_window,      /* vmx/interrupts.c */
+    [EXIT_REASON_CPUID] = exit_cpuid,                            /* vmx/cpuid.c */
+    [EXIT_REASON_HLT] = exit_hlt,                                /* vmx/interrupts.c */
+    [EXIT_REASON_MWAIT] = exit_monitor_mwait,                    /* vmx/interrupts.c */
+    [EXIT_REASON_MONITOR] = exit_monitor_mwait,                  /* vmx/interrupts.c */
+    [EXIT_REASON_INVD] = exit_cache_invalidate,                  /* vmx/exit_basic.c */
+    [EXIT_REASON_VMCALL] = exit_vmcall,                          /* vmx/exit_basic.c */
+    [EXIT_REASON_VMCLEAR] = exit_vmx_instruction,                /* vmx/exit_basic.c */
+    [EXIT_REASON_VMLAUNCH] = exit_vmx_instruction,               /* vmx/exit_basic.c */
+    [EXIT_REASON_VMPTRLD] = exit_vmx_instruction,                /* vmx/exit_basic.c */
+    [EXIT_REASON_VMPTRST] = exit_vmx_instruction,                /* vmx/exit_basic.c */
+    [EXIT_REASON_VMREAD] = exit_vmx_instruction,                 /* vmx/exit_basic.c */
+    [EXIT_REASON_VMRESUME] = exit_vmx_instruction,               /* vmx/exit_basic.c */
+    [EXIT_REASON_VMWRITE] = exit_vmx_instruction,                /* vmx/exit_basic.c */
+    [EXIT_REASON_VMXOFF] = exit_vmx_instruction,                 /* vmx/exit_basic.c */
+    [EXIT_REASON_VMXON] = exit_vmx_instruction,                  /* vmx/exit_basic.c */
+    [EXIT_REASON_CR_ACCESS] = exit_cr_access,                    /* vmx/exit_cr.c (apic: cr8.c first) */
+    [EXIT_REASON_RDMSR] = exit_rdmsr,                            /* vmx/exit_basic.c */
+    [EXIT_REASON_WRMSR] = exit_wrmsr,                            /* vmx/exit_basic.c */
+    [EXIT_REASON_EPT_VIOLATION] = exit_ept_violation,            /* vmx/exit_ept.c */
+    [EXIT_REASON_EPT_MISCONFIG] = exit_ept_misconfig,            /* vmx/exit_ept.c */
+    [EXIT_REASON_INVEPT] = exit_vmx_instruction,                 /* vmx/exit_basic.c */
+    [EXIT_REASON_INVVPID] = exit_vmx_instruction,                /* vmx/exit_basic.c */
+    [EXIT_REASON_VMFUNC] = exit_vmx_instruction,                 /* vmx/exit_basic.c */
+    [EXIT_REASON_WBINVD] = exit_cache_invalidate,                /* vmx/exit_basic.c */
+    [EXIT_REASON_XSETBV] = exit_xsetbv,                          /* vmx/exit_cr.c */
+    [EXIT_REASON_IO_INSTRUCTION] = exit_io_instruction,          /* vmx/exit_io.c */
+    [EXIT_REASON_EXCEPTION_NMI] = exit_exception_nmi,            /* vmx/nmi.c */
+    [EXIT_REASON_NMI_WINDOW] = exit_nmi_window,                  /* vmx/nmi.c */
+    [EXIT_REASON_PREEMPTION_TIMER] = exit_preemption_timer,      /* vmx/stopwatch.c */
 };
+
+/* log=debug, when the guest starts: the table as the modules left it, by function name */
+static void exit_table_log(void)
+{
+    if (!log_enabled(LOG_DEBUG))
+        return;
+    for (unsigned r = 0; r < EXIT_REASON_COUNT; r++) {
+        uint64_t off;
+        const char *fn = handlers[r] == exit_unhandled ? 0 : symbol_name((uint64_t)handlers[r], &off);
+        if (fn)
+            log_debug("exit", "reason %2u %-40s -> %s", r, exit_reason_text(r), fn);
+    }
+}
 
 void exit_handler_set(unsigned reason, exit_handler_t fn)
 {
@@ -91,8 +101,9 @@ const char *exit_reason_text(uint32_t reason) { return vmx_exit_reason_name(reas
  * pending debug exceptions (SDM 24.4.2, Table 24-4; 27.3.4 saves it there for a trap the exit
  * pre-empted), and VM entry delivers it before the next instruction, setting DR6.BS (26.7.3).
  * With IA32_DEBUGCTL.BTF, TF traps only on branches, and none of these instructions is one.
- * (KVM: kvm_skip_emulated_instruction.) Out of line: TF is rarely set. */
-static __attribute__((noinline, cold)) void single_step_trap(void)
+ * (KVM: kvm_skip_emulated_instruction.) Out of line: TF is rarely set. vcpu_skip_hot()
+ * (vmx_internal.h) is the rest: RIP, and the end of STI/MOV-SS blocking. */
+__attribute__((noinline, cold)) void single_step_trap(void)
 {
     if (vmcs_read(VMCS_GUEST_IA32_DEBUGCTL) & IA32_DEBUGCTL_BTF)
         return;
@@ -100,17 +111,8 @@ static __attribute__((noinline, cold)) void single_step_trap(void)
     vmcs_write(VMCS_GUEST_PENDING_DEBUG_EXCEPTIONS, pending | PENDING_DBG_BS);
 }
 
-void vcpu_skip_instruction(struct vcpu *v)
-{
-    v->rip += v->insn_len;
-    vmcs_write_hot(VMCS_GUEST_RIP, v->rip);
-    /* an instruction that completes ends STI/MOV-SS blocking (SDM 24.4.2, Table 24-3) */
-    uint64_t intr = vmcs_read_hot(VMCS_GUEST_INTERRUPTIBILITY_STATE);
-    if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
-        vmcs_write(VMCS_GUEST_INTERRUPTIBILITY_STATE, intr & ~(uint64_t)(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
-    if (__builtin_expect(vmcs_read_hot(VMCS_GUEST_RFLAGS) & RFLAGS_TF, 0))
-        single_step_trap();
-}
+void vcpu_skip_bytes(struct vcpu *v, uint32_t len) { vcpu_skip_hot(v, len); }
+void vcpu_skip_instruction(struct vcpu *v) { vcpu_skip_instruction_hot(v); }
 
 uint64_t vcpu_read_rsp(struct vcpu *v)
 {
@@ -144,7 +146,7 @@ void exit_history_log(struct vcpu *v)
     unsigned n = v->exits_total < EXIT_HISTORY ? (unsigned)v->exits_total : EXIT_HISTORY;
     log_error("exit", "%s%slast %u exits, oldest first:", summary_who(v), summary_sep(v), n);
     for (unsigned i = 0; i < n; i++) {
-        const struct exit_record *r = &v->history[(v->history_next + EXIT_HISTORY - n + i) % EXIT_HISTORY];
+        const struct exit_record *r = &v->history[(v->exits_total - n + i) % EXIT_HISTORY];
         log_error("exit", "  reason %2u %-32s qual 0x%llx at %04x:%04llx", r->reason & EXIT_REASON_BASIC_MASK,
                   exit_reason_text(r->reason), (unsigned long long)r->qualification, r->cs, (unsigned long long)r->rip);
     }
@@ -191,17 +193,19 @@ static void explain_entry_failure(struct vcpu *v, const char *how)
 }
 
 /* ---- the loop ------------------------------------------------------------------------- */
-/* What is not on every exit's path (trace logging, a failed entry, exits.max) is out of line,
- * so the dispatcher's own path is the reads, the counts and the handler call
- * (docs/performance.md counts it). Returns true when it decided the exit itself. */
-static __attribute__((noinline, cold)) bool exit_dispatch_rare(struct vcpu *v, enum exit_action *act)
+/* What is not on every exit's path (trace logging, a failed entry, exits.max, a reason beyond
+ * the table) is out of line, so the dispatcher's own path is the reads, the counts and the
+ * handler call (docs/performance.md counts it). */
+static __attribute__((noinline, cold)) enum exit_action exit_dispatch_rare(struct vcpu *v)
 {
+    if (v->exit_reason < ARRAY_SIZE(v->exit_counts))
+        v->exit_counts[v->exit_reason]++;
     if (log_enabled(LOG_TRACE))
         log_trace("exit", "#%llu reason %u %s (SDM %s) qual 0x%llx at %04x:%04llx len %u",
                   (unsigned long long)v->exits_total, v->exit_reason, exit_reason_text(v->exit_reason),
                   vmx_exit_reason_section(v->exit_reason), (unsigned long long)v->exit_qualification,
-                  v->history[(v->history_next + EXIT_HISTORY - 1) % EXIT_HISTORY].cs, (unsigned long long)v->rip,
-                  v->insn_len);
+                  (unsigned)vmcs_read(VMCS_GUEST_CS_SELECTOR), (unsigned long long)v->rip,
+                  (unsigned)vmcs_read(VMCS_EXIT_INSTRUCTION_LENGTH));
 
     if (v->exit_reason_full & EXIT_REASON_ENTRY_FAILURE) {
         char how[160];
@@ -209,47 +213,80 @@ static __attribute__((noinline, cold)) bool exit_dispatch_rare(struct vcpu *v, e
                  exit_reason_text(v->exit_reason), (unsigned long long)v->exit_qualification);
         explain_entry_failure(v, how);
         v->stop_status = STATUS_INTERNAL;
-        *act = EXIT_STOP;
-        return true;
+        return EXIT_STOP;
     }
+    if (v->exit_reason >= EXIT_REASON_COUNT)
+        return exit_unhandled(v);
     if (vmx.opts.exit_limit && v->exits_total >= vmx.opts.exit_limit) {
         log_error("exit", "exits.max=%u reached: stopping the guest", vmx.opts.exit_limit);
         v->stop_status = STATUS_GUEST_FAILED;
-        *act = EXIT_STOP;
-        return true;
+        return EXIT_STOP;
     }
-    return false;
+    return handlers[v->exit_reason](v);
 }
 
-enum exit_action exit_dispatch(struct vcpu *v)
+/* true when an exit needs exit_dispatch_rare(): set from the options and the log level */
+static bool exit_slow;
+
+static inline __attribute__((always_inline)) enum exit_action exit_dispatch(struct vcpu *v)
 {
-    v->exit_reason_full = (uint32_t)vmcs_read_hot(VMCS_EXIT_REASON);
-    v->exit_reason = v->exit_reason_full & EXIT_REASON_BASIC_MASK;
-    v->exit_qualification = vmcs_read_hot(VMCS_EXIT_QUALIFICATION);
-    v->rip = vmcs_read_hot(VMCS_GUEST_RIP);
-    v->insn_len = (uint32_t)vmcs_read_hot(VMCS_EXIT_INSTRUCTION_LENGTH);
-    v->idt_info = (uint32_t)vmcs_read_hot(VMCS_IDT_VECTORING_INFO);
+    uint32_t full = (uint32_t)vmcs_read_exit(VMCS_EXIT_REASON);
+    v->exit_reason_full = full;
+    v->exit_reason = full & EXIT_REASON_BASIC_MASK;
+    v->exit_qualification = vmcs_read_exit(VMCS_EXIT_QUALIFICATION);
+    v->rip = vmcs_read_exit(VMCS_GUEST_RIP);
+    v->idt_info = (uint32_t)vmcs_read_exit(VMCS_IDT_VECTORING_INFO);
     v->event_set = false; /* the CPU clears the entry event's valid bit on exit (SDM 24.8.3) */
-    v->exits_total++;
-    if (v->exit_reason < ARRAY_SIZE(v->exit_counts))
-        v->exit_counts[v->exit_reason]++;
-    struct exit_record *r = &v->history[v->history_next];
-    v->history_next = (v->history_next + 1) % EXIT_HISTORY;
-    r->reason = v->exit_reason_full;
+    struct exit_record *r = &v->history[v->exits_total++ % EXIT_HISTORY];
+    r->reason = full;
     r->qualification = v->exit_qualification;
     r->rip = v->rip;
-    r->cs = (uint16_t)vmcs_read_hot(VMCS_GUEST_CS_SELECTOR);
+    r->cs = (uint16_t)vmcs_read_exit(VMCS_GUEST_CS_SELECTOR);
 
     if (__builtin_expect(!(v->exits_explained[(v->exit_reason >> 6) & 1] >> (v->exit_reason & 63) & 1), 0))
-        exit_explain_first(v);
-    enum exit_action act;
-    if (__builtin_expect(log_enabled(LOG_TRACE) || (v->exit_reason_full & EXIT_REASON_ENTRY_FAILURE) ||
-                         vmx.opts.exit_limit, 0) &&
-        exit_dispatch_rare(v, &act))
-        return act;
-    exit_handler_t h = v->exit_reason < EXIT_REASON_COUNT && handlers[v->exit_reason] ? handlers[v->exit_reason]
-                                                                                       : exit_unhandled;
-    return h(v);
+        exit_explain_first(v); /* the first exit of a reason: one line saying what it is (exit_explain.c) */
+    /* one test for the rare cases: a basic reason fits bits 15:0 and bit 31 is the entry
+     * failure (SDM 24.9.1 "Basic VM-Exit Information", Table 24-15), so a reason vmxlab names
+     * is below EXIT_REASON_COUNT only when the other bits are 0 */
+    if (__builtin_expect(exit_slow || full >= EXIT_REASON_COUNT, 0))
+        return exit_dispatch_rare(v);
+    v->exit_counts[v->exit_reason]++;
+    return handlers[v->exit_reason](v);
+}
+
+/* Before the first entry, with every module's handlers installed: a reason without one gets
+ * exit_unhandled, so the dispatcher calls without a test; the rare path's switch is set. */
+void exit_table_finish(void)
+{
+    exit_slow = log_enabled(LOG_TRACE) || vmx.opts.exit_limit;
+    for (unsigned r = 0; r < EXIT_REASON_COUNT; r++)
+        if (!handlers[r])
+            handlers[r] = exit_unhandled;
+}
+
+/* The same, out of line: for host tests of the dispatcher (tests/unit/test_exit_insn.c) */
+enum exit_action vmx_exit_dispatch(struct vcpu *v) { return exit_dispatch(v); }
+
+/* entry.asm, after every VM exit: the exit's handler, then the event for the next entry. */
+EXIT_PATH_FN void vmx_exit_handle(struct vcpu *v)
+{
+    if (exit_dispatch(v) == EXIT_STOP)
+        vmxlab_stop(v->stop_status);
+    intr_before_entry(v);
+}
+
+/* entry.asm, when VMLAUNCH or VMRESUME (or the VMWRITE of HOST_RSP) failed: how = 1
+ * VMfailInvalid (no current VMCS), 2 VMfailValid (the VM-instruction error says why). */
+void vmx_entry_failed(struct vcpu *v, int how, int which)
+{
+    static const char *const insn[] = {"VMLAUNCH", "VMRESUME", "VMWRITE of HOST_RSP"};
+    char text[160];
+    uint64_t err = how == VMX_FAIL_VALID ? vmcs_read(VMCS_VM_INSTRUCTION_ERROR) : 0;
+    snprintf(text, sizeof(text), "%s %s: VM-instruction error %llu, %s", insn[which],
+             how == VMX_FAIL_VALID ? "VMfailValid" : "VMfailInvalid", (unsigned long long)err,
+             how == VMX_FAIL_VALID ? vmx_instruction_error_text((uint32_t)err) : "no current VMCS");
+    explain_entry_failure(v, text);
+    vmxlab_stop(STATUS_INTERNAL);
 }
 
 /* every vCPU that has run */
@@ -299,20 +336,13 @@ void vmx_run(void)
         log_info("vmx", "debug=bad-guest-state: guest TR access rights set to 0x89 (an available TSS, not busy)");
         vmcs_write(VMCS_GUEST_TR_ACCESS_RIGHTS, 0x89);
     }
+    exit_table_finish();
+    exit_table_log();
+    static const uint32_t exit_path_fields[] = {EXIT_PATH_FIELDS};
+    for (unsigned i = 0; i < ARRAY_SIZE(exit_path_fields); i++)
+        (void)vmcs_read(exit_path_fields[i]); /* stops vmxlab, naming the field, should one fail */
+    vmx_cpuid_table_build(v);
     log_info("vmx", "entering the guest");
-    for (;;) {
-        intr_before_entry(v);
-        int r = vmx_enter(v);
-        if (r != VMX_OK) {
-            char how[160];
-            uint64_t err = r == VMX_FAIL_VALID ? vmcs_read(VMCS_VM_INSTRUCTION_ERROR) : 0;
-            snprintf(how, sizeof(how), "%s %s: VM-instruction error %llu, %s", v->launched ? "VMRESUME" : "VMLAUNCH",
-                     r == VMX_FAIL_VALID ? "VMfailValid" : "VMfailInvalid", (unsigned long long)err,
-                     r == VMX_FAIL_VALID ? vmx_instruction_error_text((uint32_t)err) : "no current VMCS");
-            explain_entry_failure(v, how);
-            vmxlab_stop(STATUS_INTERNAL);
-        }
-        if (exit_dispatch(v) == EXIT_STOP)
-            vmxlab_stop(v->stop_status);
-    }
+    intr_before_entry(v);
+    vmx_loop(v);
 }

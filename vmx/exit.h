@@ -31,7 +31,8 @@ typedef void (*cpuid_filter_t)(struct vcpu *v, uint32_t leaf, uint32_t subleaf, 
 void cpuid_filter_set(cpuid_filter_t fn);
 
 /* Helpers for handlers. */
-void vcpu_skip_instruction(struct vcpu *v);           /* RIP += exit instruction length */
+void vcpu_skip_instruction(struct vcpu *v);           /* RIP += VM-exit instruction length */
+void vcpu_skip_bytes(struct vcpu *v, uint32_t len);   /* RIP += len (an emulated instruction's) */
 uint64_t vcpu_read_rsp(struct vcpu *v);
 const char *exit_reason_text(uint32_t reason);
 

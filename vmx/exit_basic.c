@@ -5,11 +5,13 @@
 #include "arch/x86_64/cpu.h"
 #include "kernel/lib.h"
 #include "kernel/log.h"
+#include "vmx/exit_handlers.h"
 #include "vmx/guest_mem.h"
 #include "vmx/inject.h"
 #include "vmx/vcpu_ops.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_internal.h"
+#include "vmx/vmx_names.h"
 
 #define HC_VERSION 0
 #define HC_PRINT 1
@@ -68,23 +70,11 @@ static void hc_print(struct vcpu *v)
     v->gpr[GPR_RAX] = 0;
 }
 
-enum exit_action exit_vmcall(struct vcpu *v)
+/* The functions that print, power off or answer -1: out of line, so that VERSION and
+ * EXIT_COUNT (what a guest calls in a loop) keep no registers to save. */
+static __attribute__((noinline)) enum exit_action hypercall_other(struct vcpu *v, uint32_t fn)
 {
-    if (biosmem_vmcall(v))
-        return EXIT_RESUME;
-    if (vmcs_read(VMCS_GUEST_SS_ACCESS_RIGHTS) & 0x60) { /* CPL = SS.DPL (SDM 24.4.1) */
-        inject_ud(v);
-        return EXIT_RESUME;
-    }
-    uint32_t fn = (uint32_t)v->gpr[GPR_RAX];
-    log_debug("exit", "VMCALL function %u ebx=0x%llx ecx=0x%llx", fn, (unsigned long long)v->gpr[GPR_RBX],
-              (unsigned long long)v->gpr[GPR_RCX]);
     switch (fn) {
-    case HC_VERSION:
-        v->gpr[GPR_RAX] = 0;
-        v->gpr[GPR_RBX] = VMXLAB_HC_VERSION;
-        v->gpr[GPR_RCX] = 0x6c786d76; /* "vmxl" */
-        break;
     case HC_PRINT:
         hc_print(v);
         break;
@@ -92,18 +82,51 @@ enum exit_action exit_vmcall(struct vcpu *v)
         log_info("guest", "asked to power off with status %u", (uint32_t)v->gpr[GPR_RBX]);
         v->stop_status = (int)(v->gpr[GPR_RBX] & 0x7F);
         return EXIT_STOP;
-    case HC_EXIT_COUNT: {
-        uint32_t reason = (uint32_t)v->gpr[GPR_RBX];
-        v->gpr[GPR_RAX] = 0;
-        v->gpr[GPR_RBX] = reason < ARRAY_SIZE(v->exit_counts) ? v->exit_counts[reason] : 0;
-        v->gpr[GPR_RCX] = v->exits_total;
-        break;
-    }
     default:
         log_warn("exit", "VMCALL: unknown hypercall function %u, returning -1 to the guest", fn);
         v->gpr[GPR_RAX] = HC_ERROR_UNKNOWN;
     }
     vcpu_skip_instruction(v);
+    return EXIT_RESUME;
+}
+
+static __attribute__((noinline, cold)) enum exit_action hypercall_not_ring0(struct vcpu *v)
+{
+    log_debug("exit", "VMCALL at CPL > 0: #UD");
+    inject_ud(v);
+    return EXIT_RESUME;
+}
+
+static __attribute__((noinline, cold)) void hypercall_log(struct vcpu *v)
+{
+    log_debug("exit", "VMCALL function %u ebx=0x%llx ecx=0x%llx", (uint32_t)v->gpr[GPR_RAX],
+              (unsigned long long)v->gpr[GPR_RBX], (unsigned long long)v->gpr[GPR_RCX]);
+}
+
+/* VMCALL always exits in VMX non-root operation (SDM Vol.3C 25.1.2): the INT 15h stub's
+ * (biosmem.c, recognized by its offset first, then CS.base + RIP), else a hypercall. */
+EXIT_PATH_FN enum exit_action exit_vmcall(struct vcpu *v)
+{
+    if (__builtin_expect(v->rip == vmx.bios_hook_rip, 0) && biosmem_vmcall(v))
+        return EXIT_RESUME;
+    if (vmcs_read_exit(VMCS_GUEST_SS_ACCESS_RIGHTS) & 0x60) /* CPL = SS.DPL (SDM 24.4.1) */
+        return hypercall_not_ring0(v);
+    uint32_t fn = (uint32_t)v->gpr[GPR_RAX];
+    if (__builtin_expect(log_enabled(LOG_DEBUG), 0))
+        hypercall_log(v);
+    if (fn == HC_VERSION) {
+        v->gpr[GPR_RAX] = 0;
+        v->gpr[GPR_RBX] = VMXLAB_HC_VERSION;
+        v->gpr[GPR_RCX] = 0x6c786d76; /* "vmxl" */
+    } else if (fn == HC_EXIT_COUNT) {
+        uint32_t reason = (uint32_t)v->gpr[GPR_RBX];
+        v->gpr[GPR_RAX] = 0;
+        v->gpr[GPR_RBX] = reason < ARRAY_SIZE(v->exit_counts) ? v->exit_counts[reason] : 0;
+        v->gpr[GPR_RCX] = v->exits_total;
+    } else {
+        return hypercall_other(v, fn);
+    }
+    vcpu_skip_instruction_hot(v);
     return EXIT_RESUME;
 }
 
@@ -146,9 +169,16 @@ static enum exit_action msr_access(struct vcpu *v, bool write)
             ok = write ? msr_hooks[i].wr(v, msr, value) : msr_hooks[i].rd(v, msr, &value);
             goto done;
         }
-    if (msr <= 0x1FFF || (msr >= 0xC0000000 && msr <= 0xC0001FFF))
-        /* IA32_FEATURE_CONTROL and the VMX capability MSRs: VMX is hidden, so #GP as on a CPU without it */
-        log_info("exit", "%s of MSR 0x%x: injecting #GP (VMX is hidden from the guest)", write ? "WRMSR" : "RDMSR", msr);
+    const char *vmx_name = vmx_msr_name(msr);
+    if (vmx_name)
+        /* IA32_FEATURE_CONTROL and the VMX capability MSRs: VMX is hidden (CPUID.1:ECX[5] = 0),
+         * so #GP as on a CPU without VMX (SDM Vol.4 Table 2-2, Vol.3D A.1) */
+        log_info("exit", "%s of MSR 0x%x (%s): injecting #GP(0), as a CPU without VMX does (vmxlab hides VMX "
+                 "from the guest)", write ? "WRMSR" : "RDMSR", msr, vmx_name);
+    else if (msr <= 0x1FFF || (msr >= 0xC0000000 && msr <= 0xC0001FFF))
+        /* intercepted in the MSR bitmap, but no hook takes this direction */
+        log_info("exit", "%s of MSR 0x%x: vmxlab intercepts this MSR but has no %s handler for it: injecting #GP(0)",
+                 write ? "WRMSR" : "RDMSR", msr, write ? "write" : "read");
     else
         /* SDM 24.6.9: an MSR outside the bitmap's two ranges always exits; an Intel CPU has none
          * there (Linux probes AMD's 0xC001xxxx), so #GP as the CPU itself would raise */

@@ -6,6 +6,7 @@
 #include "arch/x86_64/cpu.h"
 #include "kernel/lib.h"
 #include "kernel/log.h"
+#include "vmx/exit_handlers.h"
 #include "vmx/cr_rules.h"
 #include "vmx/inject.h"
 #include "vmx/vcpu_ops.h"
@@ -151,7 +152,7 @@ enum exit_action exit_xsetbv(struct vcpu *v)
         inject_gp(v);
         return EXIT_RESUME;
     }
-    __asm__ volatile("xsetbv" ::"c"(idx), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)));
+    xsetbv(idx, value);
     log_debug("exit", "XSETBV XCR0=0x%llx", (unsigned long long)value);
     vcpu_skip_instruction(v);
     return EXIT_RESUME;

@@ -20,6 +20,7 @@
 #include "kernel/lib.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
+#include "vmx/exit_handlers.h"
 #include "vmx/guest_mem.h"
 #include "vmx/vcpu_ops.h"
 #include "vmx/vmx.h"
@@ -100,10 +101,8 @@ static enum exit_action hole_write(struct vcpu *v, uint64_t gpa)
                  (unsigned long long)vmcs_read(VMCS_GUEST_CS_SELECTOR), (unsigned long long)v->rip, text,
                  (unsigned long long)value);
     }
-    if (next) {
-        v->insn_len = in.length;
-        vcpu_skip_instruction(v);
-    }
+    if (next)
+        vcpu_skip_bytes(v, in.length); /* the length of what was emulated, from the decoder */
     return EXIT_RESUME;
 }
 

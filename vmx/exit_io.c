@@ -14,6 +14,7 @@
 #include "kernel/acpi.h"
 #include "kernel/lib.h"
 #include "kernel/log.h"
+#include "vmx/exit_handlers.h"
 #include "vmx/io_decode.h"
 #include "vmx/vcpu_ops.h"
 #include "vmx/vmx.h"

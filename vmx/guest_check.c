@@ -284,6 +284,21 @@ static bool check_code_data_access_rights(struct ctx *c)
                     s->access_rights,
                     "without unrestricted guest, usable data or non-conforming code segment: DPL >= RPL");
     }
+    /* CS.RPL against CS.DPL: without unrestricted guest this follows from the rules above
+     * (CS.RPL = SS.RPL = SS.DPL, and CS.DPL = SS.DPL for non-conforming, <= for conforming
+     * code). With unrestricted guest the SDM drops the SS rules and states none for CS, but
+     * Bochs 2.7 (cpu/vmx.cc, "non-conforming CS.RPL <> CS.DPL") checks it in every mode, and
+     * Bochs is vmxlab's VMX machine: a real-mode CS whose selector has RPL 1-3 (guest.entry=
+     * 0001:7BF0) is then refused with a code-segment type. vmxlab's real-mode CS is type 3
+     * (data, DPL 0), as after RESET (Table 9-1), which neither rule covers. */
+    SEG_REQUIRE(!(cs_type == 9 || cs_type == 11) || cs_dpl == SEL_RPL(cs->selector), GSEG_CS, F_SELECTOR,
+                cs->selector,
+                "non-conforming CS (type 9 or 11): the selector's RPL must equal CS.DPL (implied without "
+                "unrestricted guest; Bochs checks it with unrestricted guest too: use type 3 in real mode)");
+    SEG_REQUIRE(!(cs_type == 13 || cs_type == 15) || cs_dpl <= SEL_RPL(cs->selector), GSEG_CS, F_SELECTOR,
+                cs->selector,
+                "conforming CS (type 13 or 15): the selector's RPL must not be below CS.DPL (implied without "
+                "unrestricted guest; Bochs checks it with unrestricted guest too)");
     /* P (bit 7), reserved bits 11:8 */
     for (unsigned i = 0; i < 6; i++) {
         const struct guest_seg *s = &g->seg[six_segs[i]];

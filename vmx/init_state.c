@@ -4,15 +4,20 @@
  * reset too (what ACRN, Jailhouse, KVM and MiniVisor reset; docs/apic-init.md).
  *
  * Access rights use the VMCS format (SDM Vol.3C 24.4.1, Table 24-2): type in bits 3:0, S in
- * bit 4, DPL 6:5, P bit 7. "Present, R/W, Accessed" is 0x93 for data, 0x9B for code
- * (execute/read, accessed); LDTR 0x82 (LDT), TR 0x8B (busy TSS): the VM-entry checks of
+ * bit 4, DPL 6:5, P bit 7. "Present, R/W, Accessed" is 0x93, type 3 (read/write accessed
+ * data), for CS too: the table gives CS the data rows' words, Bochs's RESET state is the same
+ * (cpu/init.cc), and SDM 26.3.1.2 "Checks on Guest Segment Registers" allows a CS of type 3
+ * (DPL 0) with unrestricted guest. A code type (0x9B) would tie the selector's RPL to DPL 0,
+ * which Bochs checks with unrestricted guest too ("non-conforming CS.RPL <> CS.DPL"), so an
+ * init=entry restart at a CS such as 0001 or 07BF would fail VM entry (vmx/setup.c has the
+ * same rule for the first entry). LDTR 0x82 (LDT), TR 0x8B (busy TSS): the VM-entry checks of
  * SDM 26.3.1.2 want a usable TR of type 3 or 11 and an LDT of type 2. */
 #include "vmx/init_state.h"
 #include "vmx/vmx_caps.h"
 #include "vmx/vmx_defs.h"
 
 #define AR_DATA 0x93u
-#define AR_CODE 0x9Bu
+#define AR_CS 0x93u /* type 3 data, DPL 0: any real-mode selector (above) */
 #define AR_LDTR 0x82u
 #define AR_TR 0x8Bu
 
@@ -37,7 +42,7 @@ const struct init_row init_table[] = {
         VM(VMCS_GUEST_CR4, INIT_CR4_GUEST, 0), VM(VMCS_CR4_READ_SHADOW, INIT_CR4_SHADOW, 0)),
     ROW("CS", "selector F000H, base FFFF0000H, limit FFFFH, AR present, R/W, accessed", NULL,
         VM(VMCS_GUEST_CS_SELECTOR, INIT_START_CS_SEL, 0), VM(VMCS_GUEST_CS_BASE, INIT_START_CS_BASE, 0),
-        VM(VMCS_GUEST_CS_LIMIT, INIT_CONST, 0xFFFF), VM(VMCS_GUEST_CS_ACCESS_RIGHTS, INIT_CONST, AR_CODE)),
+        VM(VMCS_GUEST_CS_LIMIT, INIT_CONST, 0xFFFF), VM(VMCS_GUEST_CS_ACCESS_RIGHTS, INIT_CONST, AR_CS)),
     SEG_ROW("SS", SS),
     SEG_ROW("DS", DS),
     SEG_ROW("ES", ES),

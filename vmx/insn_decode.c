@@ -35,17 +35,21 @@ static int fetch_u8(struct cursor *c, uint8_t *out)
     return INSN_OK;
 }
 
-/* Fetch an n-byte little-endian value (n = 1, 2, 4 or 8). */
+/* Fetch an n-byte little-endian value (n = 1, 2, 4 or 8): one bounds test for the n bytes,
+ * not one per byte; the errors are fetch_u8's. */
 static int fetch_le(struct cursor *c, unsigned n, uint64_t *out)
 {
-    uint64_t v = 0;
-    for (unsigned k = 0; k < n; k++) {
+    if (c->pos + n > INSN_MAX_LENGTH || c->pos + n > c->avail) {
         uint8_t b;
-        int rc = fetch_u8(c, &b);
-        if (rc)
-            return rc;
-        v |= (uint64_t)b << (8 * k);
+        int rc;
+        while ((rc = fetch_u8(c, &b)) == INSN_OK) /* the first byte that fails, as fetch_u8 reports it */
+            ;
+        return rc;
     }
+    uint64_t v = 0;
+    for (unsigned k = 0; k < n; k++)
+        v |= (uint64_t)c->bytes[c->pos + k] << (8 * k);
+    c->pos += n;
     *out = v;
     return INSN_OK;
 }

@@ -9,6 +9,7 @@
  * acknowledged interrupt (struct intr_controller); what it leaves to vmx is the 8259's
  * (ExtINT), held here and injected. docs/interrupts.md tells the whole story. */
 #include "kernel/log.h"
+#include "vmx/exit_handlers.h"
 #include "vmx/inject.h"
 #include "vmx/vcpu_ops.h"
 #include "vmx/vmx.h"
@@ -75,7 +76,7 @@ static void inject_external(struct vcpu *v, uint8_t vector)
  * 8259's fully nested mode a later acknowledge is of a higher-priority IRQ), then the virtual
  * APIC's, when the guest can take one (26.3.1.4: IF=1; 26.3.1.5: no STI/MOV-SS blocking);
  * else an interrupt window (25.2) tells vmx when it can. */
-static __attribute__((noinline)) void intr_deliver(struct vcpu *v)
+static void intr_deliver(struct vcpu *v)
 {
     uint32_t idt = v->idt_info;
     if (idt & INTR_INFO_VALID) {
@@ -117,11 +118,9 @@ static __attribute__((noinline)) void intr_deliver(struct vcpu *v)
     interrupt_window(v, v->nheld || v->virq);
 }
 
-/* Before every entry; the common case (nothing to deliver) is these tests, with no stack
- * frame (docs/performance.md). */
-void intr_before_entry(struct vcpu *v)
+void intr_before_entry_work(struct vcpu *v)
 {
-    if (__builtin_expect(v->nmi_pending, 0))
+    if (v->nmi_pending)
         nmi_before_entry(v); /* vmx/nmi.c: an NMI goes before interrupts when the guest can take it */
     if (v->event_set)
         return; /* a handler set up an event for this entry */

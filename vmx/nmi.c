@@ -11,6 +11,7 @@
  * blocking, no MOV-SS or STI blocking: 26.3.1.5), else "NMI-window exiting" makes the CPU exit
  * as soon as it can (exit reason 8, after the guest's IRET), and the next entry injects it. */
 #include "kernel/log.h"
+#include "vmx/exit_handlers.h"
 #include "vmx/inject.h"
 #include "vmx/vcpu_ops.h"
 #include "vmx/vmx.h"

@@ -12,8 +12,7 @@
 #include "vmx/vmx_names.h"
 
 _Static_assert(__builtin_offsetof(struct vcpu, gpr) == 0, "entry.asm V_GPR");
-_Static_assert(__builtin_offsetof(struct vcpu, host_rsp) == 128, "entry.asm V_HOST_RSP");
-_Static_assert(__builtin_offsetof(struct vcpu, launched) == 136, "entry.asm V_LAUNCHED");
+_Static_assert(__builtin_offsetof(struct vcpu, launched) == 128, "entry.asm V_LAUNCHED");
 
 struct vmx_state vmx;
 
@@ -322,11 +321,18 @@ static void write_seg(unsigned idx, struct seg_init s)
  * SS:SP = 0000:7C00, DL = boot drive, interrupts enabled. */
 void vmx_guest_initial_state(struct vcpu *v, const struct options *o, uint8_t boot_drive)
 {
-    /* access rights (SDM 24.4.1, Table 24-2): 0x93 data read/write accessed, 0x9B code, G=bit 15 */
+    /* access rights (SDM 24.4.1, Table 24-2): 0x93 data read/write accessed, G=bit 15.
+     * CS is a real-mode segment: base = selector << 4, and type 3 (read/write accessed data,
+     * DPL 0) as after RESET (SDM Vol.3A Table 9-1; Bochs's cpu/init.cc), which SDM 26.3.1.2
+     * "Checks on Guest Segment Registers" allows for CS with unrestricted guest, whatever the
+     * selector's RPL. A code type (0x9B) would need RPL = DPL = 0: Bochs checks that with
+     * unrestricted guest too, so guest.entry=0001:7BF0 or 07BF:0010 failed the first VM entry
+     * ("non-conforming CS.RPL <> CS.DPL"). The guest's own real-mode CS loads keep these
+     * access rights (only the selector and base change). */
     uint64_t data_limit = o->guest_unreal ? 0xFFFFFFFF : 0xFFFF, data_ar = o->guest_unreal ? 0x8093 : 0x0093;
     for (unsigned i = 0; i < 6; i++)
         write_seg(i, (struct seg_init){0, 0, data_limit, data_ar});
-    write_seg(1, (struct seg_init){o->entry_cs, (uint64_t)o->entry_cs << 4, 0xFFFF, 0x9B});
+    write_seg(1, (struct seg_init){o->entry_cs, (uint64_t)o->entry_cs << 4, 0xFFFF, 0x93});
     write_seg(6, (struct seg_init){0, 0, 0xFFFF, 0x82});  /* LDTR: an LDT, present */
     write_seg(7, (struct seg_init){0, 0, 0xFFFF, 0x8B});  /* TR: busy 32-bit TSS (26.3.1.2) */
     vmcs_write(VMCS_GUEST_GDTR_BASE, 0);
@@ -365,12 +371,16 @@ int vmx_enable_this_cpu(uint64_t vmxon_pa, bool *locked_fc)
     *locked_fc = false;
     if (!(cpuid(1, 0).ecx & (1u << 5))) /* CPUID.1:ECX.VMX: the VMX MSRs exist only with it (A.1) */
         return VMX_ENABLE_NO_VMX;
-    uint64_t fc = rdmsr(IA32_FEATURE_CONTROL);
-    if ((fc & IA32_FEATURE_CONTROL_LOCK) && !(fc & IA32_FEATURE_CONTROL_VMX_OUTSIDE_SMX))
+    uint64_t fc_new;
+    switch (vmx_feature_control_action(rdmsr(IA32_FEATURE_CONTROL), &fc_new)) { /* vmx_caps.c */
+    case VMX_FC_LOCKED_OFF:
         return VMX_ENABLE_LOCKED_OFF; /* VMXON would raise #GP */
-    if (!(fc & IA32_FEATURE_CONTROL_LOCK)) {
-        wrmsr(IA32_FEATURE_CONTROL, fc | IA32_FEATURE_CONTROL_LOCK | IA32_FEATURE_CONTROL_VMX_OUTSIDE_SMX);
+    case VMX_FC_SET_AND_LOCK:
+        wrmsr(IA32_FEATURE_CONTROL, fc_new);
         *locked_fc = true;
+        break;
+    case VMX_FC_USE:
+        break;
     }
     /* SDM 23.8: CR0/CR4 must obey the VMX fixed bits in VMX operation (CR4.VMXE among them) */
     write_cr0(vmx_cr_apply_fixed(read_cr0(), vmx.caps.cr0_fixed0, vmx.caps.cr0_fixed1));

@@ -13,6 +13,7 @@
 #include "kernel/lib.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
+#include "vmx/exit_handlers.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_internal.h"
 

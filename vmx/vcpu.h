@@ -14,7 +14,9 @@ enum vcpu_gpr { GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, G
 
 #define VMX_MAX_VCPUS 8   /* vCPU i has local APIC ID i */
 #define VCPU_HELD_MAX 16 /* external-interrupt vectors held for injection */
-#define EXIT_HISTORY 64
+#define EXIT_HISTORY 64 /* a power of two: the ring's index is the exit count's low bits */
+#define CPUID_TABLE_BASIC 32  /* leaves 0-1FH */
+#define CPUID_TABLE_EXT 9     /* leaves 80000000H-80000008H */
 
 struct exit_record {
     uint32_t reason;     /* full exit reason field */
@@ -26,8 +28,7 @@ struct exit_record {
 struct vcpu {
     /* guest GPRs; gpr[GPR_RSP] is a shadow: the real RSP lives in the VMCS (read on demand) */
     uint64_t gpr[GPR_COUNT];
-    uint64_t host_rsp;   /* entry.asm: where to return on VM exit */
-    uint8_t launched;    /* VMLAUNCH done on the current VMCS (then VMRESUME) */
+    uint8_t launched;    /* VMLAUNCH done on the current VMCS (then VMRESUME); entry.asm */
 
     unsigned id;         /* vCPU number = its local APIC ID */
     char tag[8];         /* "vcpu0": the module name of this vCPU's log lines (vcpu_tag()) */
@@ -36,23 +37,30 @@ struct vcpu {
     uint32_t ctl[VMX_CTL_COUNT]; /* control fields as written to this VMCS */
     uint16_t vpid;               /* 0: VPID not used */
 
-    /* per-exit values read once by the dispatcher (SDM 24.9 exit-information fields) */
+    /* per-exit values read once by the dispatcher (SDM 24.9 exit-information fields); the
+     * others (instruction length, CS, ...) only by the handlers that use them */
     uint32_t exit_reason;      /* basic reason, bits 15:0 */
     uint32_t exit_reason_full;
     uint64_t exit_qualification;
     uint64_t rip;
-    uint32_t insn_len;
 
     /* interrupts held for the guest (SDM 25.2 "acknowledge interrupt on exit"): newest last */
     uint8_t held[VCPU_HELD_MAX];
-    unsigned nheld;
     uint32_t idt_info;   /* IDT-vectoring information of the last exit: an event to re-inject */
-    bool event_set;      /* an event is set up for the next VM entry */
-    /* the interrupt controller above vmx (apic) has a virtual interrupt for this vCPU that vmx
-     * must inject (vmx/inject.h, struct intr_controller); with virtual-interrupt delivery the
-     * CPU does that itself and this stays false */
-    bool virq;
-    bool nmi_pending;    /* an NMI held for the guest until it can take it (vmx/nmi.c) */
+    /* What the next VM entry may have to deliver. The four live in one word so that the exit
+     * path tests them with one comparison (entry_work == 0: nothing to do, vmx_internal.h). */
+    union {
+        struct {
+            bool event_set;      /* an event is set up for the next VM entry */
+            /* the interrupt controller above vmx (apic) has a virtual interrupt for this vCPU
+             * that vmx must inject (vmx/inject.h, struct intr_controller); with
+             * virtual-interrupt delivery the CPU does that itself and this stays false */
+            bool virq;
+            bool nmi_pending;    /* an NMI held for the guest until it can take it (vmx/nmi.c) */
+            uint8_t nheld;       /* entries of held[] in use */
+        };
+        uint32_t entry_work;
+    };
     unsigned nmis_injected;
 
     /* INIT/SIPI state in software (Bochs 2.7 never leaves hardware wait-for-SIPI on one CPU) */
@@ -66,9 +74,14 @@ struct vcpu {
     /* statistics and history */
     uint64_t exits_total;
     uint64_t exit_counts[80];
-    struct exit_record history[EXIT_HISTORY];
-    unsigned history_next;
+    struct exit_record history[EXIT_HISTORY]; /* exit n in history[(n - 1) % EXIT_HISTORY] */
     uint64_t exits_explained[2]; /* bit r: exit reason r was explained in the log (exit_explain.c) */
+
+    /* the guest's CPUID answers for the leaves that take no subleaf, built once before the
+     * first entry (vmx/cpuid.c); bit i of *_valid: leaf i (0x80000000 + i) is in the table */
+    uint32_t cpuid_basic[CPUID_TABLE_BASIC][4];
+    uint32_t cpuid_ext[CPUID_TABLE_EXT][4];
+    uint32_t cpuid_basic_valid, cpuid_ext_valid;
 
     int stop_status;           /* set by a handler that returns EXIT_STOP */
     uint64_t hole_accesses;    /* guest accesses to guest-physical holes (vmx/exit_ept.c) */

@@ -24,11 +24,11 @@
 static void load_cpu_regs(const struct init_regs *r)
 {
     write_cr2(r->cpu[INIT_REG_CR2]);
-    __asm__ volatile("mov %0, %%db0" ::"r"(r->cpu[INIT_REG_DR0]));
-    __asm__ volatile("mov %0, %%db1" ::"r"(r->cpu[INIT_REG_DR1]));
-    __asm__ volatile("mov %0, %%db2" ::"r"(r->cpu[INIT_REG_DR2]));
-    __asm__ volatile("mov %0, %%db3" ::"r"(r->cpu[INIT_REG_DR3]));
-    __asm__ volatile("mov %0, %%db6" ::"r"(r->cpu[INIT_REG_DR6]));
+    write_dr0(r->cpu[INIT_REG_DR0]);
+    write_dr1(r->cpu[INIT_REG_DR1]);
+    write_dr2(r->cpu[INIT_REG_DR2]);
+    write_dr3(r->cpu[INIT_REG_DR3]);
+    write_dr6(r->cpu[INIT_REG_DR6]);
 }
 
 /* The guest's view of CR0: bits it owns from the real CR0, host-owned bits from the shadow. */

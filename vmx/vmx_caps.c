@@ -289,3 +289,12 @@ bool vmx_guest_cr4_check(const struct vmx_caps *caps, uint64_t cr4, uint64_t *ba
 {
     return vmx_cr_check(cr4, caps->cr4_fixed0, caps->cr4_fixed1, bad);
 }
+
+enum vmx_fc_action vmx_feature_control_action(uint64_t fc, uint64_t *write)
+{
+    *write = fc;
+    if (fc & IA32_FEATURE_CONTROL_LOCK)
+        return (fc & IA32_FEATURE_CONTROL_VMX_OUTSIDE_SMX) ? VMX_FC_USE : VMX_FC_LOCKED_OFF;
+    *write = fc | IA32_FEATURE_CONTROL_LOCK | IA32_FEATURE_CONTROL_VMX_OUTSIDE_SMX;
+    return VMX_FC_SET_AND_LOCK;
+}

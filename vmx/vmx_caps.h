@@ -177,6 +177,14 @@ bool vmx_caps_adjust(const struct vmx_caps *caps, enum vmx_ctl ctl, uint32_t wan
 
 /* CR0/CR4 fixed bits (A.7, A.8): a bit set in FIXED0 must be 1, a bit clear in
  * FIXED1 must be 0. Returns value with both rules applied. */
+/* SDM Vol.3C 23.7 "Enabling and Entering VMX Operation": what IA32_FEATURE_CONTROL, as the
+ * firmware left it, means for VMXON outside SMX. Locked with bit 2 (VMX outside SMX) set: use
+ * it. Locked without it: VMXON would raise #GP and the MSR cannot change until reset. Unlocked
+ * (some firmware leaves it so; every Bochs model comes locked): set bit 2 and the lock bit,
+ * keeping the other bits, *write gets the value to write (a locked MSR raises #GP on WRMSR). */
+enum vmx_fc_action { VMX_FC_USE, VMX_FC_SET_AND_LOCK, VMX_FC_LOCKED_OFF };
+enum vmx_fc_action vmx_feature_control_action(uint64_t fc, uint64_t *write);
+
 uint64_t vmx_cr_apply_fixed(uint64_t value, uint64_t fixed0, uint64_t fixed1);
 
 /* True when value obeys the fixed bits; *bad (optional) gets the offending bits. */

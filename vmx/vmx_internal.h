@@ -28,6 +28,7 @@ struct vmx_state {
     struct e820_entry guest_map[80]; /* what INT 15h E820 tells the guest */
     size_t guest_map_count;
     uint32_t bios_hook_linear;       /* INT 15h stub's VMCALL address (0: none) */
+    uint64_t bios_hook_rip;          /* its offset in the stub's segment, compared first (exit_vmcall) */
     uint64_t io_bitmap_pa[2];        /* I/O bitmaps A and B (exit_io.c) */
     struct io_watch io_watch;        /* the reset and ACPI sleep ports */
     uint8_t boot_drive;              /* DL at guest entry */
@@ -47,14 +48,25 @@ extern struct vmx_state vmx;
  * (v->ctl and the VMCS) and writes its count */
 void stopwatch_setup(struct vcpu *v);
 
-int vmx_enter(struct vcpu *v); /* entry.asm */
+/* entry.asm: the run loop (never returns) and where the CPU goes on a VM exit (HOST_RIP) */
+__attribute__((noreturn)) void vmx_loop(struct vcpu *v);
 void vmx_exit_stub(void);
+/* exit.c, called by entry.asm: after each exit; when an entry instruction failed */
+void vmx_exit_handle(struct vcpu *v);
+enum exit_action vmx_exit_dispatch(struct vcpu *v); /* the dispatcher alone (host tests) */
+void exit_table_finish(void);                       /* before the first entry (and in host tests) */
+__attribute__((noreturn)) void vmx_entry_failed(struct vcpu *v, int how, int which);
 
 /* The exit path's VMCS access: VMREAD/VMWRITE inline, with one branch on CF|ZF; a failure
  * goes to the checked vmcs_read()/vmcs_write() (vmcs.c), which repeats the instruction and
  * stops vmxlab naming the field and the VM-instruction error (docs/performance.md). */
 uint64_t vmcs_read(uint64_t field);
 void vmcs_write(uint64_t field, uint64_t value);
+#ifdef VMXLAB_HOST_TEST
+/* host tests: the fake VMCS (tests/unit/fake_vmcs.c) */
+uint64_t vmcs_read_hot(uint64_t field);
+void vmcs_write_hot(uint64_t field, uint64_t value);
+#else
 static inline uint64_t vmcs_read_hot(uint64_t field)
 {
     uint64_t v;
@@ -69,6 +81,59 @@ static inline void vmcs_write_hot(uint64_t field, uint64_t value)
     if (__builtin_expect(bad, 0))
         vmcs_write(field, value);
 }
+#endif
+
+/* The exit path's own fields (EXIT_PATH_FIELDS), read and written without the test.
+ * VMREAD and VMWRITE fail only outside VMX operation, without a current VMCS, for a field
+ * the CPU does not support, or (VMWRITE) for a read-only field (SDM Vol.3C 30.3 "VMX
+ * Instructions", VMREAD and VMWRITE, Operation). On the exit path the VMCS is current by
+ * construction (the exit happened on it, and a VM exit leaves it current: SDM 27 "VM
+ * Exits"); every one of these fields exists on every VMX processor (SDM Appendix B), and
+ * vmx_run() reads each once with the checked vmcs_read() before the first entry, so a CPU
+ * that lacked one would stop vmxlab there, naming it. vmx_run()'s list: */
+#define EXIT_PATH_FIELDS                                                                                      \
+    VMCS_EXIT_REASON, VMCS_EXIT_QUALIFICATION, VMCS_GUEST_RIP, VMCS_IDT_VECTORING_INFO, VMCS_GUEST_CS_SELECTOR, \
+        VMCS_EXIT_INSTRUCTION_LENGTH, VMCS_GUEST_INTERRUPTIBILITY_STATE, VMCS_GUEST_RFLAGS, VMCS_GUEST_CR4, VMCS_GUEST_SS_ACCESS_RIGHTS
+#ifdef VMXLAB_HOST_TEST
+/* host tests: the fake VMCS, as the checked accessors */
+static inline uint64_t vmcs_read_exit(uint64_t field) { return vmcs_read(field); }
+static inline void vmcs_write_exit(uint64_t field, uint64_t value) { vmcs_write(field, value); }
+#else
+static inline uint64_t vmcs_read_exit(uint64_t field)
+{
+    uint64_t v;
+    __asm__ volatile("vmread %1, %0" : "=r"(v) : "r"(field) : "cc");
+    return v;
+}
+static inline void vmcs_write_exit(uint64_t field, uint64_t value)
+{
+    __asm__ volatile("vmwrite %1, %0" ::"r"(field), "rm"(value) : "cc");
+}
+#endif
+
+/* The functions of one exit's common path (vmx_exit_handle, exit_cpuid, exit_vmcall) keep no
+ * frame pointer: the push/mov/pop would be 3 of the ~100 instructions of a CPUID exit. A
+ * backtrace through them skips their frame; the handler it shows is still named. */
+#define EXIT_PATH_FN __attribute__((optimize("omit-frame-pointer")))
+
+/* exit.c: RIP past an instruction vmxlab carried out (vcpu_skip_instruction(), inline) */
+void single_step_trap(void);
+static inline void vcpu_skip_hot(struct vcpu *v, uint32_t len)
+{
+    v->rip += len;
+    vmcs_write_exit(VMCS_GUEST_RIP, v->rip);
+    /* an instruction that completes ends STI/MOV-SS blocking (SDM 24.4.2, Table 24-3) */
+    uint64_t intr = vmcs_read_exit(VMCS_GUEST_INTERRUPTIBILITY_STATE);
+    if (__builtin_expect(intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS), 0))
+        vmcs_write(VMCS_GUEST_INTERRUPTIBILITY_STATE, intr & ~(uint64_t)(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+    if (__builtin_expect(vmcs_read_exit(VMCS_GUEST_RFLAGS) & RFLAGS_TF, 0))
+        single_step_trap();
+}
+/* the VM-exit instruction length (SDM 27.2.5): read only by the handlers that skip */
+static inline void vcpu_skip_instruction_hot(struct vcpu *v)
+{
+    vcpu_skip_hot(v, (uint32_t)vmcs_read_exit(VMCS_EXIT_INSTRUCTION_LENGTH));
+}
 
 /* setup.c */
 void vmx_guest_initial_state(struct vcpu *v, const struct options *o, uint8_t boot_drive);
@@ -79,6 +144,8 @@ void msr_bitmap_intercept(uint32_t msr, bool read, bool write);
 
 /* cpuid.c: decides the guest's CPUID view; returns the secondary controls it needs */
 uint32_t vmx_cpuid_setup(void);
+/* cpuid.c: the vCPU's table of CPUID answers, once every filter is installed (before its first entry) */
+void vmx_cpuid_table_build(struct vcpu *v);
 
 /* setup.c: INVVPID of the vCPU's VPID (single context when the CPU has it) */
 void vmx_flush_vpid(struct vcpu *v);
@@ -87,7 +154,6 @@ void vmx_flush_vpid(struct vcpu *v);
 void vmx_tsc_setup(struct vcpu *v);
 
 /* exit.c */
-enum exit_action exit_dispatch(struct vcpu *v);
 void exit_stats_log(struct vcpu *v);
 void exit_history_log(struct vcpu *v);
 void vcpu_log_registers(struct vcpu *v);
@@ -99,8 +165,17 @@ void io_setup(const struct vmx_guest_image *guest);
 /* nmi.c: a held NMI injected, or NMI-window exiting on, before a VM entry */
 void nmi_before_entry(struct vcpu *v);
 
-/* interrupts.c */
-void intr_before_entry(struct vcpu *v);
+/* interrupts.c: the event for the next entry, when there may be one to deliver */
+void intr_before_entry_work(struct vcpu *v);
+
+/* Before every entry; the common case (nothing to deliver: no event set, no interrupted
+ * delivery to re-inject, nothing held, no NMI) is one test, inline in the exit path
+ * (docs/performance.md). */
+static inline void intr_before_entry(struct vcpu *v)
+{
+    if (__builtin_expect(v->entry_work || (v->idt_info & INTR_INFO_VALID), 0))
+        intr_before_entry_work(v);
+}
 
 /* biosmem.c: the guest's view of memory (INT 15h E820/E801/88h) */
 void biosmem_install(void);

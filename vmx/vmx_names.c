@@ -292,3 +292,22 @@ const char *vmx_control_field_name(enum vmx_ctl ctl)
         return "?";
     return control_field_names[ctl];
 }
+
+/* SDM Vol.4 Table 2-2 (IA32_FEATURE_CONTROL), Vol.3D Appendix A (the VMX capability MSRs) */
+const char *vmx_msr_name(uint32_t msr)
+{
+    static const char *const vmx_msrs[] = {
+        "IA32_VMX_BASIC", "IA32_VMX_PINBASED_CTLS", "IA32_VMX_PROCBASED_CTLS", "IA32_VMX_EXIT_CTLS",
+        "IA32_VMX_ENTRY_CTLS", "IA32_VMX_MISC", "IA32_VMX_CR0_FIXED0", "IA32_VMX_CR0_FIXED1",
+        "IA32_VMX_CR4_FIXED0", "IA32_VMX_CR4_FIXED1", "IA32_VMX_VMCS_ENUM", "IA32_VMX_PROCBASED_CTLS2",
+        "IA32_VMX_EPT_VPID_CAP", "IA32_VMX_TRUE_PINBASED_CTLS", "IA32_VMX_TRUE_PROCBASED_CTLS",
+        "IA32_VMX_TRUE_EXIT_CTLS", "IA32_VMX_TRUE_ENTRY_CTLS", "IA32_VMX_VMFUNC",
+    };
+    _Static_assert(sizeof(vmx_msrs) / sizeof(vmx_msrs[0]) == IA32_VMX_VMFUNC - IA32_VMX_BASIC + 1,
+                   "one name per VMX capability MSR");
+    if (msr == IA32_FEATURE_CONTROL)
+        return "IA32_FEATURE_CONTROL";
+    if (msr >= IA32_VMX_BASIC && msr <= IA32_VMX_VMFUNC)
+        return vmx_msrs[msr - IA32_VMX_BASIC];
+    return NULL;
+}

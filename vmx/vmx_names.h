@@ -35,6 +35,11 @@ const char *vmx_instruction_error_text(uint32_t error);
  * NULL for reserved bits (including the default1 class) and bad arguments. */
 const char *vmx_control_name(enum vmx_ctl ctl, unsigned bit);
 
+/* SDM name of IA32_FEATURE_CONTROL (0x3A) or a VMX capability MSR (0x480-0x491, Vol.3D
+ * Appendix A), e.g. "IA32_VMX_BASIC": the MSRs vmxlab refuses because it hides VMX. NULL for
+ * any other MSR. */
+const char *vmx_msr_name(uint32_t msr);
+
 /* "pin-based VM-execution controls", ... ; "?" for a bad value. */
 const char *vmx_control_field_name(enum vmx_ctl ctl);
 

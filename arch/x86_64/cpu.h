@@ -4,6 +4,38 @@
 
 #include <stdint.h>
 
+struct cpuid_regs {
+    uint32_t eax, ebx, ecx, edx;
+};
+
+#ifdef VMXLAB_HOST_TEST
+/* The host tests of the exit handlers (tests/unit/fake_vmcs.c) answer these from a fake CPU:
+ * in a user process the privileged ones fault, and a test chooses its CPUID and MSRs. */
+void outb(uint16_t port, uint8_t v);
+void outw(uint16_t port, uint16_t v);
+void outl(uint16_t port, uint32_t v);
+uint8_t inb(uint16_t port);
+uint16_t inw(uint16_t port);
+uint32_t inl(uint16_t port);
+uint64_t rdmsr(uint32_t msr);
+void wrmsr(uint32_t msr, uint64_t v);
+struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf);
+uint64_t rdtsc(void);
+uint64_t read_cr0(void);
+uint64_t read_cr2(void);
+uint64_t read_cr3(void);
+uint64_t read_cr4(void);
+void write_cr0(uint64_t v);
+void write_cr2(uint64_t v);
+void write_cr3(uint64_t v);
+void write_cr4(uint64_t v);
+void write_dr0(uint64_t v);
+void write_dr1(uint64_t v);
+void write_dr2(uint64_t v);
+void write_dr3(uint64_t v);
+void write_dr6(uint64_t v);
+void xsetbv(uint32_t index, uint64_t value);
+#else
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
 static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port)); }
 static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port)); }
@@ -37,9 +69,6 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
     __asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
 }
 
-struct cpuid_regs {
-    uint32_t eax, ebx, ecx, edx;
-};
 static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
 {
     struct cpuid_regs r;
@@ -67,6 +96,24 @@ DEFINE_CR(2)
 DEFINE_CR(3)
 DEFINE_CR(4)
 #undef DEFINE_CR
+
+/* DR0-DR3 and DR6: VM entry and exit leave them alone (only DR7 is a VMCS field) */
+#define DEFINE_DR(n) \
+    static inline void write_dr##n(uint64_t v) { __asm__ volatile("mov %0, %%db" #n ::"r"(v)); }
+DEFINE_DR(0)
+DEFINE_DR(1)
+DEFINE_DR(2)
+DEFINE_DR(3)
+DEFINE_DR(6)
+#undef DEFINE_DR
+
+/* XSETBV: XCR[index] = value (CR4.OSXSAVE must be set, CPL 0) */
+static inline void xsetbv(uint32_t index, uint64_t value)
+{
+    __asm__ volatile("xsetbv" ::"c"(index), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)));
+}
+
+#endif /* VMXLAB_HOST_TEST */
 
 static inline uint64_t read_rflags(void)
 {

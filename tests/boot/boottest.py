@@ -72,6 +72,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--kernel", required=True)
     p.add_argument("--guest", default=None, help="guest image, or nasm source (.asm); omit for no guest module")
+    p.add_argument("--second-guest", default=None, help="a second module named guest (vmxlab refuses it)")
     p.add_argument("--emulator", default="bochs", choices=["bochs", "qemu"])
     p.add_argument("--cpu", default="corei7_skylake_x")
     p.add_argument("--cpus", type=int, default=1)
@@ -108,7 +109,8 @@ def main():
         if a.guest and guestsrc.is_source(a.guest):  # nasm source, as `vmxlab run --guest FILE.asm` takes it
             a.guest = guestsrc.resolve(a.guest, a.cmdline, workdir=work)
         if not a.bare:
-            image = iso.make_iso(os.path.join(work, "test.iso"), a.kernel, a.guest, a.cmdline, interactive=False)
+            image = iso.make_iso(os.path.join(work, "test.iso"), a.kernel, a.guest, a.cmdline, interactive=False,
+                                 second_guest=a.second_guest)
         for attempt in range(4):
             if a.bare:
                 status, text, emu_log = bare.run(a.guest, a.cpu, a.cpus, a.megs, timeout=a.timeout, workdir=work)

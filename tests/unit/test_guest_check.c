@@ -64,7 +64,8 @@ static void set_data_segs(struct guest_state *g, uint16_t sel, uint32_t limit, u
         set_seg(g, data[i], sel, 0, limit, ar);
 }
 
-/* vmxlab's guest: real mode under unrestricted guest, flat 4 GiB data segments. */
+/* vmxlab's guest: real mode under unrestricted guest, flat 4 GiB data segments; CS of type 3
+ * (read/write accessed data, DPL 0) as after RESET (SDM Vol.3A Table 9-1; vmx/setup.c). */
 static struct guest_state real_mode(void)
 {
     struct guest_state g = {
@@ -73,7 +74,7 @@ static struct guest_state real_mode(void)
         .pin_ctls = 0x16, .proc_ctls = PROC_BASE,
         .proc2_ctls = SECONDARY_ENABLE_EPT | SECONDARY_UNRESTRICTED_GUEST, .entry_ctls = ENTRY_BASE,
     };
-    set_seg(&g, GSEG_CS, 0, 0, 0xffff, 0x9b);
+    set_seg(&g, GSEG_CS, 0, 0, 0xffff, 0x93);
     set_data_segs(&g, 0, 0xffffffff, 0x8093);
     set_seg(&g, GSEG_LDTR, 0, 0, 0xffff, 0x82);
     set_seg(&g, GSEG_TR, 0, 0, 0xffff, 0x8b);
@@ -86,7 +87,7 @@ static struct guest_state init_state(void)
     struct guest_state g = real_mode();
     g.cr0 = 0x60000010 | CR0_NE;
     g.rip = 0xfff0;
-    set_seg(&g, GSEG_CS, 0xf000, 0xffff0000, 0xffff, 0x9b);
+    set_seg(&g, GSEG_CS, 0xf000, 0xffff0000, 0xffff, 0x93);
     set_data_segs(&g, 0, 0xffff, 0x93);
     return g;
 }
@@ -218,6 +219,12 @@ PASSES(v86_mode_passes, v86_mode, )
 PASSES(unusable_segments_skip_their_rules, real_mode, g.seg[GSEG_DS].access_rights = 0x1ffff;
        g.seg[GSEG_DS].base = 1ull << 40; g.seg[GSEG_LDTR].access_rights = 0x1ffff; g.seg[GSEG_LDTR].selector = 4)
 PASSES(cs_type3_with_unrestricted_guest, real_mode, g.seg[GSEG_CS].access_rights = 0x93)
+PASSES(cs_type11_rpl0_in_real_mode, real_mode, g.seg[GSEG_CS].access_rights = 0x9b)
+/* The entries of issue 13 that Bochs refused with a code-type CS: CS selector RPL 1 and 3 */
+PASSES(real_mode_cs_rpl1_type3, real_mode, g.seg[GSEG_CS].selector = 0x0001; g.seg[GSEG_CS].base = 0x10;
+       g.rip = 0x7bf0)
+PASSES(real_mode_cs_rpl3_type3, real_mode, g.seg[GSEG_CS].selector = 0x9f7f; g.seg[GSEG_CS].base = 0x9f7f0;
+       g.rip = 0xe)
 PASSES(conforming_cs_dpl_below_ss, user_mode, g.seg[GSEG_CS].access_rights = 0xc09f)
 PASSES(tr_busy_16bit_tss_outside_ia32e, real_mode, g.seg[GSEG_TR].access_rights = 0x83)
 PASSES(controls_off_skip_msr_rules, real_mode, g.entry_ctls = 0x11fb; g.dr7 = 1ull << 32;
@@ -292,6 +299,15 @@ FAILS(cs_s_clear, real_mode, "GUEST_CS_ACCESS_RIGHTS", "26.3.1.2", AR(CS) = 0x8b
 FAILS(cs_type3_dpl3, real_mode, "GUEST_CS_ACCESS_RIGHTS", "26.3.1.2", AR(CS) = 0xf3)
 FAILS(nonconforming_cs_dpl_vs_ss, real_mode, "GUEST_CS_ACCESS_RIGHTS", "26.3.1.2", AR(CS) = 0xfb)
 FAILS(conforming_cs_dpl_above_ss, real_mode, "GUEST_CS_ACCESS_RIGHTS", "26.3.1.2", AR(CS) = 0xff)
+/* guest.entry=0001:7BF0 with a non-conforming code CS: "VMENTER FAIL: VMCS guest non-conforming
+ * CS.RPL <> CS.DPL" in Bochs 2.7 (the state vmxlab built before it used type 3) */
+FAILS(nonconforming_cs_rpl1_dpl0_ug, real_mode, "GUEST_CS_SELECTOR", "26.3.1.2", AR(CS) = 0x9b;
+      g.seg[GSEG_CS].selector = 0x0001; g.seg[GSEG_CS].base = 0x10)
+FAILS(nonconforming_cs_rpl3_dpl0_ug, real_mode, "GUEST_CS_SELECTOR", "26.3.1.2", AR(CS) = 0x9b;
+      g.seg[GSEG_CS].selector = 0x07bf; g.seg[GSEG_CS].base = 0x7bf0)
+/* conforming CS at DPL 3 entered with RPL 0, unrestricted guest on (no SS.RPL = CS.RPL rule) */
+FAILS(conforming_cs_rpl_below_dpl_ug, user_mode, "GUEST_CS_SELECTOR", "26.3.1.2",
+      g.proc2_ctls |= SECONDARY_UNRESTRICTED_GUEST; g.seg[GSEG_CS].selector = 0x18; AR(CS) = 0xc0ff)
 FAILS(ss_dpl_differs_from_rpl, protected_mode, "GUEST_SS_ACCESS_RIGHTS", "26.3.1.2",
       g.seg[GSEG_CS].selector = 0x0b; g.seg[GSEG_SS].selector = 0x13)
 FAILS(ss_dpl_nonzero_in_real_mode, real_mode, "GUEST_SS_ACCESS_RIGHTS", "26.3.1.2",
@@ -420,6 +436,8 @@ int main(void)
         cmocka_unit_test(protected_mode_passes), cmocka_unit_test(user_mode_passes),
         cmocka_unit_test(long_mode_passes), cmocka_unit_test(v86_mode_passes),
         cmocka_unit_test(unusable_segments_skip_their_rules), cmocka_unit_test(cs_type3_with_unrestricted_guest),
+        cmocka_unit_test(cs_type11_rpl0_in_real_mode), cmocka_unit_test(real_mode_cs_rpl1_type3),
+        cmocka_unit_test(real_mode_cs_rpl3_type3),
         cmocka_unit_test(conforming_cs_dpl_below_ss), cmocka_unit_test(tr_busy_16bit_tss_outside_ia32e),
         cmocka_unit_test(controls_off_skip_msr_rules), cmocka_unit_test(hlt_with_external_interrupt),
         cmocka_unit_test(shutdown_with_nmi), cmocka_unit_test(wait_for_sipi_alone),
@@ -447,6 +465,8 @@ int main(void)
         cmocka_unit_test(gs_code_not_readable), cmocka_unit_test(es_system_segment),
         cmocka_unit_test(cs_s_clear), cmocka_unit_test(cs_type3_dpl3),
         cmocka_unit_test(nonconforming_cs_dpl_vs_ss), cmocka_unit_test(conforming_cs_dpl_above_ss),
+        cmocka_unit_test(nonconforming_cs_rpl1_dpl0_ug), cmocka_unit_test(nonconforming_cs_rpl3_dpl0_ug),
+        cmocka_unit_test(conforming_cs_rpl_below_dpl_ug),
         cmocka_unit_test(ss_dpl_differs_from_rpl), cmocka_unit_test(ss_dpl_nonzero_in_real_mode),
         cmocka_unit_test(ds_dpl_below_rpl), cmocka_unit_test(fs_not_present),
         cmocka_unit_test(cs_not_present), cmocka_unit_test(cs_reserved_11_8),

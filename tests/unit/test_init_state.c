@@ -134,7 +134,7 @@ static void test_reset_vector(void **s)
     build(&p, &b);
     check_common_rows(&b);
     check_segment(&b, VMCS_GUEST_CS_SELECTOR, VMCS_GUEST_CS_BASE, VMCS_GUEST_CS_LIMIT,
-                  VMCS_GUEST_CS_ACCESS_RIGHTS, 0xF000, 0xFFFF0000u, 0x9B);
+                  VMCS_GUEST_CS_ACCESS_RIGHTS, 0xF000, 0xFFFF0000u, 0x93);
     assert_int_equal(field(&b, VMCS_GUEST_RIP), 0xFFF0);
 }
 
@@ -146,13 +146,13 @@ static void test_entry_point(void **s)
     build(&p, &b);
     check_common_rows(&b);
     check_segment(&b, VMCS_GUEST_CS_SELECTOR, VMCS_GUEST_CS_BASE, VMCS_GUEST_CS_LIMIT,
-                  VMCS_GUEST_CS_ACCESS_RIGHTS, 0, 0, 0x9B);
+                  VMCS_GUEST_CS_ACCESS_RIGHTS, 0, 0, 0x93);
     assert_int_equal(field(&b, VMCS_GUEST_RIP), 0x7C00);
 
     p.cs_selector = 0x0800; p.cs_base = 0x8000; p.rip = 0x10;   /* guest.entry=0800:0010 */
     build(&p, &b);
     check_segment(&b, VMCS_GUEST_CS_SELECTOR, VMCS_GUEST_CS_BASE, VMCS_GUEST_CS_LIMIT,
-                  VMCS_GUEST_CS_ACCESS_RIGHTS, 0x0800, 0x8000, 0x9B);
+                  VMCS_GUEST_CS_ACCESS_RIGHTS, 0x0800, 0x8000, 0x93);
     assert_int_equal(field(&b, VMCS_GUEST_RIP), 0x10);
 }
 

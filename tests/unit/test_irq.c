@@ -5,7 +5,8 @@
  * apicv), the priority rule for injection on the decode path (SDM 10.8.3.1), and the mode
  * switch at the guest's SVR write (external-interrupt exiting, virtual-interrupt delivery).
  *
- * gcc -std=gnu11 -I. tests/unit/test_irq.c apic/irq.c apic/vlapic.c -lcmocka
+ * gcc -std=gnu11 -DVMXLAB_HOST_TEST -I. tests/unit/test_irq.c tests/unit/fake_vmcs.c apic/irq.c apic/vlapic.c
+ *     vmx/vmx_caps.c -lcmocka
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,59 +20,24 @@
 #include "apic/papic.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
+#include "tests/unit/fake_vmcs.h"
 #include "vmx/inject.h"
 #include "vmx/vcpu_ops.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_defs.h"
 
-/* ---- fakes -------------------------------------------------------------------------- */
+/* The fake VMCS, CPU, log and physical local APIC: tests/unit/fake_vmcs.h. apic.c (where the
+ * apic global lives) is not linked. */
 struct apic_state apic;
-enum log_level log_threshold = LOG_ERROR;
-void klog(enum log_level l, const char *m, const char *f, ...) { (void)l, (void)m, (void)f; }
-void panic(const char *f, ...) { (void)f; fail_msg("panic"); abort(); }
-void stop_hook_register(void (*fn)(int)) { (void)fn; }
-void exit_handler_set(unsigned r, exit_handler_t fn) { (void)r, (void)fn; }
-static const struct intr_controller *ctrl;
-void intr_controller_set(const struct intr_controller *c) { ctrl = c; }
-static int woken;
-void vcpu_wake(struct vcpu *v) { (void)v, woken++; }
-
-static uint64_t vmcs[0x7000];
-uint64_t vmcs_read(uint64_t f) { return vmcs[f]; }
-void vmcs_write(uint64_t f, uint64_t v) { vmcs[f] = v; }
-static uint32_t ctl[VMX_CTL_COUNT];
-bool vmx_ctl_change(struct vcpu *v, enum vmx_ctl c, uint32_t set, uint32_t clear, uint32_t *missing)
-{
-    (void)v, (void)missing;
-    ctl[c] = (ctl[c] | set) & ~clear;
-    return true;
-}
-
-static uint32_t phys[1024];  /* the physical APIC's page */
-static unsigned phys_eois;
-void papic_init(void) {}
-uint32_t papic_read(uint32_t off) { return phys[off / 4]; }
-void papic_write(uint32_t off, uint32_t val)
-{
-    if (off == APIC_EOI)
-        phys_eois++;
-    phys[off / 4] = val;
-}
-bool papic_test(uint32_t bank, uint8_t v) { return (phys[(bank + 0x10u * (v >> 5)) / 4] >> (v & 31)) & 1; }
-static void phys_set(uint32_t bank, uint8_t v) { phys[(bank + 0x10u * (v >> 5)) / 4] |= 1u << (v & 31); }
 
 static uint32_t vpage[1024] __attribute__((aligned(4096)));
 static struct vcpu vcpu;
 
 static void setup(enum apic_path path)
 {
+    fake_reset();
     memset(&apic, 0, sizeof(apic));
-    memset(vmcs, 0, sizeof(vmcs));
-    memset(ctl, 0, sizeof(ctl));
-    memset(phys, 0, sizeof(phys));
     memset(&vcpu, 0, sizeof(vcpu));
-    phys_eois = 0, woken = 0;
-    phys[APIC_SVR / 4] = 0x1FF;
     apic.path = path;
     vlapic_init(&apic.vcpu[0].vl, vpage, 0, 0);
     apic_irq_init(&vcpu);
@@ -84,13 +50,40 @@ static void test_mode_switch(void **s)
     (void)s;
     setup(APIC_PATH_APICV);
     assert_true(apic.vcpu[0].virtualized);
-    assert_true(ctl[VMX_CTL_PIN] & PIN_EXTERNAL_INTERRUPT_EXITING);
+    assert_true(vcpu.ctl[VMX_CTL_PIN] & PIN_EXTERNAL_INTERRUPT_EXITING);
     /* never virtual-interrupt delivery: vmx injects (docs/interrupts.md, the Bochs 2.7 bug) */
-    assert_false(ctl[VMX_CTL_PROC2] & SECONDARY_VIRTUAL_INTERRUPT_DELIVERY);
+    assert_false(vcpu.ctl[VMX_CTL_PROC2] & SECONDARY_VIRTUAL_INTERRUPT_DELIVERY);
     vlapic_write(&apic.vcpu[0].vl, APIC_SVR, 4, 0xFF);    /* software-disabled again: direct */
     apic_irq_mode_update(&vcpu);
     assert_false(apic.vcpu[0].virtualized);
-    assert_false(ctl[VMX_CTL_PIN] & PIN_EXTERNAL_INTERRUPT_EXITING);
+    assert_false(vcpu.ctl[VMX_CTL_PIN] & PIN_EXTERNAL_INTERRUPT_EXITING);
+}
+
+/* Defect 6: while the guest's local APIC is software-disabled (SVR bit 8 = 0, as after reset
+ * and INIT, SDM 10.4.7.1 and 10.4.7.2), interrupts reach the guest directly: no
+ * external-interrupt exiting (SDM 24.6.1), so an 8259 interrupt that arrives while the guest
+ * has IF=0 is not acknowledged by the CPU and stays in the 8259's IRR, maskable there (SDM
+ * 6.8.1), as on bare metal. Before the fix every interrupt exited, was acknowledged, and was
+ * delivered later even when the guest masked the IRQ meanwhile. */
+static void test_defect6_apic_disabled_no_exits(void **s)
+{
+    (void)s;
+    fake_reset();
+    memset(&apic, 0, sizeof(apic));
+    memset(&vcpu, 0, sizeof(vcpu));
+    apic.path = APIC_PATH_DECODE;
+    vlapic_init(&apic.vcpu[0].vl, vpage, 0, 0);   /* SVR 0xFF: software-disabled */
+    apic_irq_init(&vcpu);
+    apic_irq_mode_update(&vcpu);
+    assert_false(vcpu.ctl[VMX_CTL_PIN] & PIN_EXTERNAL_INTERRUPT_EXITING);
+    assert_false(fake_vmcs[VMCS_CTRL_PIN_BASED] & PIN_EXTERNAL_INTERRUPT_EXITING);
+    vlapic_write(&apic.vcpu[0].vl, APIC_SVR, 4, 0x1FF);
+    apic_irq_mode_update(&vcpu);
+    assert_true(fake_vmcs[VMCS_CTRL_PIN_BASED] & PIN_EXTERNAL_INTERRUPT_EXITING);
+    vlapic_reset(&apic.vcpu[0].vl);                 /* INIT: disabled again */
+    apic_irq_mode_update(&vcpu);
+    assert_false(fake_vmcs[VMCS_CTRL_PIN_BASED] & PIN_EXTERNAL_INTERRUPT_EXITING);
+    assert_non_null(fake_log_find('I', "intr", "software-disabled", "directly", (char *)0));
 }
 
 /* edge: physical EOI at once; pending in the virtual IRR, for vmx to inject */
@@ -98,12 +91,12 @@ static void test_edge_apicv(void **s)
 {
     (void)s;
     setup(APIC_PATH_APICV);
-    phys_set(APIC_ISR, 0x40);
-    assert_true(ctrl->external(&vcpu, 0x40));
-    assert_int_equal(phys_eois, 1);
+    fake_papic_set(APIC_ISR, 0x40);
+    assert_true(fake_intr_controller->external(&vcpu, 0x40));
+    assert_int_equal(fake_papic_eois, 1);
     assert_int_equal(vlapic_highest_irr(&apic.vcpu[0].vl), 0x40);
     assert_true(vcpu.virq);
-    assert_int_equal(ctrl->pending(&vcpu), 0x40);
+    assert_int_equal(fake_intr_controller->pending(&vcpu), 0x40);
     assert_int_equal(apic.vcpu[0].stats.lapic, 1);
 }
 
@@ -112,16 +105,16 @@ static void test_level_apicv(void **s)
 {
     (void)s;
     setup(APIC_PATH_APICV);
-    phys_set(APIC_ISR, 0x71);
-    phys_set(APIC_TMR, 0x71);
-    assert_true(ctrl->external(&vcpu, 0x71));
-    assert_int_equal(phys_eois, 0);
+    fake_papic_set(APIC_ISR, 0x71);
+    fake_papic_set(APIC_TMR, 0x71);
+    assert_true(fake_intr_controller->external(&vcpu, 0x71));
+    assert_int_equal(fake_papic_eois, 0);
     apic_irq_guest_eoi(&vcpu, 0x40);            /* another vector: nothing owed */
-    assert_int_equal(phys_eois, 0);
+    assert_int_equal(fake_papic_eois, 0);
     apic_irq_guest_eoi(&vcpu, 0x71);
-    assert_int_equal(phys_eois, 1);
+    assert_int_equal(fake_papic_eois, 1);
     apic_irq_guest_eoi(&vcpu, 0x71);            /* forwarded once only */
-    assert_int_equal(phys_eois, 1);
+    assert_int_equal(fake_papic_eois, 1);
     assert_int_equal(apic.vcpu[0].stats.eoi_forwarded, 1);
 }
 
@@ -130,12 +123,12 @@ static void test_extint_and_spurious(void **s)
 {
     (void)s;
     setup(APIC_PATH_DECODE);
-    assert_false(ctrl->external(&vcpu, 0x08));
+    assert_false(fake_intr_controller->external(&vcpu, 0x08));
     assert_int_equal(apic.vcpu[0].stats.extint, 1);
-    assert_true(ctrl->external(&vcpu, 0xFF));
+    assert_true(fake_intr_controller->external(&vcpu, 0xFF));
     assert_int_equal(apic.vcpu[0].stats.spurious, 1);
     assert_int_equal(vlapic_highest_irr(&apic.vcpu[0].vl), -1);
-    assert_int_equal(phys_eois, 0);
+    assert_int_equal(fake_papic_eois, 0);
 }
 
 /* decode: vmx injects the highest IRR vector whose class is above the PPR's (SDM 10.8.3.1) */
@@ -144,20 +137,20 @@ static void test_decode_priority(void **s)
     (void)s;
     setup(APIC_PATH_DECODE);
     vlapic_write(&apic.vcpu[0].vl, APIC_TPR, 4, 0x50);
-    phys_set(APIC_ISR, 0x45);
-    assert_true(ctrl->external(&vcpu, 0x45));
+    fake_papic_set(APIC_ISR, 0x45);
+    assert_true(fake_intr_controller->external(&vcpu, 0x45));
     assert_true(vcpu.virq);
-    assert_int_equal(ctrl->pending(&vcpu), -1);   /* class 4 <= TPR class 5 */
+    assert_int_equal(fake_intr_controller->pending(&vcpu), -1);   /* class 4 <= TPR class 5 */
     vlapic_write(&apic.vcpu[0].vl, APIC_TPR, 4, 0x20);
-    assert_int_equal(ctrl->pending(&vcpu), 0x45);
-    ctrl->accepted(&vcpu, 0x45);
+    assert_int_equal(fake_intr_controller->pending(&vcpu), 0x45);
+    fake_intr_controller->accepted(&vcpu, 0x45);
     assert_int_equal(vlapic_highest_isr(&apic.vcpu[0].vl), 0x45);
     assert_false(vcpu.virq);
     apic_irq_post(&vcpu, 0x41, false);           /* same class as the one in service */
-    assert_int_equal(ctrl->pending(&vcpu), -1);
+    assert_int_equal(fake_intr_controller->pending(&vcpu), -1);
     vlapic_write(&apic.vcpu[0].vl, APIC_EOI, 4, 0);
     apic_irq_reevaluate(&vcpu);
-    assert_int_equal(ctrl->pending(&vcpu), 0x41);
+    assert_int_equal(fake_intr_controller->pending(&vcpu), 0x41);
 }
 
 /* apicv: a vector the guest's TPR blocks sets the TPR threshold to its class, so the TPR write
@@ -168,10 +161,10 @@ static void test_apicv_tpr_threshold(void **s)
     setup(APIC_PATH_APICV);
     vlapic_write(&apic.vcpu[0].vl, APIC_TPR, 4, 0x50);
     apic_irq_post(&vcpu, 0x45, false);
-    assert_int_equal(ctrl->pending(&vcpu), -1);
-    assert_int_equal(vmcs[VMCS_TPR_THRESHOLD], 4);
+    assert_int_equal(fake_intr_controller->pending(&vcpu), -1);
+    assert_int_equal(fake_vmcs[VMCS_TPR_THRESHOLD], 4);
     vlapic_write(&apic.vcpu[0].vl, APIC_TPR, 4, 0x30);   /* what the CPU stores in the page */
-    assert_int_equal(ctrl->pending(&vcpu), 0x45);
+    assert_int_equal(fake_intr_controller->pending(&vcpu), 0x45);
 }
 
 /* INIT: owed physical EOIs are sent, the physical timer stops */
@@ -179,14 +172,14 @@ static void test_reset(void **s)
 {
     (void)s;
     setup(APIC_PATH_DECODE);
-    phys_set(APIC_ISR, 0x71);
-    phys_set(APIC_TMR, 0x71);
-    ctrl->external(&vcpu, 0x71);
-    phys[APIC_TIMER_INITIAL / 4] = 1234;
+    fake_papic_set(APIC_ISR, 0x71);
+    fake_papic_set(APIC_TMR, 0x71);
+    fake_intr_controller->external(&vcpu, 0x71);
+    fake_papic[APIC_TIMER_INITIAL / 4] = 1234;
     apic_irq_reset(&vcpu);
-    assert_int_equal(phys_eois, 1);
-    assert_int_equal(phys[APIC_TIMER_INITIAL / 4], 0);
-    assert_true(phys[APIC_LVT_TIMER / 4] & APIC_LVT_MASKED);
+    assert_int_equal(fake_papic_eois, 1);
+    assert_int_equal(fake_papic[APIC_TIMER_INITIAL / 4], 0);
+    assert_true(fake_papic[APIC_LVT_TIMER / 4] & APIC_LVT_MASKED);
 }
 
 /* the guest's timer registers go to the physical APIC; the current count comes back */
@@ -197,13 +190,13 @@ static void test_timer(void **s)
     vlapic_write(&apic.vcpu[0].vl, APIC_TIMER_DIVIDE, 4, 3);
     vlapic_write(&apic.vcpu[0].vl, APIC_LVT_TIMER, 4, (1u << 17) | 0xEC);
     apic_timer_sync(&vcpu, APIC_LVT_TIMER);
-    assert_int_equal(phys[APIC_LVT_TIMER / 4], (1u << 17) | 0xEC);
-    assert_int_equal(phys[APIC_TIMER_DIVIDE / 4], 3);
-    assert_int_equal(phys[APIC_TIMER_INITIAL / 4], 0);   /* only an initial-count write starts it */
+    assert_int_equal(fake_papic[APIC_LVT_TIMER / 4], (1u << 17) | 0xEC);
+    assert_int_equal(fake_papic[APIC_TIMER_DIVIDE / 4], 3);
+    assert_int_equal(fake_papic[APIC_TIMER_INITIAL / 4], 0);   /* only an initial-count write starts it */
     vlapic_write(&apic.vcpu[0].vl, APIC_TIMER_INITIAL, 4, 5000);
     apic_timer_sync(&vcpu, APIC_TIMER_INITIAL);
-    assert_int_equal(phys[APIC_TIMER_INITIAL / 4], 5000);
-    phys[APIC_TIMER_CURRENT / 4] = 4321;
+    assert_int_equal(fake_papic[APIC_TIMER_INITIAL / 4], 5000);
+    fake_papic[APIC_TIMER_CURRENT / 4] = 4321;
     assert_int_equal(vlapic_read(&apic.vcpu[0].vl, APIC_TIMER_CURRENT, 4), 4321);
 }
 
@@ -222,9 +215,9 @@ static void test_two_vcpus_apart(void **s)
     apic_irq_mode_update(&v1);
     assert_true(apic.vcpu[1].virtualized);
 
-    phys_set(APIC_ISR, 0x71);
-    phys_set(APIC_TMR, 0x71);     /* level-triggered, arriving on vCPU 1 */
-    assert_true(ctrl->external(&v1, 0x71));
+    fake_papic_set(APIC_ISR, 0x71);
+    fake_papic_set(APIC_TMR, 0x71);     /* level-triggered, arriving on vCPU 1 */
+    assert_true(fake_intr_controller->external(&v1, 0x71));
     assert_int_equal(vlapic_highest_irr(&apic.vcpu[1].vl), 0x71);
     assert_int_equal(vlapic_highest_irr(&apic.vcpu[0].vl), -1);
     assert_true(v1.virq);
@@ -232,9 +225,9 @@ static void test_two_vcpus_apart(void **s)
     assert_int_equal(apic.vcpu[1].stats.level, 1);
     assert_int_equal(apic.vcpu[0].stats.level, 0);
     apic_irq_guest_eoi(&vcpu, 0x71);   /* vCPU 0 owes nothing for 0x71 */
-    assert_int_equal(phys_eois, 0);
+    assert_int_equal(fake_papic_eois, 0);
     apic_irq_guest_eoi(&v1, 0x71);
-    assert_int_equal(phys_eois, 1);
+    assert_int_equal(fake_papic_eois, 1);
     assert_int_equal(apic.vcpu[1].stats.eoi_forwarded, 1);
     assert_int_equal(apic.vcpu[0].stats.eoi_forwarded, 0);
 }
@@ -242,10 +235,16 @@ static void test_two_vcpus_apart(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_mode_switch),        cmocka_unit_test(test_edge_apicv),
-        cmocka_unit_test(test_level_apicv),        cmocka_unit_test(test_extint_and_spurious),
-        cmocka_unit_test(test_decode_priority),    cmocka_unit_test(test_apicv_tpr_threshold),    cmocka_unit_test(test_reset),
-        cmocka_unit_test(test_timer),              cmocka_unit_test(test_two_vcpus_apart),
+        cmocka_unit_test(test_mode_switch),
+        cmocka_unit_test(test_defect6_apic_disabled_no_exits),
+        cmocka_unit_test(test_edge_apicv),
+        cmocka_unit_test(test_level_apicv),
+        cmocka_unit_test(test_extint_and_spurious),
+        cmocka_unit_test(test_decode_priority),
+        cmocka_unit_test(test_apicv_tpr_threshold),
+        cmocka_unit_test(test_reset),
+        cmocka_unit_test(test_timer),
+        cmocka_unit_test(test_two_vcpus_apart),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }

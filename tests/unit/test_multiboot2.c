@@ -184,6 +184,28 @@ static void find_module_by_first_word(void **state)
     assert_null(mb2_find_module(&mi, "initrd"));
 }
 
+/* Two modules named guest: main.c refuses the second rather than let the first win silently */
+static void second_module_with_the_same_name(void **state)
+{
+    (void)state;
+    begin();
+    module_tag(0x1000, 0x2000, "guest hello");
+    module_tag(0x3000, 0x4000, "initrd");
+    module_tag(0x5000, 0x6000, "guest other");
+    module_tag(0x7000, 0x8000, "guestbook");
+    finish();
+    assert_true(parse());
+    const struct mb2_module *first = mb2_find_module(&mi, "guest");
+    assert_non_null(first);
+    assert_int_equal(first->start, 0x1000);
+    const struct mb2_module *second = mb2_find_module_after(&mi, "guest", first);
+    assert_non_null(second);
+    assert_int_equal(second->start, 0x5000);
+    assert_string_equal(second->string, "guest other");
+    assert_null(mb2_find_module_after(&mi, "guest", second)); /* "guestbook" is not "guest" */
+    assert_null(mb2_find_module_after(&mi, "initrd", mb2_find_module(&mi, "initrd")));
+}
+
 static void memory_type_names(void **state)
 {
     (void)state;
@@ -343,6 +365,7 @@ int main(void)
         cmocka_unit_test(good_structure),
         cmocka_unit_test(empty_structure_has_defaults),
         cmocka_unit_test(acpi_new_tag_wins),
+        cmocka_unit_test(second_module_with_the_same_name),
         cmocka_unit_test(find_module_by_first_word),
         cmocka_unit_test(memory_type_names),
         cmocka_unit_test(total_size_too_big),

@@ -327,6 +327,43 @@ static void cpus_values(void **state)
     refused("cpus=", "bad value for option: 'cpus=' (accepted: number, 0 = all)");
 }
 
+/* The multiboot2 command line: 511 bytes are kept whole, a longer one is refused with its
+ * length and the limit (it was cut at 511 without a word, dropping the options at its end). */
+static void long_command_line(void **state)
+{
+    (void)state;
+    static char line[1200], kept[OPTIONS_CMDLINE_MAX + 1];
+    size_t n = 0;
+    while (n + 10 <= OPTIONS_CMDLINE_MAX - 8) { /* "log=info " words, then "vga=off" at the very end */
+        memcpy(line + n, "log=info ", 9);
+        n += 9;
+    }
+    while (n < OPTIONS_CMDLINE_MAX - 7)
+        line[n++] = ' ';
+    memcpy(line + n, "vga=off", 8);
+    assert_int_equal(strlen(line), OPTIONS_CMDLINE_MAX);
+    assert_true(options_take_cmdline(line, kept, err, sizeof(err)));
+    assert_string_equal(kept, line);
+    ok(kept);
+    assert_false(o.vga); /* the last option survived */
+
+    memmove(line + 1, line, strlen(line) + 1);  /* 512 bytes */
+    line[0] = ' ';
+    assert_false(options_take_cmdline(line, kept, err, sizeof(err)));
+    assert_string_equal(err, "command line of 512 bytes is longer than the 511 vmxlab takes (the options past "
+                             "that would be lost): shorten it");
+    memset(line, 'x', 1100);
+    line[1100] = 0;
+    assert_false(options_take_cmdline(line, kept, err, sizeof(err)));
+    assert_string_equal(err, "command line of 1100 bytes is longer than the 511 vmxlab takes (the options past "
+                             "that would be lost): shorten it");
+    assert_true(options_take_cmdline(0, kept, err, sizeof(err)));
+    assert_string_equal(kept, "");
+    char small[12];
+    assert_false(options_take_cmdline(line, kept, small, sizeof(small)));
+    assert_string_equal(small, "command lin");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -348,6 +385,7 @@ int main(void)
         cmocka_unit_test(default_entry_from_load),
         cmocka_unit_test(small_error_buffer),
         cmocka_unit_test(help_lists_every_key),
+        cmocka_unit_test(long_command_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -524,6 +524,26 @@ static void test_report(void **state)
     assert_string_equal(cap.lines[1], "verdict: VMX not supported by this CPU");
 }
 
+/* IA32_FEATURE_CONTROL as the firmware left it (SDM Vol.3C 23.7): every Bochs model comes
+ * locked with VMX outside SMX on, so the unlocked cases run only here. Bits restated from the
+ * SDM (Vol.4 Table 2-2: 0 lock, 1 VMX inside SMX, 2 VMX outside SMX, 15 SENTER enable). */
+static void test_feature_control_action(void **state)
+{
+    (void)state;
+    uint64_t w = 0xdead;
+    assert_int_equal(vmx_feature_control_action(0x5, &w), VMX_FC_USE);          /* Bochs: locked, on */
+    assert_int_equal(w, 0x5);
+    assert_int_equal(vmx_feature_control_action(0x7, &w), VMX_FC_USE);          /* inside and outside */
+    assert_int_equal(vmx_feature_control_action(0x1, &w), VMX_FC_LOCKED_OFF);   /* locked, VMX off */
+    assert_int_equal(vmx_feature_control_action(0x3, &w), VMX_FC_LOCKED_OFF);   /* only inside SMX */
+    assert_int_equal(vmx_feature_control_action(0x0, &w), VMX_FC_SET_AND_LOCK); /* unlocked, all clear */
+    assert_int_equal(w, 0x5);
+    assert_int_equal(vmx_feature_control_action(0x4, &w), VMX_FC_SET_AND_LOCK); /* on but unlocked */
+    assert_int_equal(w, 0x5);
+    assert_int_equal(vmx_feature_control_action(0x8002, &w), VMX_FC_SET_AND_LOCK); /* other bits kept */
+    assert_int_equal(w, 0x8007);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -540,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_cr_fixed_bits),
         cmocka_unit_test(test_number_formatter),
         cmocka_unit_test(test_report),
+        cmocka_unit_test(test_feature_control_action),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,6 +25,40 @@ PATHS = (("corei7_skylake_x", "apicv", "apic=apicv"), ("corei3_cnl", "decode", "
 BENCH_RE = re.compile(r"^BENCH (\w+) (\w+)=(\S+)(.*)$", re.M)
 LOG_RE = re.compile(r"^\[\s*(\d+)\] ([EWIDT]) ([\w.-]+): (.*)$", re.M)
 MIB = 1 << 20
+# Issue 11's table: (figure id, APIC path) -> (what is compared, target, ceiling). "difference"
+# compares vmxlab - bare, "vmxlab" the figure itself. The target is the goal; the ceiling is the
+# regression check (tests/boot/benchcheck.py): the issue's "today" column, except the TPR write
+# on the decode path, where main had already moved past it (1,454: the 64-bit decoder added
+# ~365, docs/performance.md) and this branch reaches 1,190. None: reported, not judged.
+TARGETS = {
+    ("cpuid_exit", "apicv"): ("difference", 80, 223), ("cpuid_exit", "decode"): ("difference", 80, 223),
+    ("vmcall_exit", "apicv"): ("difference", 80, 231), ("vmcall_exit", "decode"): ("difference", 80, 231),
+    ("apic_tpr_write", "apicv"): ("difference", None, None),
+    ("apic_tpr_write", "decode"): ("difference", 400, 1454),
+    ("apic_lvt_write", "apicv"): ("difference", 200, 702), ("apic_lvt_write", "decode"): ("difference", 450, 1305),
+    ("self_init", "apicv"): ("vmxlab", 2000, 7238), ("self_init", "decode"): ("vmxlab", 2500, 8507),
+    ("zero_exits", "apicv"): ("vmxlab", 0, 0), ("zero_exits", "decode"): ("vmxlab", 0, 0),
+    ("boot", "apicv"): ("vmxlab", 5000000, 5000000), ("boot", "decode"): ("vmxlab", 5000000, 5000000),
+    ("resident", "apicv"): ("vmxlab", MIB, MIB), ("resident", "decode"): ("vmxlab", MIB, MIB),
+}
+
+LINUX_RATIO_TARGET = 1.10  # Linux boot to userland, vmxlab / bare (bench --linux)
+
+
+def target_text(fid, path):
+    t = TARGETS.get((fid, path))
+    if not t or t[1] is None:
+        return "(report)"
+    if t[1] == 0:
+        return "0"
+    return ("<= bare + %d" % t[1]) if t[0] == "difference" else ("<= %d" % t[1])
+
+
+def target_met(fid, path):
+    t = TARGETS.get((fid, path))
+    if not t or t[1] is None:
+        return lambda v, d: None
+    return (lambda v, d: d is not None and d <= t[1]) if t[0] == "difference" else (lambda v, d: v <= t[1])
 
 
 def _floppy(guest, out):
@@ -104,8 +138,13 @@ def figures(results, quick):
 
     def row(fid, name, path, vm, bare, target, unit, ok, note=""):
         diff = vm - bare if isinstance(vm, int) and isinstance(bare, int) else None
+        t = TARGETS.get((fid, path.split()[0]))
+        if t:
+            target, ok = target_text(fid, path.split()[0]), target_met(fid, path.split()[0])
         rows.append({"id": fid, "figure": name, "path": path, "vmxlab": vm, "bare": bare, "difference": diff,
-                     "target": target, "unit": unit, "met": ok(vm, diff) if vm is not None else None, "note": note})
+                     "target": target, "unit": unit, "met": ok(vm, diff) if vm is not None else None, "note": note,
+                     "compare": t[0] if t else None, "target_value": t[1] if t else None,
+                     "ceiling": t[2] if t else None})
 
     for cpu, path, _ in PATHS:
         label = "%s (%s)" % (path, cpu)
@@ -275,7 +314,8 @@ def linux_table(r):
              "  bare    %s" % n(r["bare"]["tsc_at_init"]),
              "  vmxlab  %s   (of which from vmxlab's guest entry: %s)" % (n(r["vmxlab"]["tsc_at_init"]),
                                                                         n(r["vmxlab_guest_part"])),
-             "  ratio   %s" % ("n/a" if r["ratio"] is None else "%.3f" % r["ratio"])]
+             "  ratio   %s   (target <= %.2f)" % ("n/a" if r["ratio"] is None else "%.3f" % r["ratio"],
+                                                  LINUX_RATIO_TARGET)]
     if r["vmxlab"]["tsc_at_init"] is None:
         lines.append("  (no /init under vmxlab: status %s, run %s; see out/bench/linux-vmxlab/serial.txt)"
                      % (r["vmxlab"]["status"], r["vmxlab"]["ended"]))
@@ -302,7 +342,7 @@ def cmd_bench(a):
         out = a.out or os.path.join(paths.OUT, "bench-linux.json")
         with open(out, "w") as f:
             json.dump({"format": "vmxlab-bench-linux/1", "clock": "bochs sync=none: TSC = emulated instructions",
-                       "linux": r}, f, indent=2)
+                       "linux": r, "ratio_target": LINUX_RATIO_TARGET}, f, indent=2)
         print("\nbench: JSON in %s" % out)
         return 0
     results = run_all(a.quick, a.jobs, a.timeout, workroot)

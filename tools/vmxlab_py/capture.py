@@ -357,10 +357,18 @@ class MachineLog:
 class Reader(threading.Thread):
     """One thread per source: connect, read, reconnect with backoff."""
 
-    def __init__(self, source, log, stop):
+    def __init__(self, source, log, stop, err=None):
         super().__init__(name="capture-" + log.name, daemon=True)
         self.source, self.log, self.stop = source, log, stop
         self.drops = 0
+        self.err = err              # the terminal: why a source cannot be read goes there too
+        self.connected = False
+        self.last_error = None
+
+    def tell(self, text):
+        if self.err:
+            self.err.write("capture: %s: %s\n" % (self.log.name, text))
+            self.err.flush()
 
     def run(self):
         backoff = BACKOFF_MIN_S
@@ -370,9 +378,11 @@ class Reader(threading.Thread):
             try:
                 self.source.open()
             except OSError as e:
+                self.last_error = str(e)
                 if first_error != str(e) and lost_at is None:
                     first_error = str(e)
                     self.log.note("waiting for %s: %s" % (self.source.spec, e))
+                    self.tell("cannot open %s: %s (retrying)" % (self.source.spec, e))
                 self.stop.wait(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX_S)
                 continue
@@ -381,6 +391,9 @@ class Reader(threading.Thread):
                               "is lost)" % (self.source.spec, time.monotonic() - lost_at))
             else:
                 self.log.note("connected to %s" % self.source.spec)
+            if first_error:
+                self.tell("connected to %s" % self.source.spec)
+            self.connected = True
             backoff, lost_at, first_error = BACKOFF_MIN_S, None, None
             try:
                 while not self.stop.is_set():
@@ -394,6 +407,7 @@ class Reader(threading.Thread):
                 lost_at = time.monotonic()
                 self.log.flush_fragment(force=True)
                 self.log.note("source %s lost: %s; reconnecting" % (self.source.spec, e))
+                self.tell("source %s lost: %s; reconnecting" % (self.source.spec, e))
             finally:
                 self.source.close()
         self.source.shutdown()
@@ -416,7 +430,7 @@ def capture(specs, outdir, boots=None, duration=None, out=None, err=None):
     readers = []
     for name, src in parsed:
         log = MachineLog(name, src.spec, outdir)
-        readers.append(Reader(src, log, stop))
+        readers.append(Reader(src, log, stop, err))
     for r in readers:
         r.start()
     if err:
@@ -439,6 +453,8 @@ def capture(specs, outdir, boots=None, duration=None, out=None, err=None):
         r.join(5)
     for r in readers:
         r.log.close(why)
+        if not r.connected and r.last_error:
+            r.tell("never connected to %s: %s" % (r.source.spec, r.last_error))
     opened = [p for r in readers for p in r.log.opened]
     finished = [p for r in readers for p in r.log.finished]
     return opened, finished

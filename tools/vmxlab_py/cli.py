@@ -4,11 +4,14 @@ import importlib
 import os
 import subprocess
 import sys
+import tempfile
+import time
 
 from . import build as buildmod
 from . import chain, deps, emu, guestsrc, iso, paths
 
-EXIT_CODES = "exit code: the kernel's status (0 ok, 1 guest failed, 2 bad input, 3 no VMX, 4 internal), 124 no status line"
+EXIT_CODES = ("exit code: the kernel's status (0 ok, 1 guest failed, 2 bad input, 3 no VMX, 4 internal), 124 no status "
+              "line; the CLI's own: 2 bad input, 3 qemu-kvm cannot run here")
 
 
 def cmd_deps(a):
@@ -29,8 +32,8 @@ def _guest_file(a):
     g = a.guest
     if g is None or g == "none" or g in chain.IDS or not guestsrc.is_file_arg(g):
         return
-    work = os.path.join(paths.OUT, "guest")
-    os.makedirs(work, exist_ok=True)
+    os.makedirs(paths.OUT, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="guest-", dir=paths.OUT)  # two runs never share one
     try:
         a.guest_file = guestsrc.resolve(g, a.cmdline, workdir=work)
     except guestsrc.BadGuest as e:
@@ -71,12 +74,28 @@ def _make_iso(a, out, interactive):
     return iso.make_iso(out, paths.kernel_elf(), guest, a.cmdline or "", interactive=interactive, extra_guests=extras)
 
 
+def bad_input(what, line):
+    """The CLI's one line for bad input; exit status 2, as the kernel's (README)."""
+    print("vmxlab %s: %s" % (what, line), file=sys.stderr)
+    return 2
+
+
+def out_dir(a, what):
+    """--out DIR, else a fresh directory under out/ for this run (two runs never share one)."""
+    if a.out:
+        os.makedirs(a.out, exist_ok=True)
+        return os.path.abspath(a.out)
+    os.makedirs(paths.OUT, exist_ok=True)
+    return tempfile.mkdtemp(prefix=time.strftime(what + "-%Y%m%d-%H%M%S-"), dir=paths.OUT)
+
+
 def cmd_iso(a):
-    _guest_file(a)
+    err = iso.check_cmdline(a.cmdline)
+    if err:
+        return bad_input("iso", err)
     if deps.ensure(quiet=True) or buildmod.build(quiet=True):
         return 1
-    os.makedirs(paths.OUT, exist_ok=True)
-    out = a.output or os.path.join(paths.OUT, "vmxlab.iso")
+    out = a.output or os.path.join(out_dir(a, "iso"), "vmxlab.iso")
     _make_iso(a, out, interactive=not a.batch)
     print("iso: %s (guest %s, options \"%s\")" % (out, a.guest, a.cmdline or ""))
     return 0
@@ -92,12 +111,30 @@ def pick_emulator(requested):
 
 def cmd_run(a):
     _guest_file(a)
-    if deps.ensure(quiet=True) or buildmod.build(quiet=True):
-        return 1
-    os.makedirs(paths.OUT, exist_ok=True)
-    image = os.path.join(paths.OUT, "run.iso")
-    _make_iso(a, image, interactive=False)
+    err = iso.check_cmdline(a.cmdline)
     which, why = pick_emulator(a.emulator)
+    if not err:
+        err = emu.check_machine(which, a.cpu, a.cpus)  # the --cpus range before anything is built
+    if err:
+        return bad_input("run", err)
+    if which == "qemu-kvm":
+        missing = emu.kvm_preflight()
+        if missing:  # status 3 as the kernel's: this machine cannot run vmxlab (README)
+            print("vmxlab run: --emulator qemu-kvm: %s" % missing, file=sys.stderr)
+            return 3
+    if deps.ensure(quiet=True):
+        return 1
+    if which == "bochs":
+        err = emu.check_machine(which, a.cpu, a.cpus, emu.bochs_models())
+        if err:
+            return bad_input("run", err)
+    if buildmod.build(quiet=True):
+        return 1
+    out = out_dir(a, "run")
+    a.log = a.log or os.path.join(out, "serial.log")
+    print("run: output in %s" % out, flush=True)
+    image = os.path.join(out, "run.iso")
+    _make_iso(a, image, interactive=False)
     print("run: %s (%s), cpu %s x%d, guest %s; serial log in %s" % (which, why, a.cpu, a.cpus, a.guest, a.log),
           flush=True)
     from . import images
@@ -111,11 +148,16 @@ def cmd_run(a):
         if img:  # Bochs locks an image it has open: emu.run boots a copy
             print("run: %s %s attached (%s), a copy per run" % (
                 what, img, "ata0-slave, BIOS drive 0x80" if what == "disk" else "floppy A, BIOS drive 0x00"))
+    result = {}
     status, _, emu_log = emu.run(image, which, a.cpu, a.cpus, serial_log=os.path.abspath(a.log), timeout=a.timeout,
-                                 stream=sys.stdout, workdir=os.path.join(paths.OUT, "run-" + which),
-                                 disk=a.disk, floppy=a.floppy, stall=a.stall or None, megs=a.megs)
+                                 stream=sys.stdout, workdir=os.path.join(out, which),
+                                 disk=a.disk, floppy=a.floppy, stall=a.stall or None, megs=a.megs, result=result)
     if status is None:
-        print("run: no status line from vmxlab (see %s)" % emu_log, file=sys.stderr)
+        for line in result.get("errors", []):  # the emulator's own reason, when it gave one
+            print("run: %s: %s" % (which, line), file=sys.stderr)
+        print("run: no status line from vmxlab (%s %s; see %s)" % (
+            which, "ended with exit code %s" % result.get("returncode") if result.get("ended") == "exit"
+            else "stopped: " + str(result.get("ended")), emu_log), file=sys.stderr)
         return 124
     print("run: vmxlab status %d" % status)
     return status
@@ -155,8 +197,10 @@ def main(argv):
 
     s = sub.add_parser("iso", help="build a bootable ISO (GRUB menu of every guest, the chosen one first)")
     guest_opts(s)
-    s.add_argument("-o", "--output", default=None, help="default out/vmxlab.iso")
+    s.add_argument("-o", "--output", default=None, help="the ISO file (default DIR/vmxlab.iso, DIR from --out)")
     s.add_argument("--batch", action="store_true", help="no menu, no serial terminal: boot the guest at once")
+    s.add_argument("--out", default=None, metavar="DIR",
+                   help="directory for the ISO (default: a fresh out/iso-DATE-TIME-XXXX/ per run)")
     s.add_argument("--disk", action="store_const", const="local-disk", dest="guest",
                    help="the first entry boots the machine's first hard disk (its boot sector) under vmxlab")
     s.add_argument("--floppy", action="store_const", const="local-floppy", dest="guest",
@@ -168,8 +212,11 @@ def main(argv):
     s.add_argument("--emulator", choices=["bochs", "qemu", "qemu-kvm"], default=None,
                    help="default: bochs, or qemu-kvm on a host with nested Intel VMX")
     s.add_argument("--cpu", default="corei7_skylake_x", help="Bochs CPU model: " + ", ".join(emu.BOCHS_CPUS))
-    s.add_argument("--cpus", type=int, default=1)
-    s.add_argument("--log", default=os.path.join(paths.OUT, "serial.log"), help="serial log file (default out/serial.log)")
+    s.add_argument("--cpus", type=int, default=1, help="CPUs (Bochs: 1-%d)" % emu.BOCHS_MAX_CPUS)
+    s.add_argument("--out", default=None, metavar="DIR",
+                   help="directory for the ISO, the serial log and the emulator's files (default: a fresh "
+                        "out/run-DATE-TIME-XXXX/ per run, named in the first line)")
+    s.add_argument("--log", default=None, help="serial log file (default DIR/serial.log)")
     s.add_argument("--timeout", type=int, default=600, help="seconds before the emulator is stopped")
     s.add_argument("--disk", default=None, metavar="IMG",
                    help="attach a flat hard-disk image (BIOS drive 0x80) and boot its boot sector under vmxlab; "

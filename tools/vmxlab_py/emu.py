@@ -15,6 +15,95 @@ import time
 STATUS_RE = re.compile(r"^vmxlab: halted status=(\d+)\s*$", re.M)
 BOCHS_CPUS = ("corei7_skylake_x", "corei3_cnl", "tigerlake", "corei7_icelake_u", "broadwell_ult",
               "corei7_haswell_4770")
+# Debian's Bochs 2.7 aborts at 16 CPUs ("register_timer: too many registered timers"); 15 start.
+BOCHS_MAX_CPUS = 15
+QEMU_MAX_CPUS = 255  # QEMU's pc machine
+
+
+def bochs_models(run=subprocess.run):
+    """Bochs's own list of CPU models (`bochs -help cpu`), or None when Bochs cannot say."""
+    try:
+        r = run(["bochs", "-help", "cpu"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, text=True, errors="replace", timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    text = r.stdout
+    if "Supported CPU models:" not in text:
+        return None
+    models = []
+    for line in text.split("Supported CPU models:", 1)[1].splitlines()[1:]:
+        if not line.strip():
+            if models:
+                break
+            continue
+        if not re.match(r"^[a-z0-9_]+$", line.strip()):
+            break
+        models.append(line.strip())
+    return models or None
+
+
+def check_machine(emulator, cpu, cpus, models=None):
+    """One line naming what is wrong with --cpu / --cpus for this emulator, or None. models:
+    Bochs's list (bochs_models()), checked only for Bochs (QEMU ignores --cpu)."""
+    top = BOCHS_MAX_CPUS if emulator == "bochs" else QEMU_MAX_CPUS
+    if not 1 <= cpus <= top:
+        return "--cpus %d: %s takes 1 to %d CPUs" % (cpus, "Bochs 2.7" if emulator == "bochs" else "QEMU", top)
+    if emulator == "bochs" and models is not None and cpu not in models:
+        vmx = [m for m in BOCHS_CPUS if m in models]
+        return "--cpu %s: not a Bochs CPU model (with VMX: %s; every model: bochs -help cpu)" % (cpu, ", ".join(vmx))
+    return None
+
+
+def emulator_errors(path, emulator):
+    """The lines of the emulator's own output that say why it stopped (Bochs: its error and
+    panic lines, and the message it exits with; QEMU: everything it printed)."""
+    try:
+        with open(path, errors="replace") as f:
+            lines = [l.rstrip("\n") for l in f]
+    except OSError:
+        return []
+    if emulator != "bochs":
+        return [l for l in lines if l.strip()][-10:]
+    out = []
+    for i, l in enumerate(lines):
+        if re.match(r"^\d+[ep]\[", l) and "bxevent_callback" not in l:
+            out.append(l)
+        elif l.startswith("Bochs is exiting with the following message:") and i + 1 < len(lines):
+            out.append("Bochs is exiting: " + lines[i + 1].strip())
+    return out[-10:]
+
+
+def kvm_preflight(dev="/dev/kvm", nested="/sys/module/kvm_intel/parameters/nested", cpuinfo="/proc/cpuinfo"):
+    """Can QEMU with KVM give vmxlab nested Intel VMX here? None if so, else one line saying
+    what is missing and how to turn it on. The paths are parameters for the tests."""
+    try:
+        with open(cpuinfo) as f:
+            info = f.read()
+    except OSError:
+        return "cannot read %s to learn the host CPU" % cpuinfo
+    m = re.search(r"^vendor_id\s*:\s*(\S+)", info, re.M)
+    vendor = m.group(1) if m else "unknown"
+    if vendor != "GenuineIntel":
+        return ("the host CPU is %s, not Intel: KVM nests only the host's own virtualization (AMD SVM "
+                "there) and vmxlab needs Intel VMX: use --emulator bochs, which emulates VMX" % vendor)
+    flags = re.search(r"^flags\s*:(.*)$", info, re.M)
+    if not flags or "vmx" not in flags.group(1).split():
+        return ("the host CPU shows no vmx flag in %s: turn on Intel VT-x in the firmware setup (or, "
+                "inside a VM, give that VM nested VMX)" % cpuinfo)
+    if not os.path.exists(dev):
+        return "no %s: load KVM for Intel: modprobe kvm_intel nested=1" % dev
+    if not os.access(dev, os.R_OK | os.W_OK):
+        return "no read/write access to %s: add this user to group kvm (adduser $USER kvm), or run as root" % dev
+    try:
+        with open(nested) as f:
+            value = f.read().strip()
+    except OSError:
+        return "no %s: kvm_intel is not loaded: modprobe kvm_intel nested=1" % nested
+    if value not in ("Y", "1"):
+        return ("kvm_intel's nested parameter is %s (%s): turn it on: modprobe -r kvm_intel && modprobe "
+                "kvm_intel nested=1 (for good: 'options kvm_intel nested=1' in /etc/modprobe.d/kvm.conf)"
+                % (value, nested))
+    return None
 
 
 def bochsrc(iso, serial, log, cpu="corei7_skylake_x", cpus=1, megs=128, extra="", boot=None, disk=None,
@@ -129,6 +218,9 @@ def run(iso, emulator="bochs", cpu="corei7_skylake_x", cpus=1, serial_log=None, 
         os.unlink(serial_log)
     open(serial_log, "w").close()
     disk, floppy = _copy_image(disk, workdir), _copy_image(floppy, workdir)
+    for stale in ("bochs.log", "bochs.out", "qemu.log"):  # an earlier run's: never read as this one's
+        if os.path.exists(os.path.join(workdir, stale)):
+            os.unlink(os.path.join(workdir, stale))
     emu_out = os.devnull
     if emulator == "bochs":
         emu_log = os.path.join(workdir, "bochs.log")
@@ -200,6 +292,8 @@ def run(iso, emulator="bochs", cpu="corei7_skylake_x", cpus=1, serial_log=None, 
     if emulator == "bochs" and os.path.exists(emu_out):
         with open(emu_out, errors="replace") as f:
             result["vga"] = parse_vga(f.read())
+    result["returncode"] = proc.returncode
+    result["errors"] = emulator_errors(emu_out, emulator)
     with open(serial_log, "rb") as f:
         text = f.read().decode("utf-8", "replace").replace("\r", "")
     return final_status(text), text, emu_log
@@ -235,15 +329,8 @@ def _interrupt(proc, emulator):
 
 
 def host_has_nested_vmx():
-    """QEMU with KVM is only an option on an Intel host with nested VMX."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            if " vmx " not in f.read():
-                return False
-        with open("/sys/module/kvm_intel/parameters/nested") as f:
-            return f.read().strip() in ("Y", "1")
-    except OSError:
-        return False
+    """QEMU with KVM is only an option on an Intel host with nested VMX (kvm_preflight)."""
+    return kvm_preflight() is None
 
 
 if __name__ == "__main__":

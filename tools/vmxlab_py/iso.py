@@ -1,5 +1,6 @@
 """GRUB configuration and the bootable ISO (grub-mkrescue, BIOS/i386-pc)."""
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -7,6 +8,22 @@ import tempfile
 from . import chain
 
 GRUB_PC = "/usr/lib/grub/i386-pc"
+
+# What a --cmdline may hold: vmxlab's options are key=value words of these characters. Any
+# other one GRUB's script parser could read itself (; ends the command, { } ( ) < > | & group
+# and redirect, $ expands, ' " \\ quote, # starts a comment, a newline ends the line) instead
+# of passing it to vmxlab; quoting them would hand vmxlab a word it refuses anyway.
+CMDLINE_OK = re.compile(r"[A-Za-z0-9 ._:=,+/-]*")
+
+
+def check_cmdline(cmdline):
+    """None if cmdline can go into a grub.cfg multiboot2 line as it is, else one line naming
+    the first character GRUB would interpret."""
+    if CMDLINE_OK.fullmatch(cmdline or ""):
+        return None
+    bad = next(c for c in cmdline if not CMDLINE_OK.fullmatch(c))
+    return ("--cmdline %r: %r would be read by GRUB's configuration parser, not passed to vmxlab "
+            "(options are key=value words of letters, digits and . _ : = , + / -)" % (cmdline, bad))
 
 
 def grub_cfg(entries, interactive=True, timeout=5):
@@ -16,6 +33,9 @@ def grub_cfg(entries, interactive=True, timeout=5):
     For people: a menu on the serial line and the screen with a timeout. For tests
     (interactive=False): the first entry boots at once, and GRUB stays off the serial
     line so that the serial log holds only what vmxlab and the guest print."""
+    for _, opts, *_ in entries:
+        if check_cmdline(opts):
+            raise ValueError(check_cmdline(opts))
     lines = []
     if interactive:
         lines += ["serial --unit=0 --speed=115200 --word=8 --parity=no --stop=1",
@@ -24,7 +44,7 @@ def grub_cfg(entries, interactive=True, timeout=5):
     else:
         lines += ["terminal_output console", "set timeout=0", "set timeout_style=hidden"]
     lines.append("set default=0")
-    for title, opts, guest, name in entries:
+    for title, opts, guest, name, *more in entries:
         lines.append('menuentry "%s" {' % title)
         lines.append("    multiboot2 /boot/vmxlab.elf %s" % opts if opts else "    multiboot2 /boot/vmxlab.elf")
         if guest and guest.startswith("("):
@@ -32,16 +52,20 @@ def grub_cfg(entries, interactive=True, timeout=5):
             lines.append("    insmod part_msdos")
         if guest:  # the contract's module line; the word after "guest" names it in the log
             lines.append("    module2 %s guest %s" % (guest, name))
+        for path, mname in more[0] if more else ():  # a second guest module (a bad-input test)
+            lines.append("    module2 %s guest %s" % (path, mname))
         lines.append("    boot")
         lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def make_iso(out, kernel, guest=None, cmdline="", interactive=True, extra_guests=(), timeout=5, local=None):
+def make_iso(out, kernel, guest=None, cmdline="", interactive=True, extra_guests=(), timeout=5, local=None,
+             second_guest=None):
     """Build out (an ISO). guest: the default guest image file (None: no guest module), or a
     chain.LOCAL id ("local-disk", "local-floppy"): the machine's own drive under vmxlab.
     extra_guests: more (name, file) pairs offered in the menu. local: offer the local-drive
-    entries after the guests (default: in an interactive menu)."""
+    entries after the guests (default: in an interactive menu). second_guest: a file given to
+    the first entry as a second module named guest (which vmxlab refuses: a test of that)."""
     local = interactive if local is None else local
     tree = tempfile.mkdtemp(prefix="vmxlab-iso-")
     try:
@@ -56,7 +80,11 @@ def make_iso(out, kernel, guest=None, cmdline="", interactive=True, extra_guests
         elif guest:
             name = os.path.splitext(os.path.basename(guest))[0]
             shutil.copy(guest, os.path.join(boot, "guest.bin"))
-            entries.append(("vmxlab: %s" % name, cmdline, "/boot/guest.bin", name))
+            more = []
+            if second_guest:
+                shutil.copy(second_guest, os.path.join(boot, "guest2.bin"))
+                more = [("/boot/guest2.bin", os.path.splitext(os.path.basename(second_guest))[0])]
+            entries.append(("vmxlab: %s" % name, cmdline, "/boot/guest.bin", name, more))
         else:
             entries.append(("vmxlab (no guest)", cmdline, None, None))
         for name, path in extra_guests:

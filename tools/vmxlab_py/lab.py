@@ -13,6 +13,7 @@ arguments and returns an exit code:
 import os
 import sys
 
+from . import iso
 from . import capture as cap
 from . import logparse
 from . import pxe
@@ -30,10 +31,16 @@ def _split_pair(text, what):
 def cmd_pxe(args):
     try:
         guests = [_split_pair(g, "--guest NAME=FILE") for g in args.guest]
-        machines = [(k, pxe.parse_cfg_opts(v)) for k, v in
-                    (_split_pair(m, "--mac MAC=CFG-OPTS") for m in args.mac)]
+        macs = [_split_pair(m, "--mac MAC=CFG-OPTS") for m in args.mac]
+        for k, _ in macs:  # a bad MAC is named as one (build_tree would try it as an IP)
+            pxe.mac_config_name(k)
+        machines = [(k, pxe.parse_cfg_opts(v)) for k, v in macs]
         machines += [(k, pxe.parse_cfg_opts(v)) for k, v in
                      (_split_pair(m, "--ip IP=CFG-OPTS") for m in args.ip)]
+        for what, text in [("--cmdline", args.cmdline)] + [(k, o.get("cmdline")) for k, o in machines]:
+            bad = iso.check_cmdline(text or "")  # it goes into grub.cfg as it is
+            if bad:
+                raise pxe.PxeError(bad if what == "--cmdline" else "%s: cmdline=%s" % (what, bad[len("--cmdline "):]))
         for key, opts in machines:
             if "guest" in opts and opts["guest"] not in [n for n, _ in guests]:
                 raise pxe.PxeError("%s: guest=%s is not one of the --guest names"
