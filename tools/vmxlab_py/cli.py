@@ -90,6 +90,7 @@ def out_dir(a, what):
 
 
 def cmd_iso(a):
+    _guest_file(a)
     err = iso.check_cmdline(a.cmdline)
     if err:
         return bad_input("iso", err)
