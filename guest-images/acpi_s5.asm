@@ -1,9 +1,10 @@
 ; acpi_s5: ACPI soft-off as an OS does it (ACPI 6.5 7.4.2 "\_Sx", 4.8.3.2.1 PM1 control):
 ; find the RSDP in 0xE0000-0xFFFFF, the FADT through the RSDT, PM1a_CNT_BLK (FADT offset
-; 64) and the DSDT (offset 40), \_S5's SLP_TYPa in the DSDT's AML; then write SLP_TYP into
-; PM1a_CNT (keeping its other bits), and SLP_TYP | SLP_EN. Bare Bochs powers off ("ACPI
-; control: soft power off" in its log); under vmxlab that write is "guest powered off"
-; (status 0). A machine still running after it: FAIL.
+; 64) and the DSDT (offset 40), \_S5's SLP_TYPa in the DSDT's AML (else in an SSDT's, as
+; SeaBIOS has it); then write SLP_TYP into PM1a_CNT (keeping its other bits), and
+; SLP_TYP | SLP_EN. Bare Bochs powers off ("ACPI control: soft power off" in its log);
+; under vmxlab that write is "guest powered off" (status 0). A machine still running after
+; it: FAIL.
 %include "guest.inc"
 %include "checks.inc"
 
@@ -23,6 +24,7 @@ main:
     finish
 .rsdp:
     mov esi, [esi + 16]             ; RsdtAddress
+    mov [rsdt], esi
     mov ecx, [esi + 4]              ; RSDT length
     sub ecx, 36
     shr ecx, 2                      ; entries
@@ -39,19 +41,25 @@ main:
     mov eax, [ebx + 64]             ; PM1a_CNT_BLK
     mov [pm1a], ax
     mov esi, [ebx + 40]             ; DSDT
-    mov ecx, [esi + 4]
-    add ecx, esi                    ; its end
-    add esi, 36                     ; its AML
-.aml:                               ; Name(_S5_, Package(){SLP_TYPa, ...}): "_S5_" then PackageOp 12h
-    cmp dword [esi], 0x5F35535F     ; "_S5_"
-    jne .anext
-    cmp byte [esi + 4], 0x12
-    je .package
-.anext:
-    inc esi
-    cmp esi, ecx
-    jb .aml
-    fail "acpi: no \_S5 package in the DSDT"
+    call find_s5
+    jnc .package
+    mov ebx, [rsdt]                 ; ACPI 5.2.11.2: an SSDT continues the DSDT (SeaBIOS
+    mov ecx, [ebx + 4]              ; names \_S5 in its SSDT only)
+    sub ecx, 36
+    shr ecx, 2
+    lea edi, [ebx + 36]
+.ssdt:
+    mov esi, [edi]
+    cmp dword [esi], 0x54445353     ; "SSDT"
+    jne .snext
+    push ecx
+    call find_s5
+    pop ecx
+    jnc .package
+.snext:
+    add edi, 4
+    loop .ssdt
+    fail "acpi: no \_S5 package in the DSDT or an SSDT"
     finish
 .package:
     movzx eax, byte [esi + 5]       ; PkgLength lead byte: bits 7:6 = extra bytes (20.2.4)
@@ -92,5 +100,27 @@ main:
     fail "acpi: the machine did not power off"
     finish
 
+; find_s5: ESI = a DSDT or SSDT; CF clear with ESI at Name(_S5_, Package(){SLP_TYPa, ...})
+; ("_S5_" then PackageOp 12h in its AML), else CF set. Clobbers ECX.
+find_s5:
+    mov ecx, [esi + 4]
+    add ecx, esi                    ; the table's end
+    add esi, 36                     ; its AML
+.aml:
+    cmp dword [esi], 0x5F35535F     ; "_S5_"
+    jne .anext
+    cmp byte [esi + 4], 0x12
+    je .found
+.anext:
+    inc esi
+    cmp esi, ecx
+    jb .aml
+    stc
+    ret
+.found:
+    clc
+    ret
+
+rsdt: dd 0
 pm1a: dw 0
 slp_typ: db 0

@@ -153,9 +153,36 @@ bool acpi_aml_find_s5(const uint8_t *aml, size_t len, uint8_t *typa, uint8_t *ty
     return false;
 }
 
+/* \_S5 in an SSDT the root table lists (ACPI 6.5 5.2.11.2 "Secondary System Description
+ * Table (SSDT)": SSDTs are a continuation of the DSDT, so a name may live in either).
+ * SeaBIOS without QEMU's fw_cfg (Bochs with --bios seabios) names \_S5 in its SSDT only.
+ * *count: the SSDTs seen. */
+static bool s5_in_ssdts(acpi_map_fn map, void *ctx, const uint8_t *root, unsigned esize, struct acpi_s5 *out,
+                        unsigned *count)
+{
+    uint32_t n = (rd32(root + 4) - SDT_HEADER) / esize;
+    char why[96];
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *e = root + SDT_HEADER + i * esize;
+        uint64_t pa = esize == 8 ? rd64(e) : rd32(e);
+        const uint8_t *h = pa ? map(pa, SDT_HEADER, ctx) : 0;
+        if (!h || memcmp(h, "SSDT", 4))
+            continue;
+        (*count)++;
+        const uint8_t *t = table(map, ctx, pa, "SSDT", why, sizeof(why));
+        if (t && acpi_aml_find_s5(t + SDT_HEADER, rd32(t + 4) - SDT_HEADER, &out->slp_typa, &out->slp_typb)) {
+            out->s5_table = pa;
+            out->s5_sig = "SSDT";
+            return true;
+        }
+    }
+    return false;
+}
+
 bool acpi_find_s5(const void *rsdp, size_t rsdp_len, acpi_map_fn map, void *ctx, struct acpi_s5 *out, char *err, size_t errlen)
 {
-    const uint8_t *r = rsdp;
+    const uint8_t *r = rsdp, *root = 0;
+    unsigned esize = 0;
     char xwhy[96] = "", rwhy[96] = "";
     uint64_t fadt_pa = 0;
     *out = (struct acpi_s5){0};
@@ -165,12 +192,14 @@ bool acpi_find_s5(const void *rsdp, size_t rsdp_len, acpi_map_fn map, void *ctx,
         if (x && !(fadt_pa = fadt_entry(map, ctx, x, 8)))
             snprintf(xwhy, sizeof(xwhy), "no FACP entry in the XSDT");
         out->root = "XSDT";
+        root = x, esize = 8;
     }
     if (!fadt_pa) {
         const uint8_t *rs = table(map, ctx, rd32(r + 16), "RSDT", rwhy, sizeof(rwhy));
         if (rs && !(fadt_pa = fadt_entry(map, ctx, rs, 4)))
             snprintf(rwhy, sizeof(rwhy), "no FACP entry in the RSDT");
         out->root = "RSDT";
+        root = rs, esize = 4;
     }
     if (!fadt_pa) {
         snprintf(err, errlen, "%s%s%s", xwhy, xwhy[0] ? "; " : "", rwhy);
@@ -187,7 +216,9 @@ bool acpi_find_s5(const void *rsdp, size_t rsdp_len, acpi_map_fn map, void *ctx,
         out->reset_port = (uint16_t)rd64(fadt + FADT_RESET_REG + 4);
         out->reset_value = fadt[FADT_RESET_VALUE];
     }
-    out->dsdt = flen >= FADT_X_DSDT + 8 && rd64(fadt + FADT_X_DSDT) ? rd64(fadt + FADT_X_DSDT) : rd32(fadt + FADT_DSDT);
+    /* read only what the FADT's length covers: table() accepts any length from 36 */
+    out->dsdt = flen >= FADT_X_DSDT + 8 && rd64(fadt + FADT_X_DSDT) ? rd64(fadt + FADT_X_DSDT)
+              : flen >= FADT_DSDT + 4 ? rd32(fadt + FADT_DSDT) : 0;
     uint64_t a = flen >= FADT_PM1B_CNT_BLK + 4 ? rd32(fadt + FADT_PM1A_CNT_BLK) : 0;
     uint64_t b = flen >= FADT_PM1B_CNT_BLK + 4 ? rd32(fadt + FADT_PM1B_CNT_BLK) : 0;
     if (!a && flen >= FADT_X_PM1B_CNT_BLK + 12 && fadt[FADT_X_PM1A_CNT_BLK] == GAS_SYSTEM_IO) {
@@ -204,11 +235,20 @@ bool acpi_find_s5(const void *rsdp, size_t rsdp_len, acpi_map_fn map, void *ctx,
     const uint8_t *dsdt = table(map, ctx, out->dsdt, "DSDT", err, errlen);
     if (!dsdt)
         return false;
-    if (!acpi_aml_find_s5(dsdt + SDT_HEADER, rd32(dsdt + 4) - SDT_HEADER, &out->slp_typa, &out->slp_typb)) {
-        snprintf(err, errlen, "no \\_S5 package in the DSDT at 0x%llx", (unsigned long long)out->dsdt);
-        return false;
+    if (acpi_aml_find_s5(dsdt + SDT_HEADER, rd32(dsdt + 4) - SDT_HEADER, &out->slp_typa, &out->slp_typb)) {
+        out->s5_table = out->dsdt;
+        out->s5_sig = "DSDT";
+        return true;
     }
-    return true;
+    unsigned ssdts = 0;
+    if (s5_in_ssdts(map, ctx, root, esize, out, &ssdts))
+        return true;
+    if (ssdts)
+        snprintf(err, errlen, "no \\_S5 package in the DSDT at 0x%llx nor in the %u SSDT%s",
+                 (unsigned long long)out->dsdt, ssdts, ssdts == 1 ? "" : "s");
+    else
+        snprintf(err, errlen, "no \\_S5 package in the DSDT at 0x%llx", (unsigned long long)out->dsdt);
+    return false;
 }
 
 /* ---- MADT (ACPI 6.5 5.2.12 "Multiple APIC Description Table") ---------------------------- */

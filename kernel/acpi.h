@@ -18,6 +18,8 @@ typedef const void *(*acpi_map_fn)(uint64_t phys, uint64_t len, void *ctx);
 struct acpi_s5 {
     const char *root;           /* "XSDT" or "RSDT": the table the FADT was found through */
     uint64_t fadt, dsdt;        /* physical addresses, for the log */
+    const char *s5_sig;         /* "DSDT" or "SSDT": the definition block that names \_S5 */
+    uint64_t s5_table;          /* its physical address */
     uint16_t pm1a_cnt, pm1b_cnt;/* I/O ports (PM1b: 0 when absent) */
     uint8_t slp_typa, slp_typb; /* 3-bit SLP_TYP values for S5 */
     /* the FADT's RESET_REG when RESET_REG_SUP is set and it is in system I/O space (5.2.9,

@@ -82,8 +82,9 @@ void acpi_init(const struct mb2_info *mi)
     found = s5;
     power_set_acpi_s5(s5.pm1a_cnt, s5.pm1b_cnt, s5.slp_typa, s5.slp_typb);
     log_info("acpi", "S5 power-off via PM1a_CNT 0x%x PM1b_CNT 0x%x SLP_TYP %u/%u (RSDP from %s, %s, FADT 0x%llx, "
-             "DSDT 0x%llx)", s5.pm1a_cnt, s5.pm1b_cnt, s5.slp_typa, s5.slp_typb, where, s5.root,
-             (unsigned long long)s5.fadt, (unsigned long long)s5.dsdt);
+             "DSDT 0x%llx, \\_S5 in the %s at 0x%llx)", s5.pm1a_cnt, s5.pm1b_cnt, s5.slp_typa, s5.slp_typb,
+             where, s5.root, (unsigned long long)s5.fadt, (unsigned long long)s5.dsdt, s5.s5_sig,
+             (unsigned long long)s5.s5_table);
     if (s5.reset_port)
         log_info("acpi", "RESET_REG: I/O port 0x%x <- 0x%02x", s5.reset_port, s5.reset_value);
 }

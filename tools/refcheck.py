@@ -21,7 +21,7 @@ EXTS = r"(?:md|c|h|asm|inc|py|cmake|ld|txt|patch|json|cfg|sh)"
 # directory path ending in /
 PATH_RE = re.compile(r"(?<![\w./:-])((?:\.\./)*(?:[A-Za-z0-9_.+-]+/)+(?:[A-Za-z0-9_.+-]+\." + EXTS + r"|))(?![\w/-])")
 SKIP_PREFIX = ("build", "out/", "/", "http", "www.")
-PLACEHOLDER = re.compile(r"NN|(^|/)N\.|<|>|\*|\{|\}|\$|XXX|NAME|FILE|DIR|AREA|\.\.\.")
+PLACEHOLDER = re.compile(r"NN|(^|[/-])N\.|<|>|\*|\{|\}|\$|XXX|NAME|FILE|DIR|AREA|\.\.\.")
 
 
 def tracked_files(root):
@@ -44,7 +44,7 @@ DOC_RE = re.compile(r"(?<![\w./-])([A-Za-z0-9_-]+\.md)(?![\w/-])")
 
 
 # notes outside the repository: a developer's machine, the steering folder beside a clone
-OUTSIDE_RE = re.compile(r"/work/\S*|\.\./sh" r"ared\S*|\bsh" r"ared/docs\S*")
+OUTSIDE_RE = re.compile(r"(?<![\w./${}-])/work/\S*|\.\./sh" r"ared\S*|(?<![\w./-])sh" r"ared/docs\S*")
 
 
 def dead_refs(root):

@@ -163,8 +163,8 @@ enum e820_status e820_ept_ranges(const struct e820_entry *map, size_t count,
         uint64_t end;
         if (!entry_end(&map[i], &end))
             return E820_ERR_RANGE;
-        if (map[i].type != E820_RAM)
-            continue;
+        if (map[i].type != E820_RAM || map[i].base > ~0ull - (page - 1))
+            continue;                               /* (no whole page starts in the last 4 KiB) */
         uint64_t s = (map[i].base + page - 1) & ~(page - 1);       /* inward */
         uint64_t e = end & ~(page - 1);
         if (!push(out, cap, &n, s, e, EPT_MT_WB))
@@ -173,7 +173,9 @@ enum e820_status e820_ept_ranges(const struct e820_entry *map, size_t count,
     if (!push(out, cap, &n, E820_VGA_START, E820_VGA_END, EPT_MT_UC))
         return E820_ERR_FULL;
     for (size_t i = 0; i < hv_count; i++) {
-        if (hv[i].start > hv[i].end)
+        /* a range ending in the last 4 KiB cannot be widened to a page boundary (the end
+         * would wrap to 0 and the hole vanish): refuse it rather than expose its bytes */
+        if (hv[i].start > hv[i].end || hv[i].end > ~0ull - (page - 1))
             return E820_ERR_RANGE;
         uint64_t s = hv[i].start & ~(page - 1);                     /* outward */
         uint64_t e = (hv[i].end + page - 1) & ~(page - 1);

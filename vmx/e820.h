@@ -34,7 +34,9 @@ struct e820_region {            /* a hypervisor-owned range [start, end) */
 enum e820_status {
     E820_OK = 0,
     E820_ERR_FULL,              /* the output buffer is too small */
-    E820_ERR_RANGE,             /* base + length overflows, or start > end */
+    E820_ERR_RANGE,             /* base + length overflows, or start > end; e820_ept_ranges:
+                                 * also a hypervisor range ending in the last 4 KiB of the
+                                 * address space (it cannot be widened to a page boundary) */
 };
 
 /* The guest's map: the firmware map with every hypervisor range turned into

@@ -51,7 +51,9 @@ static int byte_at(const struct io_access *a, uint32_t value, uint16_t port)
  * 12:10, SLP_EN bit 13), when this write sets SLP_EN. */
 static bool sleep_write(const struct io_access *a, uint32_t value, uint16_t cnt, uint8_t *typ)
 {
-    if (!cnt)
+    /* the high byte must be a port: a 16-bit register at 0xFFFF has none (and cnt + 1
+     * would wrap to port 0, which vmxlab does not intercept) */
+    if (!cnt || cnt == 0xFFFF)
         return false;
     int hi = byte_at(a, value, (uint16_t)(cnt + 1));
     if (hi < 0 || !(hi & PM1_CNT_SLP_EN_HI))

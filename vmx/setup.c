@@ -263,8 +263,13 @@ static void setup_controls(struct vcpu *v)
      * for a set bit of IA32_XSS; 0: they never exit (25.1.3) */
     if (v->ctl[VMX_CTL_PROC2] & SECONDARY_ENABLE_XSAVES_XRSTORS)
         vmcs_write(VMCS_XSS_EXITING_BITMAP, 0);
-    /* owned CR bits: the fixed ones (hidden behind the read shadows) and CR0.PG */
-    vmx.cr0_mask = (vmx_cr_host_owned_bits(vmx_guest_cr0_fixed0(&vmx.caps, true), vmx.caps.cr0_fixed1) | CR0_PG) &
+    /* owned CR bits: the fixed ones (hidden behind the read shadows), CR0.PG, and CR0.CD and
+     * NW: VM entry never loads those two from the guest's CR0 field (SDM 26.3.2.1 "Loading Guest
+     * Control Registers, Debug Registers, and MSRs"), so a guest MOV to CR0 that exits for
+     * another bit would lose them; owned, the guest reads back the CD and NW it wrote (the read
+     * shadow) while the processor's caching stays as vmxlab set it */
+    vmx.cr0_mask = (vmx_cr_host_owned_bits(vmx_guest_cr0_fixed0(&vmx.caps, true), vmx.caps.cr0_fixed1) | CR0_PG |
+                    CR0_CD | CR0_NW) &
                    0xFFFFFFFFull;
     vmx.cr4_mask = vmx_cr_host_owned_bits(vmx.caps.cr4_fixed0, vmx.caps.cr4_fixed1) & 0xFFFFFFFFull;
     vmcs_write(VMCS_CR0_GUEST_HOST_MASK, vmx.cr0_mask);
@@ -339,8 +344,12 @@ void vmx_guest_initial_state(struct vcpu *v, const struct options *o, uint8_t bo
     vmcs_write(VMCS_GUEST_GDTR_LIMIT, 0xFFFF);
     vmcs_write(VMCS_GUEST_IDTR_BASE, 0);
     vmcs_write(VMCS_GUEST_IDTR_LIMIT, 0x3FF); /* the real-mode IVT */
-    vmcs_write(VMCS_GUEST_CR0, vmx_guest_cr0_real(CR0_ET));
-    vmcs_write(VMCS_CR0_READ_SHADOW, CR0_ET);
+    /* CR0: ET, and CD and NW as the firmware left them (vmxlab's own CR0 still has them): what a
+     * boot sector on this machine reads (Bochs's BIOS: both 1, the reset value). They are owned
+     * bits (setup_controls), so the guest reads them from the read shadow. */
+    uint64_t cr0 = CR0_ET | (read_cr0() & (CR0_CD | CR0_NW));
+    vmcs_write(VMCS_GUEST_CR0, vmx_guest_cr0_real(cr0));
+    vmcs_write(VMCS_CR0_READ_SHADOW, cr0);
     vmcs_write(VMCS_GUEST_CR3, 0);
     vmcs_write(VMCS_GUEST_CR4, vmx_guest_cr4_real(0));
     vmcs_write(VMCS_CR4_READ_SHADOW, 0);

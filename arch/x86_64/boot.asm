@@ -79,6 +79,17 @@ _start32:
     mov [PHYS(boot_tsc) + 4], edx
     lea esp, [PHYS(boot_stack_top)]
 
+    ; A 32-bit-only CPU cannot enter IA-32e mode: say so and stop with status 3 rather than
+    ; fault on EFER (SDM Vol.3 9.8.5; CPUID.80000001H:EDX.LM[29], Vol.2A CPUID)
+    mov eax, 0x80000000
+    cpuid
+    cmp eax, 0x80000001
+    jb no_long_mode
+    mov eax, 0x80000001
+    cpuid
+    bt edx, 29
+    jnc no_long_mode
+
     ; PML4[0] -> identity PDPT, PML4[511] -> high PDPT
     lea eax, [PHYS(pdpt_low)]
     or eax, PTE_P | PTE_W
@@ -149,6 +160,115 @@ _start32:
     lea eax, [PHYS(long_entry)]
     push eax
     retf
+
+; ---- no 64-bit mode: one log line and the status line on COM1, then power off --------------
+; Long mode is not up, so none of the kernel's services exist: the UART as serial_init()
+; sets it (115200 8N1), a line in the log's format ("[TSC] E boot: ...", docs/log-format.md),
+; the status line kmain would print, and the power-off ports power_off() tries (QEMU's
+; isa-debug-exit, Bochs's 0x8900), else halt.
+%define COM1 0x3F8
+no_long_mode:
+    mov dx, COM1 + 1
+    xor al, al
+    out dx, al                          ; IER: no interrupts
+    mov dx, COM1 + 3
+    mov al, 0x80
+    out dx, al                          ; LCR: DLAB
+    mov dx, COM1
+    mov al, 1
+    out dx, al                          ; divisor 1: 115200
+    mov dx, COM1 + 1
+    xor al, al
+    out dx, al
+    mov dx, COM1 + 3
+    mov al, 0x03
+    out dx, al                          ; 8N1
+    mov dx, COM1 + 2
+    mov al, 0xC7
+    out dx, al                          ; FIFO on, cleared
+    mov al, '['
+    call lm_putc
+    rdtsc                               ; EDX:EAX in decimal, right-aligned in 12 columns
+    mov ecx, 10
+    lea edi, [PHYS(lm_digits_end)]
+    xor ebx, ebx                        ; digits so far
+.digit:
+    mov esi, eax                        ; 64-bit division by 10: the high half, then the low
+    mov eax, edx
+    xor edx, edx
+    div ecx
+    xchg eax, esi                       ; ESI = high quotient, EAX = low half
+    div ecx                             ; EDX = the digit
+    add dl, '0'
+    dec edi
+    mov [edi], dl
+    inc ebx
+    mov edx, esi
+    or esi, eax
+    jnz .digit
+.pad:
+    cmp ebx, 12
+    jae .digits
+    mov al, ' '
+    call lm_putc
+    inc ebx
+    jmp .pad
+.digits:
+    mov esi, edi
+    call lm_puts
+    lea esi, [PHYS(lm_text)]
+    call lm_puts
+    mov dx, COM1 + 5
+.sent:
+    in al, dx
+    test al, 0x40                       ; LSR: transmitter empty, the last byte is on the wire
+    jz .sent
+    mov al, 3
+    out 0xF4, al                        ; QEMU: isa-debug-exit, status 3
+    lea esi, [PHYS(lm_shutdown)]
+    mov dx, 0x8900                      ; Bochs: "Shutdown" ends the simulation
+.shut:
+    lodsb
+    test al, al
+    jz .halt
+    out dx, al
+    jmp .shut
+.halt:
+    cli
+    hlt
+    jmp .halt
+
+lm_puts:                                ; ESI: a NUL-terminated string
+    lodsb
+    test al, al
+    jz .done
+    call lm_putc
+    jmp lm_puts
+.done:
+    ret
+
+lm_putc:                                ; AL: a byte, sent when the UART can take it
+    push edx
+    push eax
+    mov dx, COM1 + 5
+.thre:
+    in al, dx
+    test al, 0x20                       ; LSR: transmit holding register empty
+    jz .thre
+    pop eax
+    mov dx, COM1
+    out dx, al
+    pop edx
+    ret
+
+lm_digits:      times 20 db 0
+lm_digits_end:  db 0
+lm_text:
+    db "] E boot: this CPU has no 64-bit mode (CPUID.80000001H:EDX.LM = 0): vmxlab needs an "
+    db "Intel 64 CPU with VMX", 13, 10
+    db "vmxlab: halted status=3", 13, 10, 0
+lm_shutdown:
+    db "Shutdown", 0
 
 bits 64
 long_entry:

@@ -76,6 +76,8 @@ def main():
     p.add_argument("--emulator", default="bochs", choices=["bochs", "qemu"])
     p.add_argument("--cpu", default="corei7_skylake_x")
     p.add_argument("--cpus", type=int, default=1)
+    p.add_argument("--bios", default="bochs", choices=sorted(emu.BIOSES),
+                   help="Bochs's system BIOS: its own (bochsbios) or SeaBIOS, QEMU's firmware")
     p.add_argument("--megs", type=int, default=128)
     p.add_argument("--cmdline", default="")
     p.add_argument("--expect", action="append", default=[], help="regex that must match a line")
@@ -106,6 +108,8 @@ def main():
     try:
         if a.bare and (a.emulator != "bochs" or not a.guest):
             p.error("--bare needs --emulator bochs and a --guest")
+        if a.bios != "bochs" and a.emulator != "bochs":
+            p.error("--bios %s needs --emulator bochs (QEMU runs SeaBIOS)" % a.bios)
         if a.guest and guestsrc.is_source(a.guest):  # nasm source, as `vmxlab run --guest FILE.asm` takes it
             a.guest = guestsrc.resolve(a.guest, a.cmdline, workdir=work)
         if not a.bare:
@@ -113,10 +117,11 @@ def main():
                                  second_guest=a.second_guest)
         for attempt in range(4):
             if a.bare:
-                status, text, emu_log = bare.run(a.guest, a.cpu, a.cpus, a.megs, timeout=a.timeout, workdir=work)
+                status, text, emu_log = bare.run(a.guest, a.cpu, a.cpus, a.megs, timeout=a.timeout, workdir=work,
+                                                 bios=a.bios)
             else:
                 status, text, emu_log = emu.run(image, a.emulator, a.cpu, a.cpus, timeout=a.timeout, workdir=work,
-                                                megs=a.megs)
+                                                megs=a.megs, bios=a.bios)
             if status is not None or not emu.rfb_busy(a.emulator, emu_log):
                 break
             # every VNC port of Bochs's rfb display was taken (other Bochs runs on this machine)

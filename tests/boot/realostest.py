@@ -55,6 +55,7 @@ def main():
     p.add_argument("--bare-end", choices=("poweroff", "reset", "stopped"), default="poweroff")
     p.add_argument("--cpu", default="corei7_skylake_x")
     p.add_argument("--cpus", type=int, default=1)
+    p.add_argument("--bios", default="bochs", choices=sorted(emu.BIOSES), help="Bochs's system BIOS")
     p.add_argument("--megs", type=int, default=128)
     p.add_argument("--cmdline", default="", help="vmxlab options")
     p.add_argument("--expect", action="append", default=[])
@@ -90,7 +91,8 @@ def main():
         for attempt in range(4):
             status, text, emu_log = emu.run(cd, "bochs", a.cpu, a.cpus, timeout=a.timeout, workdir=work,
                                             megs=a.megs, boot=boot, stall=a.stall, stop_on=a.stop_on,
-                                            stop_delay=a.stop_delay, stop_after=a.stop_after, result=res, **media)
+                                            stop_delay=a.stop_delay, stop_after=a.stop_after, result=res, bios=a.bios,
+                                            **media)
             if text.strip() or res["ended"] != "exit" or not emu.rfb_busy("bochs", emu_log):
                 break
             print("realostest: Bochs found no free RFB port, retrying", flush=True)

@@ -138,6 +138,8 @@ static void qemu_like_tables(void **state)
     assert_string_equal(s5.root, "RSDT");
     assert_int_equal(s5.fadt, FADT);
     assert_int_equal(s5.dsdt, DSDT);
+    assert_string_equal(s5.s5_sig, "DSDT");
+    assert_int_equal(s5.s5_table, DSDT);
     assert_int_equal(s5.pm1a_cnt, 0x604);
     assert_int_equal(s5.pm1b_cnt, 0);
     assert_int_equal(s5.slp_typa, 0);
@@ -276,6 +278,53 @@ static void bad_dsdt(void **state)
                                     0x14, 0x08, '_', 'S', '5', '_', 0x00, 0xA4, 0x00}; /* Method(_S5_): not a package */
     dsdt(no_s5, sizeof(no_s5));
     expect_error("no \\_S5 package in the DSDT at 0xe4000");
+}
+
+/* SeaBIOS's tables (Bochs without QEMU's fw_cfg): \_S5 only in an SSDT, after the FACP in the
+ * RSDT; SLP_TYP 0 as on QEMU. ACPI 5.2.11.2: an SSDT continues the DSDT. */
+#define SSDT 0xE6000u
+#define SSDT2 0xE7000u
+static const uint8_t no_s5_aml[] = {0x08, '_', 'S', '4', '_', 0x12, 0x06, 0x04, 0x0A, 0x02, 0x0A, 0x02, 0x00, 0x00};
+static void ssdt_at(uint32_t pa, const uint8_t *aml, uint32_t n)
+{
+    sdt(pa, "SSDT", 36 + n);
+    memcpy(AT(pa) + 36, aml, n);
+    fix_sum(pa);
+}
+static void build_seabios(void)
+{
+    static const uint8_t s5_five[] = {0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x04, 0x0A, 0x05, 0x0A, 0x05, 0x00, 0x00};
+    build();
+    dsdt(no_s5_aml, sizeof(no_s5_aml));
+    ssdt_at(SSDT, no_s5_aml, sizeof(no_s5_aml));   /* an SSDT without \_S5 first */
+    ssdt_at(SSDT2, s5_five, sizeof(s5_five));
+    sdt(RSDT, "RSDT", 36 + 16);
+    put32(RSDT + 36, 0xE5000);
+    put32(RSDT + 40, FADT);
+    put32(RSDT + 44, SSDT);
+    put32(RSDT + 48, SSDT2);
+    fix_sum(RSDT);
+}
+
+static void s5_in_ssdt(void **state)
+{
+    (void)state;
+    build_seabios();
+    assert_true(find());
+    assert_int_equal(s5.dsdt, DSDT);
+    assert_string_equal(s5.s5_sig, "SSDT");
+    assert_int_equal(s5.s5_table, SSDT2);
+    assert_int_equal(s5.slp_typa, 5);
+    assert_int_equal(s5.slp_typb, 5);
+    /* an SSDT with a bad checksum is skipped, like any table that fails it */
+    AT(SSDT2 + 40)[0] ^= 1;
+    expect_error("no \\_S5 package in the DSDT at 0xe4000 nor in the 2 SSDTs");
+    /* the DSDT's \_S5 comes first */
+    build_seabios();
+    dsdt(aml_qemu, sizeof(aml_qemu));
+    assert_true(find());
+    assert_string_equal(s5.s5_sig, "DSDT");
+    assert_int_equal(s5.slp_typa, 0);
 }
 
 static void aml_forms(void **state)
@@ -478,6 +527,7 @@ int main(void)
         cmocka_unit_test(bad_root),
         cmocka_unit_test(bad_fadt),
         cmocka_unit_test(bad_dsdt),
+        cmocka_unit_test(s5_in_ssdt),
         cmocka_unit_test(aml_forms),
         cmocka_unit_test(reset_reg),
         cmocka_unit_test(madt_two_cpus),

@@ -44,10 +44,11 @@ def final_status(text):
     return int(m.group(1)) if m else None
 
 
-def run(guest, cpu="corei7_skylake_x", cpus=1, megs=128, timeout=240, workdir=None, stream=None):
-    """Boot guest from a floppy on bare Bochs; returns (status or None, serial text, Bochs log path)."""
+def run(guest, cpu="corei7_skylake_x", cpus=1, megs=128, timeout=240, workdir=None, stream=None, bios="bochs"):
+    """Boot guest from a floppy on bare Bochs (bios: emu.BIOSES's key); returns (status or None,
+    serial text, Bochs log path)."""
     img = make_floppy(guest, os.path.join(workdir, "bare-floppy.img"))
     extra = 'floppya: 1_44="%s", status=inserted\n' % os.path.abspath(img)
     _, text, emu_log = emu.run(None, "bochs", cpu, cpus, timeout=timeout, workdir=workdir, megs=megs,
-                               stream=stream, bochs_extra=extra, boot="floppy")
+                               stream=stream, bochs_extra=extra, boot="floppy", bios=bios)
     return final_status(text), text, emu_log

@@ -116,6 +116,8 @@ def cmd_run(a):
     which, why = pick_emulator(a.emulator)
     if not err:
         err = emu.check_machine(which, a.cpu, a.cpus)  # the --cpus range before anything is built
+    if not err and a.bios != "bochs" and which != "bochs":
+        err = "--bios %s: only Bochs takes another BIOS (QEMU runs SeaBIOS already)" % a.bios
     if err:
         return bad_input("run", err)
     if which == "qemu-kvm":
@@ -136,8 +138,8 @@ def cmd_run(a):
     print("run: output in %s" % out, flush=True)
     image = os.path.join(out, "run.iso")
     _make_iso(a, image, interactive=False)
-    print("run: %s (%s), cpu %s x%d, guest %s; serial log in %s" % (which, why, a.cpu, a.cpus, a.guest, a.log),
-          flush=True)
+    print("run: %s (%s), cpu %s x%d, bios %s, guest %s; serial log in %s" % (
+        which, why, a.cpu, a.cpus, a.bios if which == "bochs" else "seabios", a.guest, a.log), flush=True)
     from . import images
     for what in ("disk", "floppy"):  # a name from images.py (linux, memtest, ...) is built first
         name = getattr(a, what)
@@ -152,7 +154,8 @@ def cmd_run(a):
     result = {}
     status, _, emu_log = emu.run(image, which, a.cpu, a.cpus, serial_log=os.path.abspath(a.log), timeout=a.timeout,
                                  stream=sys.stdout, workdir=os.path.join(out, which),
-                                 disk=a.disk, floppy=a.floppy, stall=a.stall or None, megs=a.megs, result=result)
+                                 disk=a.disk, floppy=a.floppy, stall=a.stall or None, megs=a.megs, result=result,
+                                 bios=a.bios)
     if status is None:
         for line in result.get("errors", []):  # the emulator's own reason, when it gave one
             print("run: %s: %s" % (which, line), file=sys.stderr)
@@ -214,6 +217,8 @@ def main(argv):
                    help="default: bochs, or qemu-kvm on a host with nested Intel VMX")
     s.add_argument("--cpu", default="corei7_skylake_x", help="Bochs CPU model: " + ", ".join(emu.BOCHS_CPUS))
     s.add_argument("--cpus", type=int, default=1, help="CPUs (Bochs: 1-%d)" % emu.BOCHS_MAX_CPUS)
+    s.add_argument("--bios", choices=sorted(emu.BIOSES), default="bochs",
+                   help="Bochs's system BIOS: bochs (its own, default) or seabios (QEMU's firmware)")
     s.add_argument("--out", default=None, metavar="DIR",
                    help="directory for the ISO, the serial log and the emulator's files (default: a fresh "
                         "out/run-DATE-TIME-XXXX/ per run, named in the first line)")
@@ -236,7 +241,7 @@ def main(argv):
     s.add_argument("-j", "--jobs", type=int, default=2)
     s.set_defaults(fn=cmd_test)
 
-    for mod in ("lab", "bench", "images", "exercise"):  # optional command groups, each in its own module
+    for mod in ("lab", "bench", "images", "difftest", "exercise"):  # optional command groups, each in its own module
         try:
             m = importlib.import_module("vmxlab_py." + mod)
         except ImportError:

@@ -11,6 +11,7 @@ PACKAGES = {
     "grub-pc-bin": "BIOS GRUB for the ISO and netboot tree", "grub-common": "grub-mkrescue, grub-mknetdir",
     "xorriso": "ISO images", "mtools": "grub-mkrescue",
     "bochs": "the VMX test machine", "bochsbios": "Bochs BIOS", "vgabios": "Bochs VGA BIOS",
+    "seabios": "SeaBIOS, QEMU's firmware, also booted in Bochs (--bios seabios)",
     "qemu-system-x86": "fast machine without VMX, PXE", "ipxe-qemu": "PXE ROMs",
     "dnsmasq": "DHCP/TFTP for network boot", "python3-serial": "serial capture",
     "iproute2": "network namespaces for the PXE test",
@@ -20,6 +21,9 @@ PACKAGES = {
     "syslinux": "syslinux's mtools installer for the Linux disk image (images.py)",
     "syslinux-common": "syslinux's BIOS modules (images.py)",
     "cpio": "reading the initramfs (images.py writes it itself)",
+    "clang": "libFuzzer targets (tests/fuzz)",
+    "libclang-rt-14-dev": "libFuzzer and sanitizer runtimes for clang (tests/fuzz)",
+    "python3-hypothesis": "property tests of the log parser (tests/tools)",
 }
 
 

@@ -13,8 +13,16 @@ import tempfile
 import time
 
 STATUS_RE = re.compile(r"^vmxlab: halted status=(\d+)\s*$", re.M)
+# the Bochs 2.7 CPU models vmxlab runs on (docs/cpu-models.md; tests/boot/matrix.cmake)
 BOCHS_CPUS = ("corei7_skylake_x", "corei3_cnl", "tigerlake", "corei7_icelake_u", "broadwell_ult",
-              "corei7_haswell_4770")
+              "corei7_haswell_4770", "corei7_ivy_bridge_3770k", "corei7_sandy_bridge_2600k", "corei5_arrandale_m520")
+# The system BIOS in Bochs: Bochs's own (the bochsbios package), or SeaBIOS, the firmware QEMU
+# runs (the seabios package), so a Bochs run sees the BIOS tables and services a QEMU machine has.
+BIOSES = {"bochs": "/usr/share/bochs/BIOS-bochs-latest", "seabios": "/usr/share/seabios/bios.bin"}
+# Debian's SeaBIOS runs option ROMs only from PCI ROM BARs (it is built for QEMU), never the VGA
+# BIOS Bochs copies to 0xC0000: without a PCI VGA card INT 10h does nothing. Bochs's pcivga
+# card offers the same VGA BIOS image as its expansion ROM.
+BIOS_EXTRA = {"bochs": "", "seabios": "pci: enabled=1, chipset=i440fx, slot1=pcivga\n"}
 # Debian's Bochs 2.7 aborts at 16 CPUs ("register_timer: too many registered timers"); 15 start.
 BOCHS_MAX_CPUS = 15
 QEMU_MAX_CPUS = 255  # QEMU's pc machine
@@ -107,10 +115,11 @@ def kvm_preflight(dev="/dev/kvm", nested="/sys/module/kvm_intel/parameters/neste
 
 
 def bochsrc(iso, serial, log, cpu="corei7_skylake_x", cpus=1, megs=128, extra="", boot=None, disk=None,
-            floppy=None):
+            floppy=None, bios="bochs"):
     """A headless Bochs configuration. iso: the CD on ata0-master (None: no CD); disk: a flat
     hard-disk image on ata0-slave (the BIOS's drive 0x80); floppy: a 1.44 MB image as floppy A
-    (drive 0x00). boot: cdrom, disk or floppy (default: the CD if there is one)."""
+    (drive 0x00). boot: cdrom, disk or floppy (default: the CD if there is one). bios: the
+    system BIOS, a key of BIOSES."""
     boot = boot or ("cdrom" if iso else "disk" if disk else "floppy")
     drives = ""
     if iso:
@@ -119,8 +128,8 @@ def bochsrc(iso, serial, log, cpu="corei7_skylake_x", cpus=1, megs=128, extra=""
         drives += 'ata0-slave: type=disk, path="%s", mode=flat\n' % disk
     if floppy:
         drives += 'floppya: 1_44="%s", status=inserted\n' % floppy
-    return f"""romimage: file=/usr/share/bochs/BIOS-bochs-latest
-vgaromimage: file=/usr/share/vgabios/vgabios.bin
+    return f"""romimage: file={BIOSES[bios]}
+{BIOS_EXTRA[bios]}vgaromimage: file=/usr/share/vgabios/vgabios.bin
 megs: {megs}
 cpu: model={cpu}, count={cpus}, reset_on_triple_fault=0, ips=10000000
 ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14
@@ -196,9 +205,10 @@ def _copy_image(src, workdir):
 
 def run(iso, emulator="bochs", cpu="corei7_skylake_x", cpus=1, serial_log=None, timeout=300, stream=None,
         workdir=None, megs=128, bochs_extra="", qemu_extra=(), boot=None, disk=None, floppy=None, stall=None,
-        stop_on=None, stop_delay=0, stop_after=None, result=None):
+        stop_on=None, stop_delay=0, stop_after=None, result=None, bios="bochs"):
     """Boot iso (None: no CD) with an optional hard disk / floppy image (copied per run);
-    returns (status or None, serial text, emulator log path).
+    returns (status or None, serial text, emulator log path). bios: Bochs's system BIOS, a key
+    of BIOSES (QEMU always runs its own SeaBIOS).
 
     stall: stop the emulator when the serial log has grown by nothing while it used this many
     seconds of CPU (or three times as many seconds of wall time: a guest halted for good costs
@@ -228,7 +238,7 @@ def run(iso, emulator="bochs", cpu="corei7_skylake_x", cpus=1, serial_log=None, 
         rc = os.path.join(workdir, "bochsrc")
         with open(rc, "w") as f:
             f.write(bochsrc(os.path.abspath(iso) if iso else None, os.path.abspath(serial_log), emu_log, cpu, cpus,
-                            megs, bochs_extra, disk=disk, floppy=floppy, boot=boot))
+                            megs, bochs_extra, disk=disk, floppy=floppy, boot=boot, bios=bios))
         cont = os.path.join(workdir, "cont.rc")
         with open(cont, "w") as f:  # after "c" returns (SIGINT), dump the screen and leave
             f.write("c\n%s\nquit\n" % VGA_DUMP)
@@ -249,6 +259,8 @@ def run(iso, emulator="bochs", cpu="corei7_skylake_x", cpus=1, serial_log=None, 
         cmd += list(qemu_extra)
     else:
         raise ValueError("unknown emulator " + emulator)
+    if bios != "bochs" and emulator != "bochs":
+        raise ValueError("bios=%s: only Bochs takes another BIOS (QEMU runs SeaBIOS)" % bios)
     stop_rx = re.compile(stop_on, re.M) if stop_on else None
     with open(emu_out, "w") as elog:
         t0 = time.time()
