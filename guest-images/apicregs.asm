@@ -81,4 +81,4 @@ main:
     apic_wr APIC_TIMER_INIT, 0
     apic_rd APIC_TIMER_CUR
     check_eax 0, "timer stopped"
-    verdict "apicregs"
+    finish

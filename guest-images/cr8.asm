@@ -88,7 +88,7 @@ real_again:
     mov ds, ax
     mov es, ax
     mov ss, ax
-    mov sp, 0x7C00
+    mov sp, GUEST_LOAD
     call big_real
     mov eax, [tpr_after_cr8]
     check_eax 0x50, "TPR after MOV CR8 5"

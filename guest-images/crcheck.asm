@@ -112,7 +112,7 @@ pm32:
     mov fs, ax
     mov gs, ax
     mov ss, ax
-    mov esp, 0x7C00
+    mov esp, GUEST_LOAD
     mov dword [MARK_A], 0xAAAA0001
     mov dword [MARK_B], 0xBBBB0002
     mov edi, PD32                   ; zero PD32, PML4, PDPT, PD64, IDT64
@@ -162,7 +162,7 @@ pm32:
     mov eax, cr0
     or eax, 1 << 31
     mov cr0, eax                    ; PAE paging on: the next fetch goes through PDPTE 0
-    mov eax, [0x7C00]
+    mov eax, [GUEST_LOAD]
     mov [pae_read], eax
     mov eax, cr0
     and eax, ~(1 << 31)
@@ -264,7 +264,7 @@ real_again:
     mov fs, ax
     mov gs, ax
     mov ss, ax
-    mov sp, 0x7C00
+    mov sp, GUEST_LOAD
     sti
     pass "back in real mode from IA-32e mode through compatibility mode"
 
@@ -278,7 +278,7 @@ real_again:
     fail "clearing CR0.PG did not flush the TLB (a stale translation is used)"
 .lm:
     mov eax, [pae_read]
-    cmp eax, [0x7C00]
+    cmp eax, [GUEST_LOAD]
     jne .pae_bad
     pass "PAE paging on through MOV CR0: the PDPTEs were loaded"
     jmp .pae_rsvd

@@ -6,7 +6,7 @@
 ; 0xFFFFFFFF + 5), XCHG (loads all ones), REP STOSD (pointer and count advance). Then, back in
 ; real mode (after a 4-level phase: a REX.W store and an XCHG with R9 at GPA 4 GiB), the guest
 ; reads 0x07F00000: RAM on bare Bochs with 128 MiB, but vmxlab's own
-; memory under vmxlab, which must stop the guest with its diagnosis before "holes: PASS".
+; memory under vmxlab, which must stop the guest with its diagnosis before its "RESULT: PASS".
 %include "guest.inc"
 %include "checks.inc"
 
@@ -37,7 +37,7 @@ pm32:
     mov ss, ax
     mov fs, ax
     mov gs, ax
-    mov esp, 0x7C00
+    mov esp, GUEST_LOAD
     mov edi, PDPT
     mov ecx, 2 * 1024
     xor eax, eax
@@ -152,7 +152,7 @@ bits 16
     mov ds, ax
     mov es, ax
     mov ss, ax
-    mov sp, 0x7C00
+    mov sp, GUEST_LOAD
     sti
 
     mov eax, [r_read]
@@ -186,7 +186,7 @@ bits 16
     mov eax, [dword VMXLAB_MEM]             ; under vmxlab: its memory, the guest stops here
     print_com1 "holes: read 0x07f00000 and went on"
 .verdict:
-    verdict "holes"
+    finish
 
 align 8
 gdt:

@@ -39,6 +39,6 @@ main:
     movzx eax, word [runs]
     dec eax
     check_eax STORM, "INITs survived"
-    verdict "initstorm"
+    finish
 
 runs: dw 0

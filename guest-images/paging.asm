@@ -43,14 +43,14 @@
 %define AL32RO  0x00403000      ;   read-only
 %define AL32BIG 0xC0200000      ;   inside a 4 MiB page 0xC0000000 -> 0xFEC00000
 %define STRADDLE 0x00405FFC     ;   4 bytes before the end of the page at 0x405000
-%define HC_LINEAR (0x00408000 + ((hc_text - $$ + 0x7C00) & 0xFFF)) ; hc_text, seen at 0x408xxx
+%define HC_LINEAR (0x00408000 + ((hc_text - $$ + GUEST_LOAD) & 0xFFF)) ; hc_text, seen at 0x408xxx
 %define ALPAE   0x40201000      ; PAE, 4 KiB page
 %define ALPAE2M 0x3EE00000      ;   inside a 2 MiB page -> 0xFEE00000
 %define FIXMAP  0xFFFFFFFFFF5FD000 ; 4-level: Linux's APIC fixmap slot
 %define AL64    0x00200000      ;   reached RIP-relative
 %define AL64G   0x7EE00000      ;   inside a 1 GiB page 0x40000000 -> 0xC0000000
 ; a RIP-relative operand at linear address X: NASM wants a label-relative expression
-%define RIPREL(x) (guest_start - 0x7C00 + (x))
+%define RIPREL(x) (guest_start - GUEST_LOAD + (x))
 
 main:
     call big_real
@@ -74,7 +74,7 @@ phase32:
     mov ss, ax
     mov fs, ax
     mov gs, ax
-    mov esp, 0x7C00
+    mov esp, GUEST_LOAD
     mov edi, PD32               ; clear PD32, PT32A, PT32B
     mov ecx, 3 * 1024
     xor eax, eax
@@ -93,7 +93,7 @@ phase32:
     mov dword [PT32B + 3 * 4], APIC_BASE | 1          ; AL32RO: read-only
     mov dword [PT32B + 5 * 4], PAGE_A | 3             ; the straddle's two pages
     mov dword [PT32B + 6 * 4], PAGE_B | 3
-    mov dword [PT32B + 8 * 4], ((hc_text - $$ + 0x7C00) & ~0xFFF) | 3 ; HC_LINEAR's page
+    mov dword [PT32B + 8 * 4], ((hc_text - $$ + GUEST_LOAD) & ~0xFFF) | 3 ; HC_LINEAR's page
     ; mov dword [AL32 + APIC_TPR], 0x50 ; ret   split 4 + 7 bytes across PAGE_A's end and PAGE_B
     mov dword [PAGE_A + 0xFFC], 0x108005C7
     mov dword [PAGE_B], 0x00500040
@@ -287,7 +287,7 @@ bits 16
     mov ds, ax
     mov es, ax
     mov ss, ax
-    mov sp, 0x7C00
+    mov sp, GUEST_LOAD
     sti
 
     mov ebx, [ver_rm]
@@ -351,7 +351,7 @@ bits 16
     mov eax, [hc_eax]
     check_eax 0, "hypercall PRINT with a paged buffer"
 .bare:
-    verdict "paging"
+    finish
 
 ; same_as_rm: EAX = 1 if EAX equals EBX (the version read in real mode), else the value
 same_as_rm:

@@ -55,7 +55,7 @@ main:
     wait_for hits42, 1
     movzx eax, word [hits42]
     check_eax 0, "vector 0x42 to a disabled APIC"
-    verdict "selfipi"
+    finish
 
 isr40:
     inc word [hits40]

@@ -243,6 +243,8 @@ static inline __attribute__((always_inline)) enum exit_action exit_dispatch(stru
     r->rip = v->rip;
     r->cs = (uint16_t)vmcs_read_exit(VMCS_GUEST_CS_SELECTOR);
 
+    if (__builtin_expect(!(v->exits_explained[(v->exit_reason >> 6) & 1] >> (v->exit_reason & 63) & 1), 0))
+        exit_explain_first(v); /* the first exit of a reason: one line saying what it is (exit_explain.c) */
     /* one test for the rare cases: a basic reason fits bits 15:0 and bit 31 is the entry
      * failure (SDM 24.9.1 "Basic VM-Exit Information", Table 24-15), so a reason vmxlab names
      * is below EXIT_REASON_COUNT only when the other bits are 0 */

@@ -36,4 +36,8 @@ void vcpu_skip_bytes(struct vcpu *v, uint32_t len);   /* RIP += len (an emulated
 uint64_t vcpu_read_rsp(struct vcpu *v);
 const char *exit_reason_text(uint32_t reason);
 
+/* The first exit of each reason on a vCPU: one `I exit:` line of what it means and what
+ * vmxlab does (exit_explain.c); it sets the reason's bit in v->exits_explained. */
+void exit_explain_first(struct vcpu *v);
+
 #endif

@@ -5,7 +5,7 @@
  * guest state") the CPU says nothing about which rule it applied. This checker
  * replays SDM Vol.3C 26.3.1 ("Checks on the Guest State Area") in the order the
  * manual lists them and names the FIRST rule that fails: the VMCS field, its
- * value, the rule and its section (style.md item 5, after ramooflax's
+ * value, the rule and its section (after ramooflax's
  * vmx_exit_invg.c).
  *
  *   26.3.1.1 control registers, debug registers and MSRs

@@ -85,6 +85,7 @@ struct vcpu {
     uint64_t exits_total;
     uint64_t exit_counts[80];
     struct exit_record history[EXIT_HISTORY]; /* exit n in history[(n - 1) % EXIT_HISTORY] */
+    uint64_t exits_explained[2]; /* bit r: exit reason r was explained in the log (exit_explain.c) */
 
     /* the guest's CPUID answers for the leaves that take no subleaf, built once before the
      * first entry (vmx/cpuid.c); bit i of *_valid: leaf i (0x80000000 + i) is in the table */

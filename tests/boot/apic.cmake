@@ -3,7 +3,7 @@
 #   cnl     corei3_cnl, apic=auto: no APIC-register virtualization, so decode (exit 44)
 #   decode  corei7_skylake_x with apic=decode forced
 # plus the seed's loop under apic=passthrough and the reset-vector restart point.
-# Each guest prints one line per check and "<guest>: PASS" (guest-images/include/checks.inc).
+# Each guest prints one line per check and ends on "RESULT: PASS" (guest.inc's finish).
 
 set(APIC_CONFIGS apicv cnl decode)
 set(APIC_CPU_apicv corei7_skylake_x)
@@ -48,7 +48,7 @@ apic_test(selfinit --status 0 --in-order
     --expect "^GDTR limit = 0000ffff ok$"
     --expect "^#GP past 64 KiB in DS ES FS GS = 00000004 ok$"
     --expect "^APIC SVR = 000000ff ok$"
-    --expect "^selfinit: PASS$"
+    --expect "^RESULT: PASS$"
     --expect "I stats: exits total=[0-9]+ INIT resets=1$"
     --count "INIT reset #=1"
     --reject "exit reason=3 ")
@@ -58,7 +58,7 @@ apic_test(initstorm --status 0 --in-order
     --expect "I vcpu0: INIT reset #1 -> 0000:7c00"
     --expect "I vcpu0: INIT reset #1000 -> 0000:7c00"
     --expect "^INITs survived = 000003e8 ok$"
-    --expect "^initstorm: PASS$"
+    --expect "^RESULT: PASS$"
     --expect "I stats: exits total=[0-9]+ INIT resets=1000$"
     --reject "exit reason=3 ")
 
@@ -66,7 +66,7 @@ apic_test(apicregs --status 0 --in-order
     --expect "I apic: vcpu0: write to the read-only ID register ignored"
     --expect "^ESR: illegal register address = 00000080 ok$"
     --expect "^timer current count decreasing = 00000001 ok$"
-    --expect "^apicregs: PASS$")
+    --expect "^RESULT: PASS$")
 
 apic_test(selfipi --status 0 --in-order
     --expect "^vector 0x40 \\(self shorthand\\) taken = 00000001 ok$"
@@ -74,14 +74,14 @@ apic_test(selfipi --status 0 --in-order
     --expect "^vector 0x41 taken after STI = 00000001 ok$"
     --expect "I apic: ICR 0x00000400 dest 00 -> NMI to vcpu0$"
     --expect "I apic: ICR 0x00000042 dest 00 -> dropped: the destination APIC is software-disabled"
-    --expect "^selfipi: PASS$")
+    --expect "^RESULT: PASS$")
 
 apic_test(apicbase --status 0 --in-order
     --expect "I apic: vcpu0: WRMSR IA32_APIC_BASE 0xfed00900 moves the APIC to 0xfed00000: refused with #GP"
     --expect "I apic: vcpu0: WRMSR IA32_APIC_BASE 0xfee00d00 enables x2APIC mode"
     --expect "I apic: vcpu0: RDMSR 0x802 \\(an x2APIC register\\) outside x2APIC mode: #GP"
     --expect "^CPUID.1:ECX.x2APIC = 00000000 ok$"
-    --expect "^apicbase: PASS$")
+    --expect "^RESULT: PASS$")
 
 apic_test(badicr --status 0 --in-order
     --expect "W apic: ICR 0x00044500 dest 00 -> refused: INIT with the self shorthand is not a valid combination \\(SDM Table 10-3\\)$"
@@ -92,7 +92,7 @@ apic_test(badicr --status 0 --in-order
     --expect "I apic: ICR 0x00004500 dest 05 -> dropped: no vCPU has that APIC ID$"
     --expect "W apic: ICR 0x0000000f dest 00 -> refused: vectors 0-15 are illegal"
     --expect "^ESR: send illegal vector = 00000020 ok$"
-    --expect "^badicr: PASS$"
+    --expect "^RESULT: PASS$"
     --reject "INIT reset #")
 
 # The seed's configuration: the ICR write reaches the (emulated) physical APIC, Bochs 2.7 keeps

@@ -23,7 +23,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
-from vmxlab_py import bare, emu, iso  # noqa: E402
+from vmxlab_py import bare, emu, guestsrc, iso  # noqa: E402
 from linecheck import check_lines  # noqa: E402
 
 
@@ -71,7 +71,7 @@ def bare_end(pattern, emu_log, timeout):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--kernel", required=True)
-    p.add_argument("--guest", default=None, help="guest image; omit for no guest module")
+    p.add_argument("--guest", default=None, help="guest image, or nasm source (.asm); omit for no guest module")
     p.add_argument("--second-guest", default=None, help="a second module named guest (vmxlab refuses it)")
     p.add_argument("--emulator", default="bochs", choices=["bochs", "qemu"])
     p.add_argument("--cpu", default="corei7_skylake_x")
@@ -110,6 +110,8 @@ def main():
             p.error("--bare needs --emulator bochs and a --guest")
         if a.bios != "bochs" and a.emulator != "bochs":
             p.error("--bios %s needs --emulator bochs (QEMU runs SeaBIOS)" % a.bios)
+        if a.guest and guestsrc.is_source(a.guest):  # nasm source, as `vmxlab run --guest FILE.asm` takes it
+            a.guest = guestsrc.resolve(a.guest, a.cmdline, workdir=work)
         if not a.bare:
             image = iso.make_iso(os.path.join(work, "test.iso"), a.kernel, a.guest, a.cmdline, interactive=False,
                                  second_guest=a.second_guest)

@@ -11,7 +11,7 @@ set(GMEM_PAGING_EXPECT --expect "^32-bit 4 KiB alias: version as in real mode = 
     --expect "^4-level TPR by \\[r8\\+0x80\\] \\(r9d\\), read into r10d = 00000080 ok$"
     --expect "^4-level TPR through a 1 GiB page = 00000080 ok$"
     --expect "^4-level PPR with TPR 0x80, nothing in service = 00000080 ok$"
-    --expect "^paging: PASS$")
+    --expect "^RESULT: PASS$")
 foreach(cpu corei3_cnl corei7_skylake_x)
     add_test(NAME boot.gmem.paging.${cpu}.bare COMMAND ${BOOTTEST} --bare --emulator bochs --cpu ${cpu}
         --guest ${GUESTS}/paging.bin --status 0 ${GMEM_OK} ${GMEM_PAGING_EXPECT})
@@ -47,7 +47,7 @@ set(GMEM_HOLES_EXPECT --expect "^hole read = ffffffff ok$" --expect "^hole byte 
     --expect "^64-bit: qword read after a qword write, high = ffffffff ok$"
     --expect "^64-bit: xchg \\[hole\\], r9: r9 high = ffffffff ok$" --reject " FAIL")
 add_test(NAME boot.gmem.holes.corei3_cnl.bare COMMAND ${BOOTTEST} --bare --emulator bochs --cpu corei3_cnl
-    --guest ${GUESTS}/holes.bin --status 0 ${GMEM_HOLES_EXPECT} --expect "^holes: PASS$")
+    --guest ${GUESTS}/holes.bin --status 0 ${GMEM_HOLES_EXPECT} --expect "^RESULT: PASS$")
 set_tests_properties(boot.gmem.holes.corei3_cnl.bare PROPERTIES LABELS "boot;bare" TIMEOUT 400)
 boot_test(gmem.holes --emulator bochs --cpu corei3_cnl --guest ${GUESTS}/holes.bin --status 1
     ${GMEM_HOLES_EXPECT}
@@ -57,7 +57,7 @@ boot_test(gmem.holes --emulator bochs --cpu corei3_cnl --guest ${GUESTS}/holes.b
     --expect "I ept: vcpu0: hole write #3 at GPA 0x240000020 by 0008:[0-9a-f]+ mov dword \\[ds:0x400020\\], 0x1: 0x1 dropped \\(ept.holes=ones\\)$"
     --expect "I ept: vcpu0: hole write #4 at GPA 0x100000020 by 0008:[0-9a-f]+ add dword \\[ds:0x200020\\], 0x5: 0x4 dropped"
     --expect "I ept: vcpu0: more hole accesses: from now on every 1024th is logged \\(all at log=debug\\)"
-    --reject "^holes: PASS$" --reject "went on")
+    --reject "^RESULT: PASS$" --reject "went on")
 # ept.holes=stop: the first hole read stops the guest, named as a hole
 boot_test(gmem.holes.stop --emulator bochs --cpu corei3_cnl --guest ${GUESTS}/holes.bin --status 1
     --cmdline "ept.holes=stop"
@@ -69,4 +69,4 @@ boot_test(gmem.holes.debug --emulator bochs --cpu corei7_skylake_x --guest ${GUE
     --expect "D ept: vcpu0: hole write #10 at GPA 0x100000040 by 0018:[0-9a-f]+ mov qword \\[ds:rax\\+0x40\\], rbx: 0x1122334455667788 dropped \\(ept.holes=ones\\)$"
     --expect "D ept: vcpu0: hole write #11 at GPA 0x100003008 by 0018:[0-9a-f]+ xchg qword \\[ds:rdx\\+0x3008\\], r9: 0x55 dropped \\(ept.holes=ones\\)$"
     --expect "E ept: EPT violation: R access to GPA 0x7f00000 "
-    --reject "^holes: PASS$")
+    --reject "^RESULT: PASS$")

@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 from vmxlab_py import logparse, pxe  # noqa: E402
 
 SKIP = 77
-# What the kernel prints on a CPU without VMX (QEMU TCG): kernel/main.c, vmx/probe.c.
+# What the kernel prints on a CPU without VMX (QEMU TCG): kernel/main.c, vmx/vmx_caps.c.
 NO_VMX_ERROR = re.compile(r"^vmx: VMX not supported")
 NO_VMX_STATUS = 3
 

@@ -47,7 +47,7 @@ foreach(cpu ${MATRIX_CPUS})
         --expect "^selfinit: second run: "
         --expect "^CR0 = [0-9a-f]+ ok$"
         --expect "^APIC SVR = 000000ff ok$"
-        --expect "^selfinit: PASS$"
+        --expect "^RESULT: PASS$"
         --expect "I stats: exits total=[0-9]+ INIT resets=1$"
         --reject "exit reason=3 ")
     # APIC exits that deliver interrupts: fixed self-IPIs, one held over IF=0, an NMI
@@ -57,7 +57,7 @@ foreach(cpu ${MATRIX_CPUS})
         --expect "I apic: ICR 0x00000041 dest 00 -> fixed vector 0x41 to vcpu0$"
         --expect "^vector 0x41 taken after STI = 00000001 ok$"
         --expect "I apic: ICR 0x00000400 dest 00 -> NMI to vcpu0$"
-        --expect "^selfipi: PASS$")
+        --expect "^RESULT: PASS$")
     # CPUID exits: the hypervisor bit and leaf, VMX hidden from the guest
     matrix_test(bochsbios.cpuid.${cpu} ${common} --guest ${GUESTS}/cpuid.bin --status 0
         --expect "^PASS: CPUID.1:ECX\\[31\\] hypervisor present is set"
@@ -161,7 +161,7 @@ foreach(cpu corei7_skylake_x corei3_cnl)
         --expect "^selfinit: second run: "
         --expect "^EFLAGS = 00000002 ok$"
         --expect "^APIC SVR = 000000ff ok$"
-        --expect "^selfinit: PASS$"
+        --expect "^RESULT: PASS$"
         --expect "I stats: exits total=[0-9]+ INIT resets=1$"
         --reject "exit reason=3 ")
 endforeach()

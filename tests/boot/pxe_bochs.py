@@ -3,7 +3,7 @@
 
 Builds the same netboot tree as the QEMU tests, then boots Bochs from an e1000 with Debian's
 iPXE ROM and Bochs's built-in DHCP/TFTP ("ethmod=vnet": no packet leaves Bochs), as
-/work/shared/docs/pxe.md describes:
+docs/bochs.md ("Network boot") describes:
     pci: enabled=1, chipset=i440fx, slot1=e1000
     e1000: ..., ethmod=vnet, ethdev=TREE, script=vnet.conf, bootrom=.../pxe-e1000.rom
     boot: network

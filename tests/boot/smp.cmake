@@ -31,7 +31,7 @@ foreach(cfg apicv decode)
         --expect "^selfinit: first run: "
         --expect "I apic: ICR 0x00004500 dest 00 -> INIT to vcpu0$"
         --expect "I vcpu0: INIT reset #1 -> 0000:7c00 \\(INIT IPI\\)$"
-        --expect "^selfinit: PASS$"
+        --expect "^RESULT: PASS$"
         --expect "I stats: exits total=[0-9]+ INIT resets=1$"
         --reject "exit reason=3 ")
 endforeach()

@@ -16,7 +16,7 @@
 #include "vmx/vmx_names.h"
 
 /* ---- fixtures: docs/bochs.md, "VMX capabilities of the CPU models" ----
- * bochs.md lists the TRUE_ control MSRs only. The legacy MSRs (0x481-0x484)
+ * docs/bochs.md lists the TRUE_ control MSRs only. The legacy MSRs (0x481-0x484)
  * are derived here by the rule of SDM A.2: they equal the TRUE_ ones with the
  * default1 class reported as must-be-1. With BASIC bit 55 set (all five models)
  * the decoder must not use them, which test_true_msrs_preferred checks. */
@@ -44,8 +44,8 @@ static struct vmx_msrs fixture(enum model m)
     case COREI3_CNL:
         r.basic = 0x00d810000000002bull; r.true_procbased = 0xf7f9fffe04006172ull;
         r.procbased2 = 0x02177fff00000000ull; r.cr4_fixed1 = 0x3727ffull;
-        /* corei3_cnl is not in bochs.md's table. Research on the Bochs source
-         * (bochs.md) says its PROC2 lacks APIC-register virtualization (bit 8) and
+        /* corei3_cnl is not in docs/bochs.md's table. Research on the Bochs source
+         * (docs/bochs.md) says its PROC2 lacks APIC-register virtualization (bit 8) and
          * virtual-interrupt delivery (bit 9) but has virtualize APIC accesses
          * (bit 0). This fixture is skylake_x's MSRs with those two allowed-1
          * bits cleared; it is a model of the model, not a measurement. */
@@ -127,7 +127,7 @@ static void test_verdict_and_features(void **state)
     }
 }
 
-/* bochs.md: monitor trap flag only on icelake_u and tigerlake; no posted
+/* docs/bochs.md: monitor trap flag only on icelake_u and tigerlake; no posted
  * interrupts anywhere; VPID, x2APIC virtualization, MSR bitmaps, preemption
  * timer and EFER load/save everywhere. */
 static void test_control_bits(void **state)
@@ -158,7 +158,7 @@ static void test_control_bits(void **state)
     }
 }
 
-/* A.10, bochs.md: 4-level, WB/UC, 2M/1G, A/D, execute-only, INVEPT single+all,
+/* A.10, docs/bochs.md: 4-level, WB/UC, 2M/1G, A/D, execute-only, INVEPT single+all,
  * INVVPID all types on every model. */
 static void test_ept_vpid(void **state)
 {
@@ -298,7 +298,7 @@ static void test_adjust_controls(void **state)
     assert_int_equal(result, wanted | PIN_BASED_DEFAULT1);   /* TRUE_PIN still forces 1, 2, 4 */
     assert_int_equal(missing, 0);
 
-    /* A required control the CPU lacks: posted interrupts (bochs.md: none) */
+    /* A required control the CPU lacks: posted interrupts (docs/bochs.md: none) */
     wanted = PIN_EXTERNAL_INTERRUPT_EXITING | PIN_PROCESS_POSTED_INTERRUPTS;
     assert_false(vmx_adjust_controls(pin, wanted, &result, &missing));
     assert_int_equal(missing, PIN_PROCESS_POSTED_INTERRUPTS);

@@ -8,7 +8,7 @@ import tempfile
 import time
 
 from . import build as buildmod
-from . import chain, deps, emu, iso, paths
+from . import chain, deps, emu, guestsrc, iso, paths
 
 EXIT_CODES = ("exit code: the kernel's status (0 ok, 1 guest failed, 2 bad input, 3 no VMX, 4 internal), 124 no status "
               "line; the CLI's own: 2 bad input, 3 qemu-kvm cannot run here")
@@ -24,10 +24,30 @@ def cmd_build(a):
     return buildmod.build(a.build_dir)
 
 
+def _guest_file(a):
+    """--guest FILE, checked before anything is built: a flat binary as it is, nasm source (.asm)
+    assembled with guest-images/include (and guest.load= of --cmdline). Bad input: one line on
+    stderr, exit 2. Sets a.guest_file (None for a name, 'none' or a local drive)."""
+    a.guest_file = None
+    g = a.guest
+    if g is None or g == "none" or g in chain.IDS or not guestsrc.is_file_arg(g):
+        return
+    os.makedirs(paths.OUT, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="guest-", dir=paths.OUT)  # two runs never share one
+    try:
+        a.guest_file = guestsrc.resolve(g, a.cmdline, workdir=work)
+    except guestsrc.BadGuest as e:
+        print(e, file=sys.stderr)
+        raise SystemExit(2)
+
+
 def _guest_path(name):
+    """--guest NAME: a guest of guest-images/ by name, its built image."""
     path = paths.guest_bin(name)
     if not os.path.exists(path):
-        raise SystemExit("vmxlab: no guest image %s (build first, or give a file)" % path)
+        print("vmxlab: no guest named %s (no %s; the names are guest-images/*.asm, or give a file)" % (name, path),
+              file=sys.stderr)
+        raise SystemExit(2)
     return path
 
 
@@ -49,7 +69,7 @@ def _resolve_guest(a):
 
 def _make_iso(a, out, interactive):
     g = _resolve_guest(a)
-    guest = None if g == "none" else g if g in chain.IDS else _guest_path(g)
+    guest = None if g == "none" else g if g in chain.IDS else getattr(a, "guest_file", None) or _guest_path(g)
     extras = [g for g in _all_guests() if not guest or g[1] != os.path.abspath(guest)] if interactive else []
     return iso.make_iso(out, paths.kernel_elf(), guest, a.cmdline or "", interactive=interactive, extra_guests=extras)
 
@@ -70,6 +90,7 @@ def out_dir(a, what):
 
 
 def cmd_iso(a):
+    _guest_file(a)
     err = iso.check_cmdline(a.cmdline)
     if err:
         return bad_input("iso", err)
@@ -90,6 +111,7 @@ def pick_emulator(requested):
 
 
 def cmd_run(a):
+    _guest_file(a)
     err = iso.check_cmdline(a.cmdline)
     which, why = pick_emulator(a.emulator)
     if not err:
@@ -172,7 +194,8 @@ def main(argv):
 
     def guest_opts(s):
         s.add_argument("--guest", default=None,
-                       help="guest image: a name from guest-images/ or a file (default hello; 'none' for no module; "
+                       help="guest image: a name from guest-images/, a flat binary, or nasm source (.asm, assembled "
+                            "with guest-images/include) (default hello; 'none' for no module; "
                             "local-disk / local-floppy: that drive's boot sector)")
         s.add_argument("--cmdline", default="", help="vmxlab options, e.g. 'log=debug apic=decode'")
 
@@ -218,7 +241,7 @@ def main(argv):
     s.add_argument("-j", "--jobs", type=int, default=2)
     s.set_defaults(fn=cmd_test)
 
-    for mod in ("lab", "bench", "images", "difftest"):  # optional command groups, each in its own module
+    for mod in ("lab", "bench", "images", "difftest", "exercise"):  # optional command groups, each in its own module
         try:
             m = importlib.import_module("vmxlab_py." + mod)
         except ImportError:

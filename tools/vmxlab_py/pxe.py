@@ -1,6 +1,6 @@
 """GRUB netboot tree for vmxlab, dnsmasq configurations, and a dnsmasq runner.
 
-Tree layout (DIR is the TFTP root; see docs/lab.md and shared docs/pxe.md):
+Tree layout (DIR is the TFTP root; see docs/lab.md):
 
     DIR/boot/grub/i386-pc/core.0        PXE boot file (grub-mknetdir)
     DIR/boot/grub/grub.cfg              menu: one entry per guest, then the local disk and floppy
