@@ -90,11 +90,11 @@ foreach(cfg skylake_apicv skylake_decode cnl_decode)
     endif()
     if(NOT model STREQUAL "skylake" OR path STREQUAL "apicv")
         add_test(NAME boot.smp.smpboot.${model}.bare COMMAND ${BOOTTEST} --bare --emulator bochs --cpu ${cpu}
-            --cpus 2 --guest ${GUESTS}/smpboot.bin --status 0 --in-order ${SMPBOOT_GUEST} --expect "^smpboot: PASS$")
+            --cpus 2 --guest ${GUESTS}/smpboot.bin --status 0 --in-order ${SMPBOOT_GUEST} --expect "^RESULT: PASS$")
         set_tests_properties(boot.smp.smpboot.${model}.bare PROPERTIES LABELS "boot;bare" TIMEOUT 400)
     endif()
     boot_test(smp.smpboot.${cfg} --emulator bochs --cpu ${cpu} --cpus 2 --guest ${GUESTS}/smpboot.bin
-        "--cmdline=${opts}" --status 0 --in-order ${SMPBOOT_GUEST} --expect "^smpboot: PASS$"
+        "--cmdline=${opts}" --status 0 --in-order ${SMPBOOT_GUEST} --expect "^RESULT: PASS$"
         --anywhere "I apic: path ${path}: "
         --anywhere "I vcpu1: ready on CPU 1: VMCS 0x[0-9a-f]+, VPID 2, INIT state, waits for SIPI"
         --anywhere "I apic: ICR 0x00004500 dest 01 -> INIT to vcpu1$"
@@ -115,7 +115,7 @@ foreach(cfg apicv decode)
         "--cmdline=${APIC_CMDLINE_${cfg}}" --status 0 --in-order ${SMPBOOT_GUEST}
         --expect "^AP starts after its own INIT = 00000003 ok$"
         --expect "^the AP answers after its own INIT \\(vector 0x55\\) = 00000002 ok$"
-        --expect "^smpinit: PASS$"
+        --expect "^RESULT: PASS$"
         --anywhere "I vcpu1 apic: ICR 0x00004500 dest 01 -> INIT to vcpu1$"
         --anywhere "I vcpu1: INIT reset #3 -> 0900:0000 \\(INIT IPI\\)$"
         --anywhere "I stats: exits total=[0-9]+ INIT resets=0$"
