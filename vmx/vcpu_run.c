@@ -78,8 +78,14 @@ static void stop_report(int status)
 {
     (void)status;
     stop_other_vcpus();
-    for (unsigned i = 0; i < vmx.nvcpus; i++)
-        exit_stats_log(&vmx.vcpus[i]);
+    for (unsigned i = 0; i < vmx.nvcpus; i++) {
+        struct vcpu *v = &vmx.vcpus[i];
+        exit_stats_log(v);
+        if (vmx.nvcpus > 1)
+            log_info("stats", "%s: kicks=%llu (NMI exits that were another vCPU's kick) idle_waits=%llu (HLT in root "
+                              "while waiting for SIPI)", vcpu_tag(v), (unsigned long long)v->kicks,
+                     (unsigned long long)v->idle_waits);
+    }
     memory_stats_log();
 }
 

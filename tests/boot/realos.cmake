@@ -75,3 +75,27 @@ add_test(NAME realos.pxe_local_disk COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURREN
     --kernel $<TARGET_FILE:vmxlab.elf>)
 set_tests_properties(realos.pxe_local_disk PROPERTIES LABELS realos TIMEOUT 600 SKIP_RETURN_CODE 77
     FIXTURES_REQUIRED realos_images)
+
+# ---- two CPUs (issue 10): the guest starts its AP with INIT-SIPI-SIPI through the virtual APIC
+# Linux reports 2 processors, bare and under vmxlab on both APIC paths; vmxlab carries out its
+# INIT and SIPI on vcpu1 (requests, never a physical INIT: no exit reason 3). memtest86+ starts
+# its AP the same way and tests with both ("SMP: 2T"). The first boot CPU's lines and the guest's
+# are asserted in order; vmxlab's lines from vcpu1 may fall anywhere between them.
+set(REALOS_MARKER_SMP "^vmxlab-realos: userland reached, cpus=2$")
+realos_test(linux_smp_bare --image linux --cpus 2 --bare --bare-end poweroff
+    --expect "smpboot: Total of 2 processors activated" --expect "${REALOS_MARKER_SMP}")
+function(linux_smp_test name cpu path)
+    realos_test(${name} --image linux --cpus 2 --cpu ${cpu} "--cmdline=${ARGN}" --status 0 --in-order
+        --expect "I smp: 2 of 2 CPUs up" --expect "I apic: path ${path}" --expect "I vcpu1: ready on CPU 1: "
+        --expect " Linux version 6\\.1\\." --expect "I apic: ICR 0x0000c500 dest 01 -> INIT to vcpu1$"
+        --expect "I vcpu1: SIPI vector 0x[0-9a-f]+: starts at [0-9a-f]+00:0000$"
+        --expect "smpboot: Total of 2 processors activated" --expect "${REALOS_MARKER_SMP}"
+        --expect "I io: guest powered off" --expect "I stats: vcpu1: exits total=[1-9]"
+        --reject " E [a-z0-9]+: " --reject "Kernel panic" --reject "exit reason=3 " --reject "failed to boot")
+endfunction()
+linux_smp_test(linux_smp_skylake_apicv corei7_skylake_x apicv)
+linux_smp_test(linux_smp_cnl_decode corei3_cnl decode)
+realos_test(memtest_smp_bare --image memtest --cpus 2 --bare --bare-end stopped --stop-after 60 ${MEMTEST_SCREEN}
+    --screen "SMP: 2T")
+realos_test(memtest_smp --image memtest --cpus 2 --cmdline "guest.stop=6000 screen.dump=1" --status 1 ${MEMTEST_SCREEN}
+    --screen "SMP: 2T" --expect "I vcpu1: SIPI vector 0x[0-9a-f]+: starts at " --reject "exit reason=3 ")
