@@ -33,4 +33,16 @@ static inline void *phys_to_virt(uint64_t pa)
 #define ALIGN_UP(x, a) (((x) + (a)-1) & ~((uint64_t)(a)-1))
 #define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a)-1))
 
+/* A spin lock for the little state vCPUs share at run time (vmx/exit_ept.c's hole pages):
+ * one CPU at a time; the others wait with PAUSE. */
+struct spinlock {
+    volatile int locked;
+};
+static inline void spin_lock(struct spinlock *l)
+{
+    while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
+        __builtin_ia32_pause();
+}
+static inline void spin_unlock(struct spinlock *l) { __atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE); }
+
 #endif

@@ -112,7 +112,13 @@ static enum exit_action hole_access(struct vcpu *v, uint64_t q, uint64_t gpa, bo
     if (!mapped) {
         if (gpa >= EPT_GPA_LIMIT)
             return hole_stop(v, gpa, "beyond what 4-level EPT translates");
+        /* the EPT tables, the page pool and the count are every vCPU's: one at a time. The
+         * new mapping needs no INVEPT on the other CPUs: a not-present entry is not cached
+         * (SDM 28.3.2 "Creating and Using Cached Translation Information") */
+        static struct spinlock hole_lock;
+        spin_lock(&hole_lock);
         if (vmx.hole_pages >= HOLE_PAGES_MAX) {
+            spin_unlock(&hole_lock);
             char why[96];
             snprintf(why, sizeof(why), "more than %u hole pages (each costs EPT tables from vmxlab's pool)",
                      HOLE_PAGES_MAX);
@@ -124,6 +130,7 @@ static enum exit_action hole_access(struct vcpu *v, uint64_t q, uint64_t gpa, bo
         }
         vmx_ept_map_page(gpa & ~0xFFFull, vmx.ones_page_pa, EPT_READ | EPT_EXECUTE, EPT_MT_WB);
         vmx.hole_pages++;
+        spin_unlock(&hole_lock);
     }
     /* Table 27-7: bit 1 a data write; bit 7 the linear-address field is valid, bit 8 (with 7)
      * the access was to the translated address, not to a paging structure */
