@@ -80,12 +80,13 @@ set_tests_properties(realos.pxe_local_disk PROPERTIES LABELS realos TIMEOUT 600 
 # Linux reports 2 processors, bare and under vmxlab on both APIC paths; vmxlab carries out its
 # INIT and SIPI on vcpu1 (requests, never a physical INIT: no exit reason 3). memtest86+ starts
 # its AP the same way and tests with both ("SMP: 2T"). The first boot CPU's lines and the guest's
-# are asserted in order; vmxlab's lines from vcpu1 may fall anywhere between them.
+# are asserted in order. Two emulated CPUs make Bochs slower: Linux decompresses itself for
+# well over 90 s of Bochs CPU without a line, hence a longer stall rule.
 set(REALOS_MARKER_SMP "^vmxlab-realos: userland reached, cpus=2$")
-realos_test(linux_smp_bare --image linux --cpus 2 --bare --bare-end poweroff
+realos_test(linux_smp_bare --image linux --cpus 2 --stall 240 --bare --bare-end poweroff
     --expect "smpboot: Total of 2 processors activated" --expect "${REALOS_MARKER_SMP}")
 function(linux_smp_test name cpu path)
-    realos_test(${name} --image linux --cpus 2 --cpu ${cpu} "--cmdline=${ARGN}" --status 0 --in-order
+    realos_test(${name} --image linux --cpus 2 --stall 240 --cpu ${cpu} "--cmdline=${ARGN}" --status 0 --in-order
         --expect "I smp: 2 of 2 CPUs up" --expect "I apic: path ${path}" --expect "I vcpu1: ready on CPU 1: "
         --expect " Linux version 6\\.1\\." --expect "I apic: ICR 0x0000c500 dest 01 -> INIT to vcpu1$"
         --expect "I vcpu1: SIPI vector 0x[0-9a-f]+: starts at [0-9a-f]+00:0000$"

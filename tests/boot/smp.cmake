@@ -121,3 +121,11 @@ foreach(cfg apicv decode)
         --anywhere "I stats: exits total=[0-9]+ INIT resets=0$"
         --reject "exit reason=3 " --reject " E ")
 endforeach()
+
+# A stop on one CPU stops every vCPU: exits.max (per vCPU) ends the run on whichever vCPU reaches
+# it first; the stopping CPU halts the other and prints both vCPUs' statistics, then the status.
+boot_test(smp.stop_all --emulator bochs --cpu corei7_skylake_x --cpus 2 --guest ${GUESTS}/smpboot.bin
+    --cmdline "exits.max=12" --status 1
+    --expect "E (vcpu1 )?exit: exits.max=12 reached: stopping the guest$"
+    --expect "I stats: exits total=[0-9]+ INIT resets=0$" --expect "I stats: vcpu1: exits total=[0-9]+ INIT resets=[0-9]$"
+    --expect "I stats: vcpu1: kicks=[0-9]+ " --reject "RESULT: PASS")
