@@ -203,7 +203,8 @@ static uint32_t timer_current(const struct vlapic *a)
 
 void vlapic_reset(struct vlapic *a)
 {
-    __builtin_memset(a->page, 0, 4096); /* memset: one REP STOSB in the kernel, not 1,024 stores */
+    /* the registers span offsets 000H-3F0H (SDM Table 10-1); the rest of the page stays 0 */
+    __builtin_memset(a->page, 0, 0x400);
     for (unsigned i = 0; i < NREGS; i++)
         for (unsigned k = 0; k < regs[i].count; k++)
             a->page[(regs[i].offset + 0x10u * k) / 4] = regs[i].reset;

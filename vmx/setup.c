@@ -443,6 +443,7 @@ static void vcpu_setup(struct vcpu *v)
     *(uint32_t *)phys_to_virt(v->vmcs_pa) = vmx.caps.revision_id;
     if (vmclear(v->vmcs_pa) != VMX_OK || vmptrld(v->vmcs_pa) != VMX_OK)
         panic("VMCLEAR/VMPTRLD of the VMCS at 0x%llx failed", (unsigned long long)v->vmcs_pa);
+    v->init_cache = phys_to_virt(vmx_alloc_page());
     setup_controls(v);
     io_vcpu_setup();
     vmx_tsc_setup(v);

@@ -18,6 +18,8 @@ enum vcpu_gpr { GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, G
 #define CPUID_TABLE_BASIC 32  /* leaves 0-1FH */
 #define CPUID_TABLE_EXT 9     /* leaves 80000000H-80000008H */
 
+struct init_cache;
+
 struct exit_record {
     uint32_t reason;     /* full exit reason field */
     uint64_t qualification;
@@ -70,6 +72,7 @@ struct vcpu {
     unsigned nmis_injected;
 
     unsigned init_count;
+    struct init_cache *init_cache; /* the last INIT's VMCS writes (vmx/vcpu_reset.c) */
     uint32_t kicks_owed;    /* NMI kicks sent to it and not yet seen in an NMI exit (atomic) */
     volatile bool idle;     /* waits with HLT in VMX root operation */
     volatile bool stopped;  /* halted for good: vmxlab is stopping */

@@ -15,6 +15,7 @@
 #include "vmx/vmx.h"
 #include "vmx/vmx_caps.h"
 #include "vmx/vmx_defs.h"
+#include "vmx/vmx_internal.h"
 
 #define INIT_FIELDS_MAX 64
 
@@ -38,35 +39,48 @@ static uint64_t guest_visible_cr0(void)
     return (vmcs_read(VMCS_GUEST_CR0) & ~mask) | (vmcs_read(VMCS_CR0_READ_SHADOW) & mask);
 }
 
+/* The last INIT's writes, kept per vCPU (v->init_cache, a page from the pool): the next INIT
+ * with the same inputs (a guest that INITs itself over and over, an OS that restarts an AP)
+ * writes them again without building them (docs/performance.md). */
+struct init_cache {
+    struct init_params p;
+    size_t n;
+    struct init_field fields[INIT_FIELDS_MAX];
+    struct init_regs regs;
+};
+_Static_assert(sizeof(struct init_cache) <= 4096, "one page");
+
 void vcpu_init_reset(struct vcpu *v, const struct vcpu_start *start)
 {
     const struct vmx_caps *caps = vmx_caps();
     bool ug = vmcs_read(VMCS_CTRL_PROC_BASED2) & SECONDARY_UNRESTRICTED_GUEST;
-    struct init_params p = {
-        .cs_selector = start->cs_selector,
-        .cs_base = start->cs_base,
-        .rip = start->rip,
-        .old_cr0 = guest_visible_cr0(),
-        .signature = cpuid(1, 0).eax,
-        .cr0_fixed0 = vmx_guest_cr0_fixed0(caps, ug),
-        .cr0_fixed1 = caps->cr0_fixed1,
-        .cr4_fixed0 = caps->cr4_fixed0,
-        .cr4_fixed1 = caps->cr4_fixed1,
-        .entry_controls = (uint32_t)vmcs_read(VMCS_CTRL_ENTRY),
-        .activity_state = GUEST_ACTIVITY_ACTIVE,
-    };
+    struct init_params p;
+    memset(&p, 0, sizeof(p)); /* compared as bytes below: no stray padding */
+    p.cs_selector = start->cs_selector;
+    p.cs_base = start->cs_base;
+    p.rip = start->rip;
+    p.old_cr0 = guest_visible_cr0();
+    p.signature = cpuid(1, 0).eax;
+    p.cr0_fixed0 = vmx_guest_cr0_fixed0(caps, ug);
+    p.cr0_fixed1 = caps->cr0_fixed1;
+    p.cr4_fixed0 = caps->cr4_fixed0;
+    p.cr4_fixed1 = caps->cr4_fixed1;
+    p.entry_controls = (uint32_t)vmcs_read(VMCS_CTRL_ENTRY);
+    p.activity_state = GUEST_ACTIVITY_ACTIVE;
 
-    struct init_field fields[INIT_FIELDS_MAX];   /* on the stack: each vCPU resets with its own */
-    size_t n = init_state_build(&p, fields, INIT_FIELDS_MAX);
-    if (n > INIT_FIELDS_MAX)
-        panic("vcpu_init_reset: %zu INIT fields, room for %d", n, INIT_FIELDS_MAX);
+    struct init_cache local, *c = v->init_cache ? v->init_cache : &local;
+    if (c == &local || !c->n || memcmp(&c->p, &p, sizeof(p))) {
+        c->p = p;
+        c->n = init_state_build(&p, c->fields, INIT_FIELDS_MAX);
+        if (c->n > INIT_FIELDS_MAX)
+            panic("vcpu_init_reset: %zu INIT fields, room for %d", c->n, INIT_FIELDS_MAX);
+        init_state_regs(&p, &c->regs);
+    }
+    size_t n = c->n;
     for (size_t i = 0; i < n; i++)
-        vmcs_write(fields[i].field, fields[i].value);
-
-    struct init_regs regs;
-    init_state_regs(&p, &regs);
-    memcpy(v->gpr, regs.gpr, sizeof(v->gpr));
-    load_cpu_regs(&regs);
+        vmcs_write_hot(c->fields[i].field, c->fields[i].value);
+    memcpy(v->gpr, c->regs.gpr, sizeof(v->gpr));
+    load_cpu_regs(&c->regs);
 
     /* No event survives INIT: neither one vmx set up for this entry nor the re-injection of
      * a delivery this exit interrupted (IDT-vectoring information). Held interrupts stay. */
