@@ -69,8 +69,9 @@ def main():
                    help="stop once Bochs used this many seconds of CPU; read the screen")
     p.add_argument("--stop-on", default=None, help="stop this many --stop-delay seconds after a serial line matches")
     p.add_argument("--stop-delay", type=float, default=10)
-    p.add_argument("--stall", type=float, default=90)
-    p.add_argument("--timeout", type=int, default=600)
+    # Linux decompresses itself for 60-130 s of Bochs CPU without a line, depending on the host
+    p.add_argument("--stall", type=float, default=200)
+    p.add_argument("--timeout", type=int, default=1100)
     p.add_argument("--keep", default=None, help="copy the serial log here")
     p.add_argument("--workdir", default=None, help="run here and keep the files (bochsrc, bochs.log, ...)")
     a = p.parse_args()

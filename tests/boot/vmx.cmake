@@ -113,10 +113,12 @@ vmx_test(hlt hlt --status 1 ${NO_FAIL} --in-order
     --expect "I stats: exit reason=12 name=\"HLT\" count=1$")
 
 # TSC per tick: Bochs runs at ips=10000000 (tools/vmxlab_py/emu.py) and the PIT at
-# 1193182/65536 Hz, so a tick is about 549255 TSC cycles (0x86187), as without vmxlab.
+# 1193182/65536 Hz, so a tick is about 549255 TSC cycles (0x86187), as without vmxlab; the
+# guest's average over its 18 ticks lands within about 2% (0x84000-0x87fff: seen 0x84e85 on
+# corei3_cnl, 0x85xxx-0x86xxx on others), since the first tick's start is where the guest is.
 vmx_test(ticks ticks --status 0 ${NO_FAIL} --in-order
     --expect "^PASS: PIT channel 0 is counting"
-    --expect "^ticks: BIOS ticks \\+0x00000012, IRQ 0s counted \\+0x00000012, .*TSC per tick 0x0008[56]"
+    --expect "^ticks: BIOS ticks \\+0x00000012, IRQ 0s counted \\+0x00000012, .*TSC per tick 0x0008[4-7]"
     --expect "^PASS: sti\\x3b hlt: 18 BIOS ticks, one per IRQ 0"
     --expect "^PASS: INT 1Ah AH=00h tick count"
     --expect "^ticks: INT 16h AH=00h returned scan/ascii 0x1e61"
