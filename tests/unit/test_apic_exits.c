@@ -17,12 +17,10 @@
 #include "kernel/panic.h"
 #include "tests/unit/fake_vmcs.h"
 #include "vmx/exit.h"
+#include "vmx/exit_handlers.h"
 #include "vmx/inject.h"
 #include "vmx/vmx_internal.h"
 
-enum exit_action exit_external_interrupt(struct vcpu *v);
-enum exit_action exit_cr_access(struct vcpu *v);
-enum exit_action exit_hlt(struct vcpu *v);
 
 static uint32_t vpage[1024] __attribute__((aligned(4096)));
 static struct vcpu *v;
