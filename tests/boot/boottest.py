@@ -20,7 +20,6 @@ import re
 import shutil
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
 from vmxlab_py import bare, emu, guestsrc, iso  # noqa: E402
@@ -115,18 +114,12 @@ def main():
         if not a.bare:
             image = iso.make_iso(os.path.join(work, "test.iso"), a.kernel, a.guest, a.cmdline, interactive=False,
                                  second_guest=a.second_guest)
-        for attempt in range(4):
-            if a.bare:
-                status, text, emu_log = bare.run(a.guest, a.cpu, a.cpus, a.megs, timeout=a.timeout, workdir=work,
-                                                 bios=a.bios)
-            else:
-                status, text, emu_log = emu.run(image, a.emulator, a.cpu, a.cpus, timeout=a.timeout, workdir=work,
-                                                megs=a.megs, bios=a.bios)
-            if status is not None or not emu.rfb_busy(a.emulator, emu_log):
-                break
-            # every VNC port of Bochs's rfb display was taken (other Bochs runs on this machine)
-            print("boottest: Bochs found no free RFB port (5900-5949), retrying", flush=True)
-            time.sleep(2 + 3 * attempt)
+        if a.bare:  # emu.run runs Bochs again when its rfb display found no free port
+            status, text, emu_log = bare.run(a.guest, a.cpu, a.cpus, a.megs, timeout=a.timeout, workdir=work,
+                                             bios=a.bios)
+        else:
+            status, text, emu_log = emu.run(image, a.emulator, a.cpu, a.cpus, timeout=a.timeout, workdir=work,
+                                            megs=a.megs, bios=a.bios)
         if a.keep:
             with open(a.keep, "w") as f:
                 f.write(text)

@@ -24,7 +24,6 @@ import re
 import shutil
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
 from vmxlab_py import emu, images, iso  # noqa: E402
@@ -89,15 +88,10 @@ def main():
             cd, boot = os.path.join(work, "test.iso"), "cdrom"
             iso.make_iso(cd, a.kernel, "local-" + kind, a.cmdline, interactive=False)
         res = {}
-        for attempt in range(4):
-            status, text, emu_log = emu.run(cd, "bochs", a.cpu, a.cpus, timeout=a.timeout, workdir=work,
-                                            megs=a.megs, boot=boot, stall=a.stall, stop_on=a.stop_on,
-                                            stop_delay=a.stop_delay, stop_after=a.stop_after, result=res, bios=a.bios,
-                                            **media)
-            if text.strip() or res["ended"] != "exit" or not emu.rfb_busy("bochs", emu_log):
-                break
-            print("realostest: Bochs found no free RFB port, retrying", flush=True)
-            time.sleep(2 + 3 * attempt)
+        status, text, emu_log = emu.run(cd, "bochs", a.cpu, a.cpus, timeout=a.timeout, workdir=work,
+                                        megs=a.megs, boot=boot, stall=a.stall, stop_on=a.stop_on,
+                                        stop_delay=a.stop_delay, stop_after=a.stop_after, result=res, bios=a.bios,
+                                        **media)
         if a.keep:
             with open(a.keep, "w") as f:
                 f.write(text)

@@ -11,7 +11,6 @@ import concurrent.futures
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 
@@ -74,22 +73,8 @@ def bare_run(guest, cpu, workdir, timeout=120):
     """Boot the guest from a floppy on bare Bochs (no vmxlab); returns the serial text."""
     os.makedirs(workdir, exist_ok=True)
     img = _floppy(guest, os.path.join(workdir, "floppy.img"))
-    serial, log = os.path.join(workdir, "serial.log"), os.path.join(workdir, "bochs.log")
-    open(serial, "w").close()
-    rc = emu.bochsrc("none", serial, log, cpu)
-    rc = re.sub(r"^ata0-master:.*\n", "", rc, flags=re.M).replace("boot: cdrom", "boot: floppy")
-    rc += "floppya: 1_44=\"%s\", status=inserted\n" % img
-    with open(os.path.join(workdir, "bochsrc"), "w") as f:
-        f.write(rc)
-    with open(os.path.join(workdir, "cont.rc"), "w") as f:
-        f.write("c\nquit\n")
-    try:
-        subprocess.run(["bochs", "-q", "-f", "bochsrc", "-rc", "cont.rc"], cwd=workdir, stdin=subprocess.DEVNULL,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        pass
-    with open(serial, "rb") as f:
-        return f.read().decode("utf-8", "replace").replace("\r", "")
+    _, text, _ = emu.run(None, "bochs", cpu, 1, timeout=timeout, workdir=workdir, floppy=img, boot="floppy")
+    return text
 
 
 def vmxlab_run(guest, cpu, cmdline, workdir, timeout=240):

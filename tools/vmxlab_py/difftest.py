@@ -50,16 +50,6 @@ def dumps(text):
     return got, int(done.group(1)) if done else None
 
 
-def _retry(fn):
-    for attempt in range(4):
-        res = fn()
-        if res[0] is not None or not emu.rfb_busy("bochs", res[2]):
-            return res
-        print("diff: Bochs found no free RFB port, retrying", flush=True)
-        time.sleep(2 + 3 * attempt)
-    return res
-
-
 def run_pair(image, kernel, cpu, work, cmdline="", timeout=400, flip=None):
     """Boot image bare and under vmxlab; returns ({seed: bare dump}, {seed: vmxlab dump}, problems).
     flip (testing the test): change one bit of the vmxlab run's first dump before comparing."""
@@ -69,12 +59,11 @@ def run_pair(image, kernel, cpu, work, cmdline="", timeout=400, flip=None):
     os.makedirs(wv, exist_ok=True)
     img = bare.make_floppy(image, os.path.join(wb, "floppy.img"))
     extra = 'floppya: 1_44="%s", status=inserted\n' % os.path.abspath(img)
-    st_b, text_b, log_b = _retry(lambda: emu.run(None, "bochs", cpu, 1, timeout=timeout, workdir=wb, megs=128,
-                                                 bochs_extra=extra, boot="floppy", stall=60))
+    st_b, text_b, log_b = emu.run(None, "bochs", cpu, 1, timeout=timeout, workdir=wb, megs=128,
+                                     bochs_extra=extra, boot="floppy", stall=60)
     st_b = bare.final_status(text_b)
     isofile = iso.make_iso(os.path.join(wv, "diff.iso"), kernel, image, cmdline, interactive=False)
-    st_v, text_v, log_v = _retry(lambda: emu.run(isofile, "bochs", cpu, 1, timeout=timeout, workdir=wv, megs=128,
-                                                 stall=60))
+    st_v, text_v, log_v = emu.run(isofile, "bochs", cpu, 1, timeout=timeout, workdir=wv, megs=128, stall=60)
     d_b, n_b = dumps(text_b)
     d_v, n_v = dumps(text_v)
     if st_b != 0 or n_b is None:

@@ -184,8 +184,8 @@ def parse_vga(debugger_out):
 
 
 def rfb_busy(emulator, emu_log):
-    """Bochs stopped before booting because its rfb display found no free port (every VNC port
-    5900-5949 taken by other Bochs runs on this machine): the caller retries the run."""
+    """Bochs stopped before booting because its rfb display found no free port (run() then
+    runs it again)."""
     if emulator != "bochs" or not os.path.exists(emu_log):
         return False
     with open(emu_log, errors="replace") as f:
@@ -203,9 +203,22 @@ def _copy_image(src, workdir):
     return dst
 
 
-def run(iso, emulator="bochs", cpu="corei7_skylake_x", cpus=1, serial_log=None, timeout=300, stream=None,
-        workdir=None, megs=128, bochs_extra="", qemu_extra=(), boot=None, disk=None, floppy=None, stall=None,
-        stop_on=None, stop_delay=0, stop_after=None, result=None, bios="bochs"):
+def run(iso, emulator="bochs", *args, **kwargs):
+    """_run_once(), again (up to 4 runs in all) when Bochs stopped before booting because its
+    rfb display found no free port: two Bochs starting at the same moment can both try 5900,
+    and the loser then fails on every port of 5900-5949 (its PANIC line in bochs.log)."""
+    for attempt in range(4):
+        status, text, emu_log = _run_once(iso, emulator, *args, **kwargs)
+        if status is not None or not rfb_busy(emulator, emu_log):
+            break
+        print("vmxlab: Bochs found no free RFB port (5900-5949), retrying", file=sys.stderr, flush=True)
+        time.sleep(2 + 3 * attempt)
+    return status, text, emu_log
+
+
+def _run_once(iso, emulator="bochs", cpu="corei7_skylake_x", cpus=1, serial_log=None, timeout=300, stream=None,
+              workdir=None, megs=128, bochs_extra="", qemu_extra=(), boot=None, disk=None, floppy=None, stall=None,
+              stop_on=None, stop_delay=0, stop_after=None, result=None, bios="bochs"):
     """Boot iso (None: no CD) with an optional hard disk / floppy image (copied per run);
     returns (status or None, serial text, emulator log path). bios: Bochs's system BIOS, a key
     of BIOSES (QEMU always runs its own SeaBIOS).
