@@ -8,8 +8,8 @@ import json
 import subprocess
 import sys
 
-FIGURES = ("cpuid_exit", "vmcall_exit", "apic_tpr_write", "apic_lvt_write", "self_init", "zero_exits", "boot",
-           "resident")
+FIGURES = ("cpuid_exit", "vmcall_exit", "apic_tpr_write", "apic_lvt_write", "self_init", "ap_start", "zero_exits",
+           "boot", "resident", "resident_smp")
 PATHS = ("apicv", "decode")
 
 
@@ -42,7 +42,7 @@ def main():
     for fid in FIGURES:
         for path in PATHS:
             got = [x for x in rows if x["id"] == fid and x["path"].startswith(path)]
-            if fid in ("boot", "resident") and path == "decode":
+            if fid in ("boot", "resident", "resident_smp") and path == "decode":
                 got = got or [x for x in rows if x["id"] == fid]
             if not got:
                 fails.append("figure %s (%s) missing" % (fid, path))
