@@ -40,9 +40,13 @@ void a20_setup(void)
 static void flush_every_vcpu(struct vcpu *v)
 {
     vmx_flush_tlb(v);
+    /* a vCPU waiting for SIPI has run no guest code since its INIT flushed its TLBs
+     * (vcpu_init_reset): it caches nothing from the old entries and is not woken */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     for (unsigned i = 0; i < vmx.nvcpus; i++) {
         struct vcpu *o = &vmx.vcpus[i];
-        if (o != v && !__atomic_load_n(&o->stopped, __ATOMIC_ACQUIRE))
+        if (o != v && !__atomic_load_n(&o->stopped, __ATOMIC_ACQUIRE) &&
+            !__atomic_load_n(&o->wait_for_sipi, __ATOMIC_ACQUIRE))
             vcpu_request(v, o, VCPU_REQ_TLB_FLUSH);
     }
 }
