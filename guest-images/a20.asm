@@ -37,6 +37,7 @@
 
 main:
     print_com1 "a20: start"
+    call big_real                   ; 4 GiB data limits: the APIC's TPR at 0xFEE00080
     ; ---- system control port A ----
     in al, 0x92
     or al, 2
@@ -50,6 +51,15 @@ main:
     out 0x92, al
     check_port92 0, "a20 off by port 0x92"
     check_wrap 1, "a20 off by port 0x92"
+    ; code at FFFF:hma_code+10h is 1 MiB + hma_code: with A20 off, hma_code itself. Its read of
+    ; the APIC's TPR exits on corei3_cnl (APIC-access), and vmxlab decodes the instruction
+    ; there: it must find the bytes where the guest's A20 puts them
+    xor eax, eax
+    mov ebx, 0xFFFFFFFF
+    call 0xFFFF:hma_code + 0x10
+    check_eax 0x00A20A20, "a20 off by port 0x92: FFFF:hma_code+10h runs hma_code"
+    mov eax, ebx
+    check_eax 0, "a20 off by port 0x92: the TPR read from there"
     in al, 0x92
     or al, 2
     and al, 0xFE
@@ -103,6 +113,12 @@ main:
     check_output 1, "a20 on by 8042 command DFh"
     check_wrap 0, "a20 on by 8042 command DFh"
     finish
+
+; hma_code: reached as FFFF:hma_code+10h (far call): EAX = a marker, EBX = the APIC's TPR
+hma_code:
+    mov eax, 0x00A20A20
+    mov ebx, [dword 0xFEE00080]
+    retf
 
 ; hma_prepare: (A20 on) the dword at FFFF:0010 = not the dword at 0000:0000 (IVT entry 0)
 hma_prepare:

@@ -26,6 +26,14 @@ struct a20_state {
 
 struct vcpu;
 
+/* Where vmxlab itself finds guest-physical `gpa` (a chunk of it never crosses a 4 KiB page):
+ * 1 MiB..2 MiB is 0..1 MiB while the guest's A20 is off, as EPT translates it. */
+static inline uint64_t a20_wrap(const struct a20_state *a, uint64_t gpa)
+{
+    bool in = gpa >= A20_WRAP_START && gpa < A20_WRAP_END;
+    return in && __atomic_load_n(&a->wrapped, __ATOMIC_RELAXED) ? gpa - A20_WRAP_START : gpa;
+}
+
 /* At setup, after EPT is built: split the first 2 MiB into 4 KiB entries. */
 void a20_setup(void);
 
