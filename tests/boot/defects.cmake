@@ -132,6 +132,19 @@ defect_test(a20 a20
     VMXLAB --reject " E "
         --count "I io: the guest turned A20 off \\(OUT imm8, AL port 0x92 <- 0x0, system control port A bit 1\\): the machine's A20 stays on, .*above 2 MiB address bit 20 is not masked=1")
 
+# a20smp: the BSP toggles A20 while the AP reads 1 MiB + 0x600 in a loop without exits (two
+# CPUs). On bare Bochs the change holds for both at once; under vmxlab the AP's CPU keeps its
+# translation of the old EPT entry until it flushes, so vmxlab sends every other running vCPU a
+# TLB-flush request (vmx/a20.c). Without the request the AP read the old byte (FAIL); Bochs 2.7
+# flushes its TLB at the kick's VM exit anyway, so this cannot tell a kick alone from the flush.
+defect_test(a20smp a20smp
+    EXPECT --cpus 2 --in-order
+        --expect "^a20smp: A20 on, the AP reads 1 MiB \\+ 0x600 = 00000011 ok$"
+        --expect "^a20smp: the BSP turned A20 off, the AP reads 0x600 there = 00000022 ok$"
+        --expect "^a20smp: the BSP turned A20 on, the AP reads 1 MiB \\+ 0x600 again = 00000011 ok$"
+        --expect "^RESULT: PASS$" ${DEFECT_OK}
+    VMXLAB --reject " E " --anywhere "I stats: vcpu1: kicks=3 ")
+
 # ==== cpu2: debug registers across VM exits (defect 3) =====================================
 # DR7 survives a CPUID exit, DR0 execute and DR1 data breakpoints armed before a CPUID fire,
 # TF over CPUID traps right after it with DR6.BS. Before the fix (no save/load debug
