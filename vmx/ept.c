@@ -260,7 +260,8 @@ enum ept_status ept_split_4k(struct ept *ept, uint64_t start, uint64_t end)
         return EPT_ERR_ALIGNMENT;
     if (start >= end || end > EPT_GPA_LIMIT)
         return EPT_ERR_RANGE;
-    for (uint64_t gpa = start; gpa < end; gpa += EPT_PAGE_4K) {
+    /* one walk per 2 MiB: it leaves a whole page table there, 512 entries */
+    for (uint64_t gpa = start; gpa < end; gpa = (gpa | (EPT_PAGE_2M - 1)) + 1) {
         enum ept_status s = walk_to_pte(ept, gpa, true, &pte);
         if (s != EPT_OK)
             return s;

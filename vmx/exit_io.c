@@ -94,8 +94,8 @@ void io_setup(const struct vmx_guest_image *guest)
         io_bitmap_intercept(ports[i]);
         len += (size_t)snprintf(list + len, sizeof(list) - len, "%s0x%x", i ? " " : "", ports[i]);
     }
-    log_info("io", "ports intercepted for guest reset and power-off: %s (and 0x60 while an 8042 command 0xd1/0xd0 "
-                   "waits for its byte, for the guest's A20; every other port is the guest's)", list);
+    log_info("io", "ports intercepted for guest reset and power-off: %s (0x60 while an 8042 0xd1/0xd0 waits for its "
+                   "byte; every other port is the guest's)", list);
     a20_setup();
 
     /* on_reset=restart puts the image back as the guest first had it: keep a copy where the
