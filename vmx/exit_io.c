@@ -131,8 +131,8 @@ static void guest_restart(struct vcpu *v)
 }
 
 static const char *const event_key[] = {
-    [IO_EVENT_RESET_KBD] = "kbd", [IO_EVENT_RESET_KBD_OUTPUT] = "kbd", [IO_EVENT_RESET_CF9] = "cf9", [IO_EVENT_RESET_FAST] = "fast",
-    [IO_EVENT_RESET_ACPI] = "acpi",
+    [IO_EVENT_RESET_KBD] = "kbd", [IO_EVENT_RESET_KBD_OUTPUT] = "kbd", [IO_EVENT_RESET_CF9] = "cf9",
+    [IO_EVENT_RESET_FAST] = "fast", [IO_EVENT_RESET_ACPI] = "acpi",
 };
 
 static enum exit_action io_event(struct vcpu *v, const char *insn, uint32_t value, enum io_event e, uint8_t typ)

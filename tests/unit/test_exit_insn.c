@@ -403,7 +403,8 @@ static void test_a20_gate_through_io_exits(void **s)
     assert_int_equal(exit_io_instruction(v), EXIT_STOP);
     assert_int_equal(v->stop_status, STATUS_OK);
     assert_int_equal(fake_cpu.outs, outs);
-    assert_log(fake_log_find('I', "io", "guest reset event=kbd: OUT imm8, AL port 0x60 <- 0xdc", "output port", (char *)0));
+    assert_log(fake_log_find('I', "io", "guest reset event=kbd: OUT imm8, AL port 0x60 <- 0xdc", "output port",
+                             (char *)0));
 }
 
 #define T(f) cmocka_unit_test_setup(f, setup)
