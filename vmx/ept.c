@@ -253,6 +253,69 @@ enum ept_status ept_unmap_4k(struct ept *ept, uint64_t gpa)
     return EPT_OK;
 }
 
+enum ept_status ept_split_4k(struct ept *ept, uint64_t start, uint64_t end)
+{
+    uint64_t *pte;
+    if ((start | end) & (EPT_PAGE_4K - 1))
+        return EPT_ERR_ALIGNMENT;
+    if (start >= end || end > EPT_GPA_LIMIT)
+        return EPT_ERR_RANGE;
+    /* one walk per 2 MiB: it leaves a whole page table there, 512 entries */
+    for (uint64_t gpa = start; gpa < end; gpa = (gpa | (EPT_PAGE_2M - 1)) + 1) {
+        enum ept_status s = walk_to_pte(ept, gpa, true, &pte);
+        if (s != EPT_OK)
+            return s;
+    }
+    return EPT_OK;
+}
+
+uint64_t *ept_pte_4k(const struct ept *ept, uint64_t gpa)
+{
+    if (gpa >= EPT_GPA_LIMIT)
+        return 0;
+    uint64_t table_pa = ept->pml4_pa;
+    for (unsigned level = 4; level > 1; level--) {
+        uint64_t e = table_va(ept, table_pa)[level_index(gpa, level)];
+        if (!present(e) || is_leaf(e, level))
+            return 0;
+        table_pa = e & EPT_ADDR_MASK;
+    }
+    return &table_va(ept, table_pa)[level_index(gpa, 1)];
+}
+
+/* every 4 KiB page of [gpa, gpa + size) has a page-table entry */
+static bool all_split(const struct ept *ept, uint64_t gpa, uint64_t size)
+{
+    if ((gpa | size) & (EPT_PAGE_4K - 1))
+        return false;
+    for (uint64_t off = 0; off < size; off += EPT_PAGE_4K)
+        if (!ept_pte_4k(ept, gpa + off))
+            return false;
+    return true;
+}
+
+enum ept_status ept_alias_4k(struct ept *ept, uint64_t dst, uint64_t src, uint64_t size, uint64_t *saved)
+{
+    if (!all_split(ept, dst, size) || !all_split(ept, src, size))
+        return EPT_ERR_NOT_MAPPED;
+    for (uint64_t i = 0; i < size / EPT_PAGE_4K; i++) {
+        uint64_t *d = ept_pte_4k(ept, dst + i * EPT_PAGE_4K);
+        saved[i] = *d;
+        /* one 64-bit store per entry: a walk on another CPU sees the old or the new one */
+        __atomic_store_n(d, *ept_pte_4k(ept, src + i * EPT_PAGE_4K), __ATOMIC_RELAXED);
+    }
+    return EPT_OK;
+}
+
+enum ept_status ept_restore_4k(struct ept *ept, uint64_t dst, uint64_t size, const uint64_t *saved)
+{
+    if (!all_split(ept, dst, size))
+        return EPT_ERR_NOT_MAPPED;
+    for (uint64_t i = 0; i < size / EPT_PAGE_4K; i++)
+        __atomic_store_n(ept_pte_4k(ept, dst + i * EPT_PAGE_4K), saved[i], __ATOMIC_RELAXED);
+    return EPT_OK;
+}
+
 bool ept_lookup(const struct ept *ept, uint64_t gpa, struct ept_leaf *leaf)
 {
     if (gpa >= EPT_GPA_LIMIT)

@@ -84,6 +84,26 @@ enum ept_status ept_map_4k(struct ept *ept, uint64_t gpa, uint64_t hpa, uint8_t 
 /* Remove the mapping of one 4 KiB page (splitting a large page if needed). */
 enum ept_status ept_unmap_4k(struct ept *ept, uint64_t gpa);
 
+/* Make every 4 KiB page of [start, end) a page-table entry of its own: split the large pages
+ * over the range (each piece keeps the large page's mapping) and create page tables where
+ * nothing is mapped yet (their entries not present). Allocates: call it at setup, so that
+ * ept_pte_4k() can edit those entries later without allocating. */
+enum ept_status ept_split_4k(struct ept *ept, uint64_t start, uint64_t end);
+
+/* The page-table entry (Table 28-6) that maps gpa, to read or replace in place; 0 when gpa
+ * is not mapped by a page table (no table for it, or a 1 GiB / 2 MiB page on the way:
+ * ept_split_4k() first). Allocates nothing. After a change the caller must INVEPT (SDM
+ * 28.3.3 "Invalidating Cached Translation Information"). */
+uint64_t *ept_pte_4k(const struct ept *ept, uint64_t gpa);
+
+/* Alias: point the 4 KiB pages of [dst, dst + size) at what [src, src + size) maps (each of
+ * their page-table entries becomes a copy of its counterpart's: same host page, permissions
+ * and memory type; a hole stays a hole), after saving the entries they had in saved[], one
+ * per page; ept_restore_4k() puts them back. Both ranges must be split already
+ * (ept_split_4k): nothing is allocated, so this can run at any time. The caller INVEPTs. */
+enum ept_status ept_alias_4k(struct ept *ept, uint64_t dst, uint64_t src, uint64_t size, uint64_t *saved);
+enum ept_status ept_restore_4k(struct ept *ept, uint64_t dst, uint64_t size, const uint64_t *saved);
+
 /* Walk the tables for gpa. False when not mapped (an access would cause an EPT
  * violation). */
 bool ept_lookup(const struct ept *ept, uint64_t gpa, struct ept_leaf *leaf);

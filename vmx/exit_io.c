@@ -4,17 +4,22 @@
  * 25.1.3) only the ports below exit, and only because a write to them is not a device access
  * but a machine event that must not reach the real machine while it is in VMX operation:
  *   - a reset: keyboard controller 0x64 <- FEh, reset control register 0xCF9 (RST_CPU), fast
- *     reset through system control port A 0x92 (bit 0), the FADT's RESET_REG (an I/O port);
- *   - ACPI soft-off: SLP_EN with \_S5's SLP_TYP in PM1a_CNT/PM1b_CNT (ACPI 6.5 7.4.2, 4.8.3.2.1).
+ *     reset through system control port A 0x92 (bit 0), the FADT's RESET_REG (an I/O port),
+ *     the 8042's output port written with its reset bit clear (0x64 <- D1h, then 0x60);
+ *   - ACPI soft-off: SLP_EN with \_S5's SLP_TYP in PM1a_CNT/PM1b_CNT (ACPI 6.5 7.4.2, 4.8.3.2.1);
+ *   - A20 off, through 0x92 bit 1 or the 8042 (output port bit 1, commands DDh/DFh): the guest's
+ *     A20 is kept by vmxlab (vmx/a20_gate.h, vmx/a20.c) and the machine's stays on. Port 0x60
+ *     exits only while an 8042 command 0xD1/0xD0 waits for its data byte.
  * A reset is on_reset's (halt: stop with status 0; restart: the guest starts again at its
  * entry point, see guest_restart), a soft-off stops vmxlab with status 0. Every other access
- * to these ports, IN or OUT, is carried out for the guest unchanged; string I/O (INS/OUTS)
- * to them is refused (the guest is stopped, the log says why). */
+ * to these ports, IN or OUT, is carried out for the guest, unchanged but for the A20 bits;
+ * string I/O (INS/OUTS) to them is refused (the guest is stopped, the log says why). */
 #include "arch/x86_64/cpu.h"
 #include "kernel/acpi.h"
 #include "kernel/lib.h"
 #include "kernel/log.h"
 #include "vmx/exit_handlers.h"
+#include "vmx/a20.h"
 #include "vmx/io_decode.h"
 #include "vmx/vcpu_ops.h"
 #include "vmx/vmx.h"
@@ -47,11 +52,29 @@ static void io_bitmap_intercept(uint16_t port)
     bm[bit / 8] |= (uint8_t)(1u << (bit % 8));
 }
 
-/* every vCPU's VMCS points at the same two bitmaps (SDM 24.6.4 "I/O-Bitmap Addresses") */
-void io_vcpu_setup(void)
+/* Each vCPU's VMCS points at its own copy of bitmap A and the machine's bitmap B (SDM 24.6.4
+ * "I/O-Bitmap Addresses"): port 0x60's bit changes at run time, and a bitmap may be changed
+ * only while no logical processor runs a guest with it (SDM 24.11.4 "Software Access to
+ * Related Structures"), which holds for the vCPU's own, from its own exit handler. */
+void io_vcpu_setup(struct vcpu *v)
 {
-    vmcs_write(VMCS_IO_BITMAP_A, vmx.io_bitmap_pa[0]);
+    v->io_bitmap_a_pa = vmx_alloc_page();
+    memcpy(phys_to_virt(v->io_bitmap_a_pa), phys_to_virt(vmx.io_bitmap_pa[0]), PAGE_SIZE);
+    vmcs_write(VMCS_IO_BITMAP_A, v->io_bitmap_a_pa);
     vmcs_write(VMCS_IO_BITMAP_B, vmx.io_bitmap_pa[1]);
+}
+
+/* Port 0x60 exits while an 8042 command 0xD1 or 0xD0 waits for its data byte (the gate says),
+ * on the vCPU that wrote the command: the guest writes the command and its byte from one
+ * routine. A vCPU whose bit stays set after another vCPU's access ended the wait clears it at
+ * its next access to 0x60, which is then carried out unchanged. */
+static void watch_kbd_data(struct vcpu *v, bool watch)
+{
+    if (!v->io_bitmap_a_pa)
+        return;   /* host tests that give the vCPU no bitmap */
+    uint8_t *bit = (uint8_t *)phys_to_virt(v->io_bitmap_a_pa) + PORT_KBD_DATA / 8;
+    uint8_t mask = 1u << (PORT_KBD_DATA % 8);
+    *bit = watch ? *bit | mask : *bit & (uint8_t)~mask;
 }
 
 void io_setup(const struct vmx_guest_image *guest)
@@ -71,7 +94,9 @@ void io_setup(const struct vmx_guest_image *guest)
         io_bitmap_intercept(ports[i]);
         len += (size_t)snprintf(list + len, sizeof(list) - len, "%s0x%x", i ? " " : "", ports[i]);
     }
-    log_info("io", "ports intercepted for guest reset and power-off: %s (every other port is the guest's)", list);
+    log_info("io", "ports intercepted for guest reset and power-off: %s (0x60 while an 8042 0xd1/0xd0 waits for its "
+                   "byte; every other port is the guest's)", list);
+    a20_setup();
 
     /* on_reset=restart puts the image back as the guest first had it: keep a copy where the
      * guest cannot write (the pool is hidden by EPT) */
@@ -106,8 +131,8 @@ static void guest_restart(struct vcpu *v)
 }
 
 static const char *const event_key[] = {
-    [IO_EVENT_RESET_KBD] = "kbd", [IO_EVENT_RESET_CF9] = "cf9", [IO_EVENT_RESET_FAST] = "fast",
-    [IO_EVENT_RESET_ACPI] = "acpi",
+    [IO_EVENT_RESET_KBD] = "kbd", [IO_EVENT_RESET_KBD_OUTPUT] = "kbd", [IO_EVENT_RESET_CF9] = "cf9",
+    [IO_EVENT_RESET_FAST] = "fast", [IO_EVENT_RESET_ACPI] = "acpi",
 };
 
 static enum exit_action io_event(struct vcpu *v, const char *insn, uint32_t value, enum io_event e, uint8_t typ)
@@ -131,6 +156,7 @@ static enum exit_action io_event(struct vcpu *v, const char *insn, uint32_t valu
     log_info("io", "guest reset event=%s: %s <- 0x%02x (%s), on_reset=%s", event_key[e], insn, value,
              io_event_name(e), vmx.opts.on_reset == OPT_RESET_RESTART ? "restart" : "halt");
     if (vmx.opts.on_reset == OPT_RESET_RESTART) {
+        a20_machine_reset(v);   /* Bochs's reset turns A20 on */
         guest_restart(v);
         return EXIT_RESUME;
     }
@@ -159,20 +185,41 @@ enum exit_action exit_io_instruction(struct vcpu *v)
         return EXIT_STOP;
     }
     uint32_t mask = a.size == 4 ? 0xFFFFFFFFu : (1u << (8 * a.size)) - 1;
+    /* the gate and the machine's 8042 behind it are every vCPU's: one access at a time */
+    spin_lock(&vmx.a20.lock);
     if (a.in) {
-        uint32_t value = port_in(a.port, a.size);
+        uint32_t machine = port_in(a.port, a.size);
+        uint32_t value = a20_gate_in(&vmx.a20.gate, &a, machine);
         /* a 32-bit IN writes EAX, which clears RAX[63:32] in 64-bit mode (SDM Vol.1 3.4.1.1) */
         v->gpr[GPR_RAX] = a.size == 4 ? value : (v->gpr[GPR_RAX] & ~(uint64_t)mask) | value;
-        log_debug("exit", "%s -> 0x%x: carried out for the guest", insn, value);
+        if (value == machine)
+            log_debug("exit", "%s -> 0x%x: carried out for the guest", insn, value);
+        else
+            log_debug("exit", "%s -> 0x%x: carried out, the guest reads 0x%x (its A20)", insn, machine, value);
     } else {
         uint32_t value = (uint32_t)v->gpr[GPR_RAX] & mask;
         uint8_t typ = 0;
+        struct a20_write w;
         enum io_event e = io_event_of_write(&a, value, &vmx.io_watch, &typ);
-        if (e != IO_EVENT_NONE)
+        if (e == IO_EVENT_NONE) {
+            a20_gate_out(&vmx.a20.gate, &a, value, &w);
+            if (w.reset)
+                e = IO_EVENT_RESET_KBD_OUTPUT;
+        }
+        if (e != IO_EVENT_NONE) {
+            spin_unlock(&vmx.a20.lock);
             return io_event(v, insn, value, e, typ);
-        port_out(a.port, a.size, value);
-        log_debug("exit", "%s <- 0x%x: carried out for the guest", insn, value);
+        }
+        if (w.changed)
+            a20_changed(v, insn, value, w.what);
+        port_out(a.port, a.size, w.value);
+        if (w.value == value)
+            log_debug("exit", "%s <- 0x%x: carried out for the guest", insn, value);
+        else
+            log_debug("exit", "%s <- 0x%x: carried out as 0x%x (the machine's A20 stays on)", insn, value, w.value);
     }
+    watch_kbd_data(v, a20_gate_watches_data(&vmx.a20.gate));
+    spin_unlock(&vmx.a20.lock);
     vcpu_skip_instruction(v);
     return EXIT_RESUME;
 }

@@ -7,13 +7,14 @@
 #include "vmx/vmx_internal.h"
 
 /* Guest-physical memory for the walk: EPT is an identity map below 4 GiB, so the host reaches
- * guest page tables at the same address; vmxlab's own memory is not the guest's. */
+ * guest page tables at the same address; vmxlab's own memory is not the guest's. While the
+ * guest's A20 is off, 1 MiB..2 MiB is 0..1 MiB, as in EPT (vmx/a20.c). */
 static void *walk_map(void *ctx, uint64_t pa, unsigned size)
 {
     (void)ctx;
     if (pa + size > (1ull << 32) || (pa < vmx.hidden_end && vmx.hidden_start < pa + size))
         return NULL;
-    return phys_to_virt(pa);
+    return phys_to_virt(a20_wrap(&vmx.a20, pa));
 }
 
 static const struct gw_mem guest_phys = {NULL, walk_map};
@@ -88,13 +89,14 @@ bool guest_read_linear(uint64_t linear, void *buf, size_t len, unsigned access, 
             chunk = len;
         if (!guest_translate(linear, access, &pa, f))
             return false;
-        if (!walk_map(NULL, pa, (unsigned)chunk)) {
+        void *from = walk_map(NULL, pa, (unsigned)chunk);
+        if (!from) {
             f->status = GW_NO_MEMORY;
             f->linear = linear;
             f->walk.table_pa = pa;
             return false;
         }
-        memcpy(out, phys_to_virt(pa), chunk);
+        memcpy(out, from, chunk);
         out += chunk, linear += chunk, len -= chunk;
     }
     return true;

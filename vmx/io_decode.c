@@ -1,9 +1,8 @@
 /* I/O exit qualification and the reset / sleep writes (see io_decode.h). Pure logic. */
 #include "vmx/io_decode.h"
 #include "kernel/lib.h"
+#include "vmx/a20_gate.h"      /* the 8042 and system control port A */
 
-#define PORT_KBD_COMMAND 0x64  /* 8042 command register (write) / status (read) */
-#define PORT_SYSCTL_A 0x92     /* system control port A: bit 0 fast reset, bit 1 A20 */
 #define PORT_RESET_CONTROL 0xCF9 /* reset control register (PIIX/ICH), byte access only */
 
 #define PM1_CNT_SLP_EN_HI 0x20 /* bit 13 of PM1x_CNT, in its high byte */
@@ -102,6 +101,7 @@ const char *io_event_name(enum io_event e)
 {
     switch (e) {
     case IO_EVENT_RESET_KBD: return "keyboard controller reset";
+    case IO_EVENT_RESET_KBD_OUTPUT: return "keyboard controller output port bit 0 (reset) clear, after command 0xd1";
     case IO_EVENT_RESET_CF9: return "reset control register (0xCF9) reset";
     case IO_EVENT_RESET_FAST: return "fast reset (port 0x92 bit 0)";
     case IO_EVENT_RESET_ACPI: return "ACPI RESET_REG reset";

@@ -38,6 +38,7 @@ struct io_watch {
 enum io_event {
     IO_EVENT_NONE,        /* an ordinary access: carry it out for the guest */
     IO_EVENT_RESET_KBD,   /* 8042 "pulse output port" with the reset line (command 0xFE) */
+    IO_EVENT_RESET_KBD_OUTPUT, /* the 8042 output port written (0xD1, then 0x60) with bit 0 clear */
     IO_EVENT_RESET_CF9,   /* reset control register, RST_CPU (bit 2) set */
     IO_EVENT_RESET_FAST,  /* system control port A 0x92, bit 0 (fast reset) */
     IO_EVENT_RESET_ACPI,  /* RESET_VALUE written to the FADT's RESET_REG */

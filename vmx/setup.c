@@ -445,7 +445,7 @@ static void vcpu_setup(struct vcpu *v)
         panic("VMCLEAR/VMPTRLD of the VMCS at 0x%llx failed", (unsigned long long)v->vmcs_pa);
     v->init_cache = phys_to_virt(vmx_alloc_page());
     setup_controls(v);
-    io_vcpu_setup();
+    io_vcpu_setup(v);
     vmx_tsc_setup(v);
     setup_host_state(v->id);
     vmx.nvcpus = v->id + 1 > vmx.nvcpus ? v->id + 1 : vmx.nvcpus;

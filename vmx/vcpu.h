@@ -44,6 +44,10 @@ struct vcpu {
     /* the VMCS's own settings (each vCPU has its VMCS, SDM 24.1) */
     uint32_t ctl[VMX_CTL_COUNT]; /* control fields as written to this VMCS */
     uint16_t vpid;               /* 0: VPID not used */
+    /* its I/O bitmap A (ports 0-7FFF, SDM 24.6.4): a copy of the machine's, with port 0x60
+     * marked while an 8042 command waits for its data byte (vmx/exit_io.c). Its own, because
+     * a bitmap may change only while no CPU runs a guest with it (SDM 24.11.4) */
+    uint64_t io_bitmap_a_pa;
 
     /* per-exit values read once by the dispatcher (SDM 24.9 exit-information fields); the
      * others (instruction length, CS, ...) only by the handlers that use them */

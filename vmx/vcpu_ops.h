@@ -39,6 +39,7 @@ enum {
     VCPU_REQ_IRQ = 1u << 2,   /* for the request handler (apic): interrupts were posted */
     VCPU_REQ_NMI = 1u << 3,   /* vmx: an NMI for the guest (inject_nmi) */
     VCPU_REQ_STOP = 1u << 4,  /* vmx: halt, vmxlab is stopping */
+    VCPU_REQ_TLB_FLUSH = 1u << 5, /* vmx: another vCPU changed EPT entries (vmx/a20.c): vmx_flush_tlb */
 };
 /* `from` is the vCPU whose exit handler asks (its own requests need no kick). */
 void vcpu_request(struct vcpu *from, struct vcpu *to, uint32_t req);

@@ -106,6 +106,8 @@ void vcpu_take_requests(struct vcpu *v)
         uint32_t req = __atomic_exchange_n(&v->requests, 0, __ATOMIC_ACQ_REL);
         if (req & VCPU_REQ_STOP)
             vcpu_halt_for_good(v);
+        if (req & VCPU_REQ_TLB_FLUSH)
+            vmx_flush_tlb(v);
         if (req & VCPU_REQ_NMI)
             inject_nmi(v);
         if ((req & (VCPU_REQ_INIT | VCPU_REQ_SIPI | VCPU_REQ_IRQ)) && request_handler)

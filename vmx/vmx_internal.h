@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "kernel/memory.h"
 #include "kernel/options.h"
+#include "vmx/a20.h"
 #include "vmx/cpuid_view.h"
 #include "vmx/e820.h"
 #include "vmx/ept.h"
@@ -29,7 +30,8 @@ struct vmx_state {
     size_t guest_map_count;
     uint32_t bios_hook_linear;       /* INT 15h stub's VMCALL address (0: none) */
     uint64_t bios_hook_rip;          /* its offset in the stub's segment, compared first (exit_vmcall) */
-    uint64_t io_bitmap_pa[2];        /* I/O bitmaps A and B (exit_io.c) */
+    uint64_t io_bitmap_pa[2];        /* I/O bitmaps A and B (exit_io.c); each vCPU copies A */
+    struct a20_state a20;            /* the guest's A20 gate and its wrap in EPT (a20.c) */
     struct io_watch io_watch;        /* the reset and ACPI sleep ports */
     uint8_t boot_drive;              /* DL at guest entry */
     uint64_t guest_copy_pa;          /* on_reset=restart: the guest image as loaded */
@@ -166,7 +168,7 @@ void vcpu_take_requests(struct vcpu *v);
 /* exit_io.c: I/O bitmaps for the reset and power-off ports; on_reset=restart's image copy */
 struct vmx_guest_image;
 void io_setup(const struct vmx_guest_image *guest);
-void io_vcpu_setup(void); /* the bitmaps in the current VMCS */
+void io_vcpu_setup(struct vcpu *v); /* the bitmaps in v's VMCS, the current one */
 
 /* nmi.c: a held NMI injected, or NMI-window exiting on, before a VM entry */
 void nmi_before_entry(struct vcpu *v);

@@ -106,6 +106,45 @@ boot_test(defect.acpi_s5.corei7_skylake_x --emulator bochs --cpu corei7_skylake_
     --expect "^vmxlab: halted status=0$"
     --reject "^FAIL: " --reject " E ")
 
+# ==== cpu2: the guest's A20 line (the differential tester's "A20 off" defect) =================
+# guest-images/a20.asm turns A20 off and on through port 0x92, INT 15h AX=240xh, the 8042's
+# output port (D1h, then the byte to 0x60) and its commands DDh/DFh, and checks the wrap (1 MiB
+# + x is x, FFFF:0010 is 0000:0000, code called at FFFF:x+10h is x's, and its TPR read, an
+# APIC-access exit on corei3_cnl, decoded from there), port 0x92 bit 1 and the output port read
+# with D0h. Bare Bochs is the reference. Before the fix vmxlab carried the A20-off write out on the machine,
+# Bochs masked address bit 20 for vmxlab too, and it stopped with status 4 at the next exit.
+defect_test(a20 a20
+    EXPECT --in-order
+        --expect "^a20 off by port 0x92: port 0x92 bit 1 = 00000000 ok$"
+        --expect "^a20 off by port 0x92: 1 MiB \\+ 0x600 is 0x600 = 00000001 ok$"
+        --expect "^a20 off by port 0x92: FFFF:0010 reads 0000:0000 = 00000001 ok$"
+        --expect "^a20 off by port 0x92: FFFF:hma_code\\+10h runs hma_code = 00a20a20 ok$"
+        --expect "^a20 off by port 0x92: the TPR read from there = 00000000 ok$"
+        --expect "^a20 on again by port 0x92: 1 MiB \\+ 0x600 is 0x600 = 00000000 ok$"
+        --expect "^a20 off by INT 15h AX=2400h: AX=2402h gives AL = 00000000 ok$"
+        --expect "^a20 on by INT 15h AX=2401h: AX=2402h gives AL = 00000001 ok$"
+        --expect "^a20 off by 8042 D1h/DDh: 8042 output port bit 1 = 00000000 ok$"
+        --expect "^a20 off by 8042 D1h/DDh: 1 MiB \\+ 0x600 is 0x600 = 00000001 ok$"
+        --expect "^a20 on by 8042 D1h/DFh: 8042 output port bit 1 = 00000001 ok$"
+        --expect "^a20 off by 8042 command DDh: FFFF:0010 reads 0000:0000 = 00000001 ok$"
+        --expect "^a20 on by 8042 command DFh: 1 MiB \\+ 0x600 is 0x600 = 00000000 ok$"
+        --expect "^RESULT: PASS$" --count " = [0-9a-f]{8} ok$=35" ${DEFECT_OK}
+    VMXLAB --reject " E "
+        --count "I io: the guest turned A20 off \\(OUT imm8, AL port 0x92 <- 0x0, system control port A bit 1\\): the machine's A20 stays on, .*above 2 MiB address bit 20 is not masked=1")
+
+# a20smp: the BSP toggles A20 while the AP reads 1 MiB + 0x600 in a loop without exits (two
+# CPUs). On bare Bochs the change holds for both at once; under vmxlab the AP's CPU keeps its
+# translation of the old EPT entry until it flushes, so vmxlab sends every other running vCPU a
+# TLB-flush request (vmx/a20.c). Without the request the AP read the old byte (FAIL); Bochs 2.7
+# flushes its TLB at the kick's VM exit anyway, so this cannot tell a kick alone from the flush.
+defect_test(a20smp a20smp
+    EXPECT --cpus 2 --in-order
+        --expect "^a20smp: A20 on, the AP reads 1 MiB \\+ 0x600 = 00000011 ok$"
+        --expect "^a20smp: the BSP turned A20 off, the AP reads 0x600 there = 00000022 ok$"
+        --expect "^a20smp: the BSP turned A20 on, the AP reads 1 MiB \\+ 0x600 again = 00000011 ok$"
+        --expect "^RESULT: PASS$" ${DEFECT_OK}
+    VMXLAB --reject " E " --anywhere "I stats: vcpu1: kicks=3 ")
+
 # ==== cpu2: debug registers across VM exits (defect 3) =====================================
 # DR7 survives a CPUID exit, DR0 execute and DR1 data breakpoints armed before a CPUID fire,
 # TF over CPUID traps right after it with DR6.BS. Before the fix (no save/load debug

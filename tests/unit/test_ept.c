@@ -250,6 +250,47 @@ static void test_apic_page_remap(void **state)
     assert_int_equal(ept_table_pages(&e), mem.used);
 }
 
+/* The A20 wrap (vmx/a20.c): the first 2 MiB split into 4 KiB entries, then 1 MiB..2 MiB
+ * pointed at 0..1 MiB and back. */
+static void test_split_and_alias(void **state)
+{
+    (void)state;
+    const struct ept_range r[] = { { 0, 128 * MiB, EPT_MT_WB }, { 640 * KiB, 1 * MiB, EPT_MT_UC },
+                                   { 0x9F000, 0xA0000, EPT_MEM_HOLE } };
+    uint64_t saved[256];
+    struct ept_leaf l;
+    struct ept e = fresh(POOL_PAGES);
+    assert_int_equal(ept_build(&e, r, 3, EPT_BUILD_ALLOW_2M | EPT_BUILD_ALLOW_1G), EPT_OK);
+    expect_identity(&e, 1 * MiB, 4 * KiB, EPT_MT_WB);     /* the first 2 MiB: 4 KiB pages already */
+    expect_identity(&e, 2 * MiB, 2 * MiB, EPT_MT_WB);
+    assert_null(ept_pte_4k(&e, 2 * MiB));                /* a 2 MiB page: no PTE */
+    assert_null(ept_pte_4k(&e, 1 * GiB));                /* nothing mapped there */
+    assert_int_equal(ept_alias_4k(&e, 2 * MiB, 0, 1 * MiB, saved), EPT_ERR_NOT_MAPPED);
+    unsigned before = ept_table_pages(&e);
+    assert_int_equal(ept_split_4k(&e, 0, 2 * MiB), EPT_OK);
+    assert_int_equal(ept_table_pages(&e), before);        /* nothing to split */
+    assert_int_equal(ept_split_4k(&e, 2 * MiB, 4 * MiB), EPT_OK);
+    assert_int_equal(ept_table_pages(&e), before + 1);
+    expect_identity(&e, 3 * MiB, 4 * KiB, EPT_MT_WB);     /* the split page keeps its mapping */
+    assert_int_equal(ept_split_4k(&e, 0x1000, 0x1800), EPT_ERR_ALIGNMENT);
+
+    assert_int_equal(ept_alias_4k(&e, 1 * MiB, 0, 1 * MiB, saved), EPT_OK);
+    assert_true(ept_lookup(&e, 1 * MiB + 0x1234, &l));
+    assert_int_equal(l.hpa, 0x1234);
+    assert_int_equal(l.mem_type, EPT_MT_WB);
+    assert_true(ept_lookup(&e, 1 * MiB + 0xB8000, &l));
+    assert_int_equal(l.hpa, 0xB8000);
+    assert_int_equal(l.mem_type, EPT_MT_UC);
+    expect_hole(&e, 1 * MiB + 0x9F000);                   /* the hole's alias is a hole */
+    expect_identity(&e, 0x1234, 4 * KiB, EPT_MT_WB);      /* the source is untouched */
+    expect_identity(&e, 2 * MiB, 4 * KiB, EPT_MT_WB);
+    assert_int_equal(ept_restore_4k(&e, 1 * MiB, 1 * MiB, saved), EPT_OK);
+    expect_identity(&e, 1 * MiB, 4 * KiB, EPT_MT_WB);
+    expect_identity(&e, 1 * MiB + 0x9F000, 4 * KiB, EPT_MT_WB);
+    expect_identity(&e, 2 * MiB - 0x1000, 4 * KiB, EPT_MT_WB);
+    assert_int_equal(ept_table_pages(&e), mem.used);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -302,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_merge_and_override),
         cmocka_unit_test(test_page_size_flags),
         cmocka_unit_test(test_apic_page_remap),
+        cmocka_unit_test(test_split_and_alias),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_eptp),
     };

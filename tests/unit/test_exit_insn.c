@@ -350,6 +350,63 @@ static void test_defect14_reset_and_s5_are_events(void **s)
     assert_log(fake_log_find('E', "exit", "string I/O", (char *)0));
 }
 
+/* The guest's A20 (vmx/a20_gate.c behind exit 30): the machine's stays on, the guest reads
+ * its own bit back; port 0x60 is marked in the vCPU's bitmap A only while an 8042 D1h waits
+ * for its byte; an output-port byte with bit 0 clear is the 8042's reset. Before the fix the
+ * guest's A20-off write went out on the machine as written. */
+static void test_a20_gate_through_io_exits(void **s)
+{
+    (void)s;
+    static _Alignas(4096) uint8_t bitmap_a[4096];
+    memset(bitmap_a, 0, sizeof(bitmap_a));
+    v->io_bitmap_a_pa = (uint64_t)(uintptr_t)bitmap_a;
+    v->gpr[GPR_RAX] = 0x00;
+    fake_exit(v, EXIT_REASON_IO_INSTRUCTION, IOQ(0x92, 1, false), 0x7C20, 2);   /* out 92h, al */
+    assert_int_equal(exit_io_instruction(v), EXIT_RESUME);
+    assert_int_equal(fake_cpu.port[0x92], 0x02);
+    assert_true(vmx.a20.gate.off);
+    assert_log(fake_log_find('D', "io", "A20 off: OUT imm8, AL port 0x92 <- 0x0", (char *)0));
+    assert_log(fake_log_find('I', "io", "the guest turned A20 off", "above 2 MiB", (char *)0));
+    v->gpr[GPR_RAX] = 0xFFFF;
+    fake_exit(v, EXIT_REASON_IO_INSTRUCTION, IOQ(0x92, 1, false) | 1u << 3, 0x7C22, 2); /* in al, 92h */
+    assert_int_equal(exit_io_instruction(v), EXIT_RESUME);
+    assert_int_equal(v->gpr[GPR_RAX], 0xFF00);
+
+    v->gpr[GPR_RAX] = 0xD1;
+    fake_exit(v, EXIT_REASON_IO_INSTRUCTION, IOQ(0x64, 1, false), 0x7C24, 2);
+    assert_int_equal(exit_io_instruction(v), EXIT_RESUME);
+    assert_int_equal(bitmap_a[0x60 / 8], 1u << (0x60 % 8));
+    v->gpr[GPR_RAX] = 0xDF;
+    fake_exit(v, EXIT_REASON_IO_INSTRUCTION, IOQ(0x60, 1, false), 0x7C26, 2);
+    assert_int_equal(exit_io_instruction(v), EXIT_RESUME);
+    assert_int_equal(fake_cpu.port[0x60], 0xDF);
+    assert_false(vmx.a20.gate.off);
+    assert_int_equal(bitmap_a[0x60 / 8], 0);
+    assert_log(fake_log_find('D', "io", "A20 on: OUT imm8, AL port 0x60 <- 0xdf (8042 output port", (char *)0));
+
+    /* off again: no second info line */
+    unsigned lines = fake_log_count();
+    v->gpr[GPR_RAX] = 0xDD;
+    fake_exit(v, EXIT_REASON_IO_INSTRUCTION, IOQ(0x64, 1, false), 0x7C28, 2);
+    assert_int_equal(exit_io_instruction(v), EXIT_RESUME);
+    assert_int_equal(fake_cpu.port[0x64], 0xDF);
+    assert_true(vmx.a20.gate.off);
+    assert_int_equal(fake_log_count(), lines + 2);   /* the A20 line and the carried-out line, at debug */
+
+    /* D1h, then a byte with the reset line (bit 0) low: a reset, not written */
+    v->gpr[GPR_RAX] = 0xD1;
+    fake_exit(v, EXIT_REASON_IO_INSTRUCTION, IOQ(0x64, 1, false), 0x7C2A, 2);
+    assert_int_equal(exit_io_instruction(v), EXIT_RESUME);
+    unsigned outs = fake_cpu.outs;
+    v->gpr[GPR_RAX] = 0xDC;
+    fake_exit(v, EXIT_REASON_IO_INSTRUCTION, IOQ(0x60, 1, false), 0x7C2C, 2);
+    assert_int_equal(exit_io_instruction(v), EXIT_STOP);
+    assert_int_equal(v->stop_status, STATUS_OK);
+    assert_int_equal(fake_cpu.outs, outs);
+    assert_log(fake_log_find('I', "io", "guest reset event=kbd: OUT imm8, AL port 0x60 <- 0xdc", "output port",
+                             (char *)0));
+}
+
 #define T(f) cmocka_unit_test_setup(f, setup)
 int main(void)
 {
@@ -367,6 +424,7 @@ int main(void)
         T(test_msr_unknown_gp),
         T(test_defect11_guest_owns_its_tsc),
         T(test_defect14_reset_and_s5_are_events),
+        T(test_a20_gate_through_io_exits),
     };
     return cmocka_run_group_tests(tests, group_setup, 0);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "vmx/a20_gate.h"
 #include "vmx/io_decode.h"
 
 /* Bochs's platform: PM1a_CNT at 0xB004 (PIIX4 PM base 0xB000), \_S5 SLP_TYP 0, no PM1b */
@@ -157,6 +158,109 @@ static void test_ports(void **state)
     assert_int_equal(io_watch_ports(&none, p), 3);
 }
 
+/* ---- the guest's A20 gate (vmx/a20_gate.c), as Bochs 2.7's devices.cc and keyboard.cc ---- */
+static struct io_access port_access(uint16_t port, uint8_t size, bool in)
+{
+    return (struct io_access){.port = port, .size = size, .in = in, .immediate = true};
+}
+
+static void gate_out(struct a20_gate *g, uint16_t port, uint32_t value, struct a20_write *w)
+{
+    struct io_access a = port_access(port, 1, false);
+    a20_gate_out(g, &a, value, w);
+}
+
+static uint32_t gate_in(struct a20_gate *g, uint16_t port, uint32_t machine)
+{
+    struct io_access a = port_access(port, 1, true);
+    return a20_gate_in(g, &a, machine);
+}
+
+/* port 0x92: the guest's bit 1, the machine's always set */
+static void test_a20_port92(void **state)
+{
+    (void)state;
+    struct a20_gate g;
+    struct a20_write w;
+    a20_gate_reset(&g);
+    assert_int_equal(gate_in(&g, 0x92, 0x02), 0x02);
+    gate_out(&g, 0x92, 0x00, &w);
+    assert_true(g.off);
+    assert_true(w.changed);
+    assert_false(w.reset);
+    assert_int_equal(w.value, 0x02);                 /* out with A20 on */
+    assert_int_equal(gate_in(&g, 0x92, 0x02), 0x00);
+    assert_int_equal(gate_in(&g, 0x92, 0xF2), 0xF0); /* the other bits are the machine's */
+    gate_out(&g, 0x92, 0x00, &w);
+    assert_false(w.changed);                         /* already off */
+    gate_out(&g, 0x92, 0x02, &w);
+    assert_false(g.off);
+    assert_true(w.changed);
+    assert_int_equal(w.value, 0x02);
+    /* a word access at 0x91 covers 0x92 with its high byte */
+    struct io_access a = port_access(0x91, 2, false);
+    a20_gate_out(&g, &a, 0x0055, &w);
+    assert_true(g.off);
+    assert_int_equal(w.value, 0x0255);
+    a = port_access(0x91, 2, true);
+    assert_int_equal(a20_gate_in(&g, &a, 0x02FF), 0x00FF);
+    /* other ports pass */
+    gate_out(&g, 0x80, 0x00, &w);
+    assert_false(w.changed);
+    assert_int_equal(gate_in(&g, 0x61, 0x02), 0x02);
+}
+
+/* the 8042: D1h then the output port byte on 0x60; D0h then the output port read from 0x60;
+ * DDh/DFh; any other command cancels a pending D1h */
+static void test_a20_kbd(void **state)
+{
+    (void)state;
+    struct a20_gate g;
+    struct a20_write w;
+    a20_gate_reset(&g);
+    assert_false(a20_gate_watches_data(&g));
+    gate_out(&g, 0x60, 0xDD, &w);                    /* no D1h: a byte for the keyboard */
+    assert_false(w.changed);
+    assert_int_equal(w.value, 0xDD);
+    gate_out(&g, 0x64, 0xD1, &w);
+    assert_int_equal(w.value, 0xD1);
+    assert_true(a20_gate_watches_data(&g));
+    gate_out(&g, 0x60, 0xDD, &w);                    /* bit 1 clear: A20 off; bit 0 set: no reset */
+    assert_true(g.off);
+    assert_true(w.changed);
+    assert_false(w.reset);
+    assert_int_equal(w.value, 0xDF);
+    assert_false(a20_gate_watches_data(&g));
+    gate_out(&g, 0x60, 0xDF, &w);                    /* the D1h was used up */
+    assert_true(g.off);
+    /* D0h: the next read of 0x60 gets the guest's bit 1 */
+    gate_out(&g, 0x64, 0xD0, &w);
+    assert_true(a20_gate_watches_data(&g));
+    assert_int_equal(gate_in(&g, 0x64, 0x1D), 0x1D);  /* status reads pass */
+    assert_int_equal(gate_in(&g, 0x60, 0x03), 0x01);
+    assert_false(a20_gate_watches_data(&g));
+    assert_int_equal(gate_in(&g, 0x60, 0x03), 0x03);  /* only that one byte */
+    /* D1h cancelled by another command */
+    gate_out(&g, 0x64, 0xD1, &w);
+    gate_out(&g, 0x64, 0xAE, &w);
+    assert_false(a20_gate_watches_data(&g));
+    gate_out(&g, 0x60, 0xDF, &w);
+    assert_true(g.off);
+    /* D1h and a byte with bit 0 clear: the CPU reset line */
+    gate_out(&g, 0x64, 0xD1, &w);
+    gate_out(&g, 0x60, 0xDE, &w);
+    assert_true(w.reset);
+    assert_false(g.off);
+    /* DDh goes out as DFh; DFh as itself */
+    gate_out(&g, 0x64, 0xDD, &w);
+    assert_true(g.off && w.changed);
+    assert_int_equal(w.value, 0xDF);
+    gate_out(&g, 0x64, 0xDF, &w);
+    assert_true(!g.off && w.changed);
+    assert_int_equal(w.value, 0xDF);
+    assert_string_equal(w.what, "8042 command 0xdf");
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -170,7 +274,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_qual_fields), cmocka_unit_test(test_qual_bad_size), cmocka_unit_test(test_format),
         cmocka_unit_test(test_resets),      cmocka_unit_test(test_sleep),         cmocka_unit_test(test_ports),
-        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_names),       cmocka_unit_test(test_a20_port92),    cmocka_unit_test(test_a20_kbd),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }

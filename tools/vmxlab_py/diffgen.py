@@ -33,6 +33,7 @@ class Program(SystemBlocks):
         self.bits = 16
         self.pm = False
         self.paging = False
+        self.a20_off = False      # the guest's A20 (rt_prologue turns it on)
         self.segs = {}
 
     # ---- helpers ------------------------------------------------------------------------
@@ -61,7 +62,9 @@ class Program(SystemBlocks):
         choices = []
         if apic and s.big and size == 32:
             return APIC_TPR - s.base
-        for area in (LOW, HIGH):
+        # with A20 off, LOW also through its alias 1 MiB up (the same bytes: the dump's CRC sees
+        # the stores); with A20 on that alias is memory no dump covers, so it is never reached
+        for area in (LOW, HIGH) + ((LOW + A20_WRAP,) if self.a20_off else ()):
             lo, hi = max(area, s.base), min(area + SCRATCH, s.base + limit + 1)
             if hi - lo >= 64:
                 choices.append((lo, hi))

@@ -12,6 +12,10 @@ COND = {"o": OF, "no": OF, "b": CF, "ae": CF, "z": ZF, "nz": ZF, "be": CF | ZF, 
         "ns": SF, "p": PF, "np": PF, "l": SF | OF, "ge": SF | OF, "le": ZF | SF | OF, "g": ZF | SF | OF}
 
 LOW, HIGH, SCRATCH = 0x10000, 0x200000, 0x10000
+# with A20 off (port 0x92 bit 1, 8042 command DDh) 1 MiB + x is x: LOW's alias above 1 MiB. vmxlab
+# emulates the wrap in the first 2 MiB only (docs/reset.md), so no program reaches an address
+# with bit 20 set above 2 MiB (HIGH has bit 20 clear: A20 does not matter there)
+A20_WRAP = 0x100000
 APIC_TPR = 0xFEE00080
 # the paging round trip's page directory (32-bit paging, 4 MiB pages, SDM Vol.3A 4.3): identity
 # for 0-16 MiB and the 4 MiB around the APIC, linear 0x40000000 -> physical 0, 0x80000000 ->

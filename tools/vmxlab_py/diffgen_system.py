@@ -91,9 +91,15 @@ class SystemBlocks:
             elif k == "unused_out":
                 self.emit("mov eax, 0x%x" % r.getrandbits(32), "mov dx, 0x%x" % r.choice(UNUSED_PORTS),
                           "out dx, %s" % reg[0])
-            elif k == "porta":    # port 0x92: A20 (bit 1) on or off, never the fast reset (bit 0)
-                if r.random() < 0.5:
-                    self.emit("mov al, 2", "out 0x92, al")
+            elif k == "porta":    # A20 on or off: port 0x92 bit 1 (never bit 0, the fast reset) or the
+                # 8042's commands DDh/DFh (no status poll: Bochs's 8042 takes a command at once)
+                if r.random() < 0.6:
+                    off = r.random() < 0.5
+                    if r.random() < 0.7:
+                        self.emit("mov al, %d" % (0 if off else 2), "out 0x92, al")
+                    else:
+                        self.emit("mov al, 0x%X" % (0xDD if off else 0xDF), "out 0x64, al")
+                    self.a20_off = off
                 if r.random() < 0.5:
                     self.emit("in al, 0x92")
                 else:
