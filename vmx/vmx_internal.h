@@ -158,6 +158,8 @@ void vmx_tsc_setup(struct vcpu *v);
 /* exit.c */
 void exit_stats_log(struct vcpu *v);
 void exit_history_log(struct vcpu *v);
+/* exit.c: does this (full) exit reason save an exit qualification (SDM 27.2.1)? */
+bool exit_has_qualification(uint32_t full);
 void vcpu_log_registers(struct vcpu *v);
 void memory_stats_log(void);
 /* vcpu_run.c: take the vCPU's requests before an entry; while it waits for SIPI, HLT in root */
@@ -175,11 +177,11 @@ void nmi_before_entry(struct vcpu *v);
 void intr_before_entry_work(struct vcpu *v);
 
 /* Before every entry; the common case (nothing to deliver: no event set, no interrupted
- * delivery to re-inject, nothing held, no NMI) is one test, inline in the exit path
- * (docs/performance.md). */
+ * delivery to re-inject, nothing held, no NMI) is one test of one word, inline in the exit
+ * path (docs/performance.md). */
 static inline void intr_before_entry(struct vcpu *v)
 {
-    if (__builtin_expect(v->entry_work || (v->idt_info & INTR_INFO_VALID), 0))
+    if (__builtin_expect(v->entry_work != 0, 0))
         intr_before_entry_work(v);
 }
 
