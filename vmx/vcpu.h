@@ -105,9 +105,10 @@ struct vcpu {
 
     /* the guest's CPUID answers for the leaves that take no subleaf, built once before the
      * first entry (vmx/cpuid.c); bit i of *_valid: leaf i (0x80000000 + i) is in the table */
-    uint32_t cpuid_basic[CPUID_TABLE_BASIC][4];
-    uint32_t cpuid_ext[CPUID_TABLE_EXT][4];
+    uint32_t cpuid_basic[4][CPUID_TABLE_BASIC]; /* [CPUID_EAX..CPUID_EDX][leaf]: one load per register */
+    uint32_t cpuid_ext[4][CPUID_TABLE_EXT];
     uint32_t cpuid_basic_valid, cpuid_ext_valid;
+    uint32_t cpuid_short;  /* the basic leaves exit_cpuid() answers alone: valid, not leaf 1, not at log=debug */
 
     int stop_status;           /* set by a handler that returns EXIT_STOP */
     uint64_t hole_accesses;    /* guest accesses to guest-physical holes (vmx/exit_ept.c) */

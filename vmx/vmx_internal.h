@@ -120,7 +120,7 @@ static inline void vmcs_write_exit(uint64_t field, uint64_t value)
 
 /* exit.c: RIP past an instruction vmxlab carried out (vcpu_skip_instruction(), inline) */
 void single_step_trap(void);
-static inline void vcpu_skip_hot(struct vcpu *v, uint32_t len)
+static inline void vcpu_skip_hot(struct vcpu *v, uint64_t len)
 {
     v->rip += len;
     vmcs_write_exit(VMCS_GUEST_RIP, v->rip);
@@ -134,7 +134,7 @@ static inline void vcpu_skip_hot(struct vcpu *v, uint32_t len)
 /* the VM-exit instruction length (SDM 27.2.5): read only by the handlers that skip */
 static inline void vcpu_skip_instruction_hot(struct vcpu *v)
 {
-    vcpu_skip_hot(v, (uint32_t)vmcs_read_exit(VMCS_EXIT_INSTRUCTION_LENGTH));
+    vcpu_skip_hot(v, vmcs_read_exit(VMCS_EXIT_INSTRUCTION_LENGTH)); /* 32 bits, zero-extended by VMREAD */
 }
 
 /* setup.c */
