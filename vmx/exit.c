@@ -103,12 +103,21 @@ const char *exit_reason_text(uint32_t reason) { return vmx_exit_reason_name(reas
  * With IA32_DEBUGCTL.BTF, TF traps only on branches, and none of these instructions is one.
  * (KVM: kvm_skip_emulated_instruction.) Out of line: TF is rarely set. vcpu_skip_hot()
  * (vmx_internal.h) is the rest: RIP, and the end of STI/MOV-SS blocking. */
-__attribute__((noinline, cold)) void single_step_trap(void)
+static void single_step_trap(void)
 {
     if (vmcs_read(VMCS_GUEST_IA32_DEBUGCTL) & IA32_DEBUGCTL_BTF)
         return;
     uint64_t pending = vmcs_read(VMCS_GUEST_PENDING_DEBUG_EXCEPTIONS);
     vmcs_write(VMCS_GUEST_PENDING_DEBUG_EXCEPTIONS, pending | PENDING_DBG_BS);
+}
+
+/* vcpu_skip_hot()'s rare cases: the end of STI/MOV-SS blocking, and the single-step trap */
+__attribute__((noinline, cold)) void skip_rules_rare(uint64_t intr)
+{
+    if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
+        vmcs_write(VMCS_GUEST_INTERRUPTIBILITY_STATE, intr & ~(uint64_t)(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+    if (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_TF)
+        single_step_trap();
 }
 
 void vcpu_skip_bytes(struct vcpu *v, uint32_t len) { vcpu_skip_hot(v, len); }
@@ -365,6 +374,7 @@ static inline __attribute__((always_inline)) enum exit_action exit_dispatch(stru
 void exit_table_finish(void)
 {
     exit_slow = log_enabled(LOG_TRACE) || vmx.opts.exit_limit;
+    hypercall_setup();
     for (unsigned r = 0; r < EXIT_REASON_COUNT; r++)
         if (!handlers[r])
             handlers[r] = exit_unhandled;

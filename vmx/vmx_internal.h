@@ -119,17 +119,22 @@ static inline void vmcs_write_exit(uint64_t field, uint64_t value)
 #define EXIT_PATH_FN __attribute__((optimize("omit-frame-pointer")))
 
 /* exit.c: RIP past an instruction vmxlab carried out (vcpu_skip_instruction(), inline) */
-void single_step_trap(void);
+void skip_rules_rare(uint64_t intr);
 static inline void vcpu_skip_hot(struct vcpu *v, uint64_t len)
 {
     v->rip += len;
     vmcs_write_exit(VMCS_GUEST_RIP, v->rip);
-    /* an instruction that completes ends STI/MOV-SS blocking (SDM 24.4.2, Table 24-3) */
+    /* an instruction that completes ends STI/MOV-SS blocking (SDM 24.4.2, Table 24-3), and
+     * with RFLAGS.TF it owes a single-step trap (SDM 18.3.1.4): both rare, one call site for
+     * them, so that the common path needs no stack frame */
     uint64_t intr = vmcs_read_exit(VMCS_GUEST_INTERRUPTIBILITY_STATE);
     if (__builtin_expect(intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS), 0))
-        vmcs_write(VMCS_GUEST_INTERRUPTIBILITY_STATE, intr & ~(uint64_t)(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+        goto rare;
     if (__builtin_expect(vmcs_read_exit(VMCS_GUEST_RFLAGS) & RFLAGS_TF, 0))
-        single_step_trap();
+        goto rare;
+    return;
+rare:
+    skip_rules_rare(intr);
 }
 /* the VM-exit instruction length (SDM 27.2.5): read only by the handlers that skip */
 static inline void vcpu_skip_instruction_hot(struct vcpu *v)
@@ -188,6 +193,8 @@ static inline void intr_before_entry(struct vcpu *v)
 /* biosmem.c: the guest's view of memory (INT 15h E820/E801/88h) */
 void biosmem_install(void);
 bool biosmem_vmcall(struct vcpu *v); /* true when the VMCALL was the INT 15h stub's */
+/* exit_basic.c: which hypercall exit_vmcall() answers itself (none at log=debug); exit_table_finish() */
+void hypercall_setup(void);
 
 /* guest memory access (guest-physical == host-physical below 4 GiB; EPT is an identity map) */
 bool guest_linear_to_phys(struct vcpu *v, uint64_t linear, uint64_t len, uint64_t *pa);
