@@ -290,6 +290,20 @@ static __attribute__((noinline, cold)) enum exit_action exit_dispatch_rare(struc
     return handlers[v->exit_reason](v);
 }
 
+/* The exit qualification and the IDT-vectoring information, for a reason that has them
+ * (reads: its exit_reads[]); the qualification also into the history ring's slot */
+static inline void exit_read_fields(struct vcpu *v, unsigned reads, uint64_t slot)
+{
+    if (reads & EXIT_READS_QUAL) {
+        v->exit_qualification = vmcs_read_exit(VMCS_EXIT_QUALIFICATION);
+        v->history.qualification[slot] = v->exit_qualification;
+    }
+    if (reads & EXIT_READS_IDT) {
+        uint32_t info = (uint32_t)vmcs_read_exit(VMCS_IDT_VECTORING_INFO);
+        v->idt_info = info & INTR_INFO_VALID ? info : 0; /* invalid: the rest is undefined (27.2.4) */
+    }
+}
+
 /* true when every exit needs exit_dispatch_rare(): set from the options and the log level */
 static bool exit_slow;
 
@@ -302,14 +316,7 @@ static __attribute__((noinline)) enum exit_action exit_dispatch_more(struct vcpu
     uint32_t basic = full & EXIT_REASON_BASIC_MASK;
     unsigned reads = exit_reads_of(full);
     v->exit_reason = basic;
-    if (reads & EXIT_READS_QUAL) {
-        v->exit_qualification = vmcs_read_exit(VMCS_EXIT_QUALIFICATION);
-        v->history.qualification[slot] = v->exit_qualification;
-    }
-    if (reads & EXIT_READS_IDT) {
-        uint32_t info = (uint32_t)vmcs_read_exit(VMCS_IDT_VECTORING_INFO);
-        v->idt_info = info & INTR_INFO_VALID ? info : 0; /* invalid: the rest is undefined (27.2.4) */
-    }
+    exit_read_fields(v, reads, slot);
     if (basic < EXIT_REASON_COUNT) {
         if (!(v->exits_explained[(basic >> 6) & 1] >> (basic & 63) & 1))
             exit_explain_first(v); /* the first exit of a reason: one line saying what it is (exit_explain.c) */
@@ -332,14 +339,7 @@ static __attribute__((noinline)) enum exit_action exit_dispatch_reads(struct vcp
     unsigned path = v->exit_path[reason];
     if (!path)
         return exit_dispatch_more(v, reason, slot);
-    if (path & EXIT_READS_QUAL) {
-        v->exit_qualification = vmcs_read_exit(VMCS_EXIT_QUALIFICATION);
-        v->history.qualification[slot] = v->exit_qualification;
-    }
-    if (path & EXIT_READS_IDT) {
-        uint32_t info = (uint32_t)vmcs_read_exit(VMCS_IDT_VECTORING_INFO);
-        v->idt_info = info & INTR_INFO_VALID ? info : 0; /* invalid: the rest is undefined (27.2.4) */
-    }
+    exit_read_fields(v, path, slot);
     v->exit_counts[reason]++;
     return handlers[reason](v);
 }
