@@ -89,17 +89,24 @@ static void guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[
 
 void vmx_cpuid_table_build(struct vcpu *v)
 {
-    uint32_t max_basic = cpuid(0, 0).eax, max_ext = cpuid(0x80000000, 0).eax;
+    uint32_t max_basic = cpuid(0, 0).eax, max_ext = cpuid(0x80000000, 0).eax, r[4];
     v->cpuid_basic_valid = v->cpuid_ext_valid = 0;
     for (uint32_t i = 0; i < CPUID_TABLE_BASIC && i <= max_basic; i++)
         if (CPUID_FLAT_BASIC >> i & 1) {
-            guest_cpuid(v, i, 0, v->cpuid_basic[i]);
+            guest_cpuid(v, i, 0, r);
+            for (unsigned k = 0; k < 4; k++)
+                v->cpuid_basic[k][i] = r[k];
             v->cpuid_basic_valid |= 1u << i;
         }
     for (uint32_t i = 0; i < CPUID_TABLE_EXT && 0x80000000u + i <= max_ext; i++) {
-        guest_cpuid(v, 0x80000000u + i, 0, v->cpuid_ext[i]);
+        guest_cpuid(v, 0x80000000u + i, 0, r);
+        for (unsigned k = 0; k < 4; k++)
+            v->cpuid_ext[k][i] = r[k];
         v->cpuid_ext_valid |= 1u << i;
     }
+    /* exit_cpuid()'s own leaves: not leaf 1 (its OSXSAVE bit is the guest's CR4's), and none
+     * at log=debug, where every CPUID is logged (by exit_cpuid_other()) */
+    v->cpuid_short = log_enabled(LOG_DEBUG) ? 0 : v->cpuid_basic_valid & ~(1u << 1);
     log_debug(vcpu_tag(v), "CPUID table: basic leaves 0x%08x (bit = leaf), extended 0x%03x", v->cpuid_basic_valid,
               v->cpuid_ext_valid);
 }
@@ -115,24 +122,38 @@ static __attribute__((noinline)) enum exit_action exit_cpuid_long(struct vcpu *v
     return EXIT_RESUME;
 }
 
-/* CPUID always exits in VMX non-root operation (SDM Vol.3C 25.1.2 "Instructions That Cause VM
- * Exits Unconditionally"): the answer from the table, the CR4 bit of leaf 1 added. */
-EXIT_PATH_FN enum exit_action exit_cpuid(struct vcpu *v)
+/* The table's other leaves (leaf 1, whose OSXSAVE bit comes from the guest's CR4; the
+ * extended leaves; any at log=debug), else the long way. */
+static __attribute__((noinline)) enum exit_action exit_cpuid_other(struct vcpu *v)
 {
-    uint32_t leaf = (uint32_t)v->gpr[GPR_RAX];
-    const uint32_t *t;
+    uint32_t leaf = (uint32_t)v->gpr[GPR_RAX], r[4];
     if (leaf < CPUID_TABLE_BASIC && (v->cpuid_basic_valid >> leaf & 1))
-        t = v->cpuid_basic[leaf];
+        for (unsigned k = 0; k < 4; k++)
+            r[k] = v->cpuid_basic[k][leaf];
     else if (leaf - 0x80000000u < CPUID_TABLE_EXT && (v->cpuid_ext_valid >> (leaf - 0x80000000u) & 1))
-        t = v->cpuid_ext[leaf - 0x80000000u];
+        for (unsigned k = 0; k < 4; k++)
+            r[k] = v->cpuid_ext[k][leaf - 0x80000000u];
     else
         return exit_cpuid_long(v);
-    uint32_t ecx = t[CPUID_ECX];
-    if (leaf == 1)
-        ecx = (ecx & ~CPUID_1_ECX_OSXSAVE) | (vmcs_read_exit(VMCS_GUEST_CR4) & CR4_OSXSAVE ? CPUID_1_ECX_OSXSAVE : 0);
-    v->gpr[GPR_RAX] = t[CPUID_EAX], v->gpr[GPR_RBX] = t[CPUID_EBX], v->gpr[GPR_RCX] = ecx, v->gpr[GPR_RDX] = t[CPUID_EDX];
-    log_debug("exit", "CPUID leaf 0x%x -> %08x %08x %08x %08x (table)", leaf, t[CPUID_EAX], t[CPUID_EBX], ecx,
-              t[CPUID_EDX]);
+    guest_cr4_bits(leaf, 0, r);
+    v->gpr[GPR_RAX] = r[0], v->gpr[GPR_RBX] = r[1], v->gpr[GPR_RCX] = r[2], v->gpr[GPR_RDX] = r[3];
+    log_debug("exit", "CPUID leaf 0x%x -> %08x %08x %08x %08x (table)", leaf, r[0], r[1], r[2], r[3]);
+    vcpu_skip_instruction(v);
+    return EXIT_RESUME;
+}
+
+/* CPUID always exits in VMX non-root operation (SDM Vol.3C 25.1.2 "Instructions That Cause VM
+ * Exits Unconditionally"): a basic leaf without subleaves answered from the table (the four
+ * registers; CPUID zeroes bits 63:32 of each, SDM Vol.2A CPUID), the rest in exit_cpuid_other(). */
+EXIT_PATH_FN enum exit_action exit_cpuid(struct vcpu *v)
+{
+    uint64_t leaf = (uint32_t)v->gpr[GPR_RAX];
+    if (__builtin_expect(leaf >= CPUID_TABLE_BASIC || !(v->cpuid_short >> leaf & 1), 0))
+        return exit_cpuid_other(v);
+    v->gpr[GPR_RAX] = v->cpuid_basic[CPUID_EAX][leaf];
+    v->gpr[GPR_RBX] = v->cpuid_basic[CPUID_EBX][leaf];
+    v->gpr[GPR_RCX] = v->cpuid_basic[CPUID_ECX][leaf];
+    v->gpr[GPR_RDX] = v->cpuid_basic[CPUID_EDX][leaf];
     vcpu_skip_instruction_hot(v);
     return EXIT_RESUME;
 }

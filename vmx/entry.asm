@@ -19,6 +19,7 @@
 %define V_GPR        0          ; uint64_t gpr[16], x86 register numbering
 %define V_LAUNCHED   128
 %define V_WAIT_SIPI  129        ; bool wait_for_sipi
+                                ; 130-131: uint8_t entry_zero[2], always 0
 %define V_REQUESTS   132        ; uint32_t requests (other CPUs set bits)
 %define VMCS_HOST_RSP 0x6C14
 
@@ -90,16 +91,21 @@ enter_guest:
 ; Nothing in the window has an effect that running it again would repeat.
 vmx_entry_window:
     mov rdi, [rsp]                      ; v
-    mov eax, [rdi + V_REQUESTS]
-    or al, [rdi + V_WAIT_SIPI]
-    jnz take_requests
-    cmp byte [rdi + V_LAUNCHED], 0      ; flags survive the MOVs below
+    ; one compare for the common case: bytes 128-135 of v are launched (1: VMRESUME),
+    ; wait_for_sipi, two bytes that stay 0, and requests; an aligned 8-byte load is atomic
+    ; (SDM Vol.3A 8.1.1), so a request another CPU sets is seen here or after (then its NMI
+    ; restarts the window)
+    cmp qword [rdi + V_LAUNCHED], 1
+    jne entry_other
     load_guest_gprs
-    je launch_guest
     vmresume
     mov edx, 1                          ; only reached when VMRESUME failed (MOV keeps the flags)
     jmp entry_failed
-launch_guest:                           ; the first entry on this VMCS (SDM 24.1: launch state "clear")
+entry_other:                            ; requests, wait-for-SIPI, or the first entry
+    mov eax, [rdi + V_REQUESTS]
+    or al, [rdi + V_WAIT_SIPI]
+    jnz take_requests
+    load_guest_gprs                     ; the first entry on this VMCS (SDM 24.1: launch state "clear")
     vmlaunch
 vmx_entry_window_end:
     mov edx, 0                          ; only reached when VMLAUNCH failed

@@ -103,12 +103,21 @@ const char *exit_reason_text(uint32_t reason) { return vmx_exit_reason_name(reas
  * With IA32_DEBUGCTL.BTF, TF traps only on branches, and none of these instructions is one.
  * (KVM: kvm_skip_emulated_instruction.) Out of line: TF is rarely set. vcpu_skip_hot()
  * (vmx_internal.h) is the rest: RIP, and the end of STI/MOV-SS blocking. */
-__attribute__((noinline, cold)) void single_step_trap(void)
+static void single_step_trap(void)
 {
     if (vmcs_read(VMCS_GUEST_IA32_DEBUGCTL) & IA32_DEBUGCTL_BTF)
         return;
     uint64_t pending = vmcs_read(VMCS_GUEST_PENDING_DEBUG_EXCEPTIONS);
     vmcs_write(VMCS_GUEST_PENDING_DEBUG_EXCEPTIONS, pending | PENDING_DBG_BS);
+}
+
+/* vcpu_skip_hot()'s rare cases: the end of STI/MOV-SS blocking, and the single-step trap */
+__attribute__((noinline, cold)) void skip_rules_rare(uint64_t intr)
+{
+    if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
+        vmcs_write(VMCS_GUEST_INTERRUPTIBILITY_STATE, intr & ~(uint64_t)(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+    if (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_TF)
+        single_step_trap();
 }
 
 void vcpu_skip_bytes(struct vcpu *v, uint32_t len) { vcpu_skip_hot(v, len); }
@@ -119,6 +128,57 @@ uint64_t vcpu_read_rsp(struct vcpu *v)
     v->gpr[GPR_RSP] = vmcs_read(VMCS_GUEST_RSP);
     return v->gpr[GPR_RSP];
 }
+
+/* ---- what each exit has to read ---------------------------------------------------------- */
+/* Beyond the exit reason and the guest's RIP, which every exit reads: the exit qualification
+ * is saved only for the exits SDM 27.2.1 "Basic VM-Exit Information" lists ("for all other VM
+ * exits, this field is cleared"), and the IDT-vectoring information can be valid only for an
+ * exit during event delivery (SDM 27.2.4 "Information for VM Exits During Event Delivery": a
+ * fault the exception bitmap intercepts, a task switch through a task gate, an APIC access,
+ * an EPT violation or misconfiguration, a page-modification-log-full or SPP event; for other
+ * exits the field is invalid). CPUID, VMCALL, RDMSR/WRMSR, HLT, ... read neither. */
+#define EXIT_READS_QUAL 1
+#define EXIT_READS_IDT 2
+#define EXIT_PATH_SHORT 0x80 /* v->exit_path[r]: the short path, | the EXIT_READS_* of r */
+static const uint8_t exit_reads[EXIT_REASON_COUNT] = {
+    [EXIT_REASON_EXCEPTION_NMI] = EXIT_READS_QUAL | EXIT_READS_IDT, /* qualification: #DB and #PF */
+    [EXIT_REASON_SIPI] = EXIT_READS_QUAL,
+    [EXIT_REASON_IO_SMI] = EXIT_READS_QUAL,
+    [EXIT_REASON_TASK_SWITCH] = EXIT_READS_QUAL | EXIT_READS_IDT,
+    [EXIT_REASON_INVLPG] = EXIT_READS_QUAL,
+    [EXIT_REASON_VMCLEAR] = EXIT_READS_QUAL,
+    [EXIT_REASON_VMPTRLD] = EXIT_READS_QUAL,
+    [EXIT_REASON_VMPTRST] = EXIT_READS_QUAL,
+    [EXIT_REASON_VMREAD] = EXIT_READS_QUAL,
+    [EXIT_REASON_VMWRITE] = EXIT_READS_QUAL,
+    [EXIT_REASON_VMXON] = EXIT_READS_QUAL,
+    [EXIT_REASON_CR_ACCESS] = EXIT_READS_QUAL,
+    [EXIT_REASON_DR_ACCESS] = EXIT_READS_QUAL,
+    [EXIT_REASON_IO_INSTRUCTION] = EXIT_READS_QUAL,
+    [EXIT_REASON_MWAIT] = EXIT_READS_QUAL,
+    [EXIT_REASON_APIC_ACCESS] = EXIT_READS_QUAL | EXIT_READS_IDT,
+    [EXIT_REASON_VIRTUALIZED_EOI] = EXIT_READS_QUAL,
+    [EXIT_REASON_GDTR_IDTR_ACCESS] = EXIT_READS_QUAL,
+    [EXIT_REASON_LDTR_TR_ACCESS] = EXIT_READS_QUAL,
+    [EXIT_REASON_EPT_VIOLATION] = EXIT_READS_QUAL | EXIT_READS_IDT,
+    [EXIT_REASON_EPT_MISCONFIG] = EXIT_READS_IDT,
+    [EXIT_REASON_INVEPT] = EXIT_READS_QUAL,
+    [EXIT_REASON_INVVPID] = EXIT_READS_QUAL,
+    [EXIT_REASON_APIC_WRITE] = EXIT_READS_QUAL,
+    [EXIT_REASON_INVPCID] = EXIT_READS_QUAL,
+    [EXIT_REASON_PML_FULL] = EXIT_READS_QUAL | EXIT_READS_IDT,
+    [EXIT_REASON_XSAVES] = EXIT_READS_QUAL,
+    [EXIT_REASON_XRSTORS] = EXIT_READS_QUAL,
+    [EXIT_REASON_SPP_EVENT] = EXIT_READS_QUAL | EXIT_READS_IDT,
+};
+
+/* what exit_reads[] says for a full exit reason; a VM-entry failure (bit 31) or a reason
+ * vmxlab does not name: everything */
+static unsigned exit_reads_of(uint32_t full)
+{
+    return full < EXIT_REASON_COUNT ? exit_reads[full] : EXIT_READS_QUAL | EXIT_READS_IDT;
+}
+bool exit_has_qualification(uint32_t full) { return exit_reads_of(full) & EXIT_READS_QUAL; }
 
 /* ---- diagnostics ------------------------------------------------------------------------ */
 void vcpu_log_registers(struct vcpu *v)
@@ -146,9 +206,14 @@ void exit_history_log(struct vcpu *v)
     unsigned n = v->exits_total < EXIT_HISTORY ? (unsigned)v->exits_total : EXIT_HISTORY;
     log_error("exit", "%s%slast %u exits, oldest first:", summary_who(v), summary_sep(v), n);
     for (unsigned i = 0; i < n; i++) {
-        const struct exit_record *r = &v->history[(v->exits_total - n + i) % EXIT_HISTORY];
-        log_error("exit", "  reason %2u %-32s qual 0x%llx at %04x:%04llx", r->reason & EXIT_REASON_BASIC_MASK,
-                  exit_reason_text(r->reason), (unsigned long long)r->qualification, r->cs, (unsigned long long)r->rip);
+        const struct exit_history *h = &v->history;
+        unsigned k = (unsigned)((v->exits_total - n + i) % EXIT_HISTORY);
+        uint32_t basic = h->reason[k] & EXIT_REASON_BASIC_MASK;
+        char qual[32] = "";
+        if (exit_has_qualification(h->reason[k]))
+            snprintf(qual, sizeof(qual), " qual 0x%llx", (unsigned long long)h->qualification[k]);
+        log_error("exit", "  reason %2u %-32s%s at %04x:%04llx", basic, exit_reason_text(h->reason[k]), qual, h->cs[k],
+                  (unsigned long long)h->rip[k]);
     }
 }
 
@@ -196,7 +261,7 @@ static void explain_entry_failure(struct vcpu *v, const char *how)
 /* What is not on every exit's path (trace logging, a failed entry, exits.max, a reason beyond
  * the table) is out of line, so the dispatcher's own path is the reads, the counts and the
  * handler call (docs/performance.md counts it). */
-static __attribute__((noinline, cold)) enum exit_action exit_dispatch_rare(struct vcpu *v)
+static __attribute__((noinline, cold)) enum exit_action exit_dispatch_rare(struct vcpu *v, uint32_t full)
 {
     if (v->exit_reason < ARRAY_SIZE(v->exit_counts))
         v->exit_counts[v->exit_reason]++;
@@ -207,7 +272,7 @@ static __attribute__((noinline, cold)) enum exit_action exit_dispatch_rare(struc
                   (unsigned)vmcs_read(VMCS_GUEST_CS_SELECTOR), (unsigned long long)v->rip,
                   (unsigned)vmcs_read(VMCS_EXIT_INSTRUCTION_LENGTH));
 
-    if (v->exit_reason_full & EXIT_REASON_ENTRY_FAILURE) {
+    if (full & EXIT_REASON_ENTRY_FAILURE) {
         char how[160];
         snprintf(how, sizeof(how), "exit reason %u (%s), qualification %llu", v->exit_reason,
                  exit_reason_text(v->exit_reason), (unsigned long long)v->exit_qualification);
@@ -225,33 +290,83 @@ static __attribute__((noinline, cold)) enum exit_action exit_dispatch_rare(struc
     return handlers[v->exit_reason](v);
 }
 
-/* true when an exit needs exit_dispatch_rare(): set from the options and the log level */
+/* The exit qualification and the IDT-vectoring information, for a reason that has them
+ * (reads: its exit_reads[]); the qualification also into the history ring's slot */
+static inline void exit_read_fields(struct vcpu *v, unsigned reads, uint64_t slot)
+{
+    if (reads & EXIT_READS_QUAL) {
+        v->exit_qualification = vmcs_read_exit(VMCS_EXIT_QUALIFICATION);
+        v->history.qualification[slot] = v->exit_qualification;
+    }
+    if (reads & EXIT_READS_IDT) {
+        uint32_t info = (uint32_t)vmcs_read_exit(VMCS_IDT_VECTORING_INFO);
+        v->idt_info = info & INTR_INFO_VALID ? info : 0; /* invalid: the rest is undefined (27.2.4) */
+    }
+}
+
+/* true when every exit needs exit_dispatch_rare(): set from the options and the log level */
 static bool exit_slow;
 
+/* The rest of an exit that is not on the short path: the first exit of its reason on this
+ * vCPU (explained in the log), a reason with an exit qualification or IDT-vectoring
+ * information to read (exit_reads[]), log=trace or exits.max, a VM-entry failure (bit 31) or
+ * a reason beyond the table. Out of line: the short path is what most exits take. */
+static __attribute__((noinline)) enum exit_action exit_dispatch_more(struct vcpu *v, uint32_t full, uint64_t slot)
+{
+    uint32_t basic = full & EXIT_REASON_BASIC_MASK;
+    unsigned reads = exit_reads_of(full);
+    v->exit_reason = basic;
+    exit_read_fields(v, reads, slot);
+    if (basic < EXIT_REASON_COUNT) {
+        if (!(v->exits_explained[(basic >> 6) & 1] >> (basic & 63) & 1))
+            exit_explain_first(v); /* the first exit of a reason: one line saying what it is (exit_explain.c) */
+        v->exit_path[basic] = exit_slow ? 0 : EXIT_PATH_SHORT | reads;
+    }
+    /* a basic reason fits bits 15:0 and bit 31 is the entry failure (SDM 24.9.1 "Basic VM-Exit
+     * Information", Table 24-15), so a reason vmxlab names is below EXIT_REASON_COUNT only
+     * when the other bits are 0 */
+    if (exit_slow || full >= EXIT_REASON_COUNT)
+        return exit_dispatch_rare(v, full);
+    v->exit_counts[basic]++;
+    return handlers[basic](v);
+}
+
+/* A reason that reads more than the reason and RIP: the exit qualification and the
+ * IDT-vectoring information for the reasons that have them (exit_reads[]), all of it for the
+ * first exit of a reason (exit_dispatch_more()). */
+static __attribute__((noinline)) enum exit_action exit_dispatch_reads(struct vcpu *v, uint32_t reason, uint64_t slot)
+{
+    unsigned path = v->exit_path[reason];
+    if (!path)
+        return exit_dispatch_more(v, reason, slot);
+    exit_read_fields(v, path, slot);
+    v->exit_counts[reason]++;
+    return handlers[reason](v);
+}
+
+/* Every exit: the reason and the guest's RIP (SDM 24.9.1, 24.4.1), the history ring's slot
+ * (reason, CS:RIP) and the count of its reason. One test for the common case, a reason that
+ * has neither an exit qualification nor IDT-vectoring information (CPUID, VMCALL, ...); the
+ * others go to exit_dispatch_reads(), the first exit of a reason to exit_dispatch_more(),
+ * which sets v->exit_path[reason]. */
 static inline __attribute__((always_inline)) enum exit_action exit_dispatch(struct vcpu *v)
 {
-    uint32_t full = (uint32_t)vmcs_read_exit(VMCS_EXIT_REASON);
-    v->exit_reason_full = full;
-    v->exit_reason = full & EXIT_REASON_BASIC_MASK;
-    v->exit_qualification = vmcs_read_exit(VMCS_EXIT_QUALIFICATION);
+    uint64_t full = vmcs_read_exit(VMCS_EXIT_REASON); /* 32 bits, zero-extended by VMREAD */
+    v->exit_reason = (uint32_t)full; /* the basic reason when full < EXIT_REASON_COUNT; else _more() sets it */
     v->rip = vmcs_read_exit(VMCS_GUEST_RIP);
-    v->idt_info = (uint32_t)vmcs_read_exit(VMCS_IDT_VECTORING_INFO);
     v->event_set = false; /* the CPU clears the entry event's valid bit on exit (SDM 24.8.3) */
-    struct exit_record *r = &v->history[v->exits_total++ % EXIT_HISTORY];
-    r->reason = full;
-    r->qualification = v->exit_qualification;
-    r->rip = v->rip;
-    r->cs = (uint16_t)vmcs_read_exit(VMCS_GUEST_CS_SELECTOR);
-
-    if (__builtin_expect(!(v->exits_explained[(v->exit_reason >> 6) & 1] >> (v->exit_reason & 63) & 1), 0))
-        exit_explain_first(v); /* the first exit of a reason: one line saying what it is (exit_explain.c) */
-    /* one test for the rare cases: a basic reason fits bits 15:0 and bit 31 is the entry
-     * failure (SDM 24.9.1 "Basic VM-Exit Information", Table 24-15), so a reason vmxlab names
-     * is below EXIT_REASON_COUNT only when the other bits are 0 */
-    if (__builtin_expect(exit_slow || full >= EXIT_REASON_COUNT, 0))
-        return exit_dispatch_rare(v);
-    v->exit_counts[v->exit_reason]++;
-    return handlers[v->exit_reason](v);
+    v->idt_info = 0;      /* read for the exits that can have one (27.2.4) */
+    uint64_t slot = v->exits_total++ % EXIT_HISTORY;
+    v->history.reason[slot] = (uint32_t)full;
+    v->history.rip[slot] = v->rip;
+    v->history.cs[slot] = (uint16_t)vmcs_read_exit(VMCS_GUEST_CS_SELECTOR);
+    /* full < EXIT_REASON_COUNT first: it bounds the index (bit 31, a failed entry, goes on) */
+    if (__builtin_expect(full >= EXIT_REASON_COUNT, 0))
+        return exit_dispatch_more(v, (uint32_t)full, slot);
+    if (__builtin_expect(v->exit_path[full] != EXIT_PATH_SHORT, 0))
+        return exit_dispatch_reads(v, (uint32_t)full, slot);
+    v->exit_counts[full]++;
+    return handlers[full](v);
 }
 
 /* Before the first entry, with every module's handlers installed: a reason without one gets
@@ -259,6 +374,7 @@ static inline __attribute__((always_inline)) enum exit_action exit_dispatch(stru
 void exit_table_finish(void)
 {
     exit_slow = log_enabled(LOG_TRACE) || vmx.opts.exit_limit;
+    hypercall_setup();
     for (unsigned r = 0; r < EXIT_REASON_COUNT; r++)
         if (!handlers[r])
             handlers[r] = exit_unhandled;

@@ -70,11 +70,41 @@ static void hc_print(struct vcpu *v)
     v->gpr[GPR_RAX] = 0;
 }
 
-/* The functions that print, power off or answer -1: out of line, so that VERSION and
- * EXIT_COUNT (what a guest calls in a loop) keep no registers to save. */
-static __attribute__((noinline)) enum exit_action hypercall_other(struct vcpu *v, uint32_t fn)
+/* The one function exit_vmcall() answers itself: VERSION; at log=debug none, so that every
+ * hypercall goes through hypercall_other(), which logs it (hypercall_setup()). A 64-bit value
+ * compared with the guest's whole RAX: a RAX with bits 63:32 set goes the long way too, which
+ * looks at EAX only. */
+static uint64_t hypercall_short = HC_VERSION;
+
+void hypercall_setup(void) { hypercall_short = log_enabled(LOG_DEBUG) ? ~0ull : HC_VERSION; }
+
+static __attribute__((noinline, cold)) enum exit_action hypercall_not_ring0(struct vcpu *v)
 {
+    log_debug("exit", "VMCALL at CPL > 0: #UD");
+    inject_ud(v);
+    return EXIT_RESUME;
+}
+
+/* Every function but the short one (and all at log=debug): out of line, so that VERSION
+ * (what a guest calls in a loop) keeps no registers to save. */
+static __attribute__((noinline)) enum exit_action hypercall_other(struct vcpu *v)
+{
+    uint32_t fn = (uint32_t)v->gpr[GPR_RAX];
+    log_debug("exit", "VMCALL function %u ebx=0x%llx ecx=0x%llx", fn, (unsigned long long)v->gpr[GPR_RBX],
+              (unsigned long long)v->gpr[GPR_RCX]);
     switch (fn) {
+    case HC_VERSION:
+        v->gpr[GPR_RAX] = 0;
+        v->gpr[GPR_RBX] = VMXLAB_HC_VERSION;
+        v->gpr[GPR_RCX] = 0x6c786d76; /* "vmxl" */
+        break;
+    case HC_EXIT_COUNT: {
+        uint32_t reason = (uint32_t)v->gpr[GPR_RBX];
+        v->gpr[GPR_RAX] = 0;
+        v->gpr[GPR_RBX] = reason < ARRAY_SIZE(v->exit_counts) ? v->exit_counts[reason] : 0;
+        v->gpr[GPR_RCX] = v->exits_total;
+        break;
+    }
     case HC_PRINT:
         hc_print(v);
         break;
@@ -90,44 +120,36 @@ static __attribute__((noinline)) enum exit_action hypercall_other(struct vcpu *v
     return EXIT_RESUME;
 }
 
-static __attribute__((noinline, cold)) enum exit_action hypercall_not_ring0(struct vcpu *v)
+/* A hypercall (docs/hypercalls.md): vmxlab's own policy, ring 0 only (CPL = SS.DPL, SDM
+ * 24.4.1; the CPU exits at any CPL), then the function in EAX. */
+static inline __attribute__((always_inline)) enum exit_action hypercall(struct vcpu *v)
 {
-    log_debug("exit", "VMCALL at CPL > 0: #UD");
-    inject_ud(v);
+    if (__builtin_expect(vmcs_read_exit(VMCS_GUEST_SS_ACCESS_RIGHTS) & 0x60, 0))
+        return hypercall_not_ring0(v);
+    if (__builtin_expect(v->gpr[GPR_RAX] != hypercall_short, 0))
+        return hypercall_other(v);
+    v->gpr[GPR_RAX] = 0;  /* VERSION */
+    v->gpr[GPR_RBX] = VMXLAB_HC_VERSION;
+    v->gpr[GPR_RCX] = 0x6c786d76; /* "vmxl" */
+    vcpu_skip_instruction_hot(v);
     return EXIT_RESUME;
 }
 
-static __attribute__((noinline, cold)) void hypercall_log(struct vcpu *v)
+/* the INT 15h stub's VMCALL, or a hypercall at the stub's offset in another segment */
+static __attribute__((noinline)) enum exit_action exit_vmcall_bios(struct vcpu *v)
 {
-    log_debug("exit", "VMCALL function %u ebx=0x%llx ecx=0x%llx", (uint32_t)v->gpr[GPR_RAX],
-              (unsigned long long)v->gpr[GPR_RBX], (unsigned long long)v->gpr[GPR_RCX]);
+    if (biosmem_vmcall(v))
+        return EXIT_RESUME;
+    return hypercall(v);
 }
 
 /* VMCALL always exits in VMX non-root operation (SDM Vol.3C 25.1.2): the INT 15h stub's
  * (biosmem.c, recognized by its offset first, then CS.base + RIP), else a hypercall. */
 EXIT_PATH_FN enum exit_action exit_vmcall(struct vcpu *v)
 {
-    if (__builtin_expect(v->rip == vmx.bios_hook_rip, 0) && biosmem_vmcall(v))
-        return EXIT_RESUME;
-    if (vmcs_read_exit(VMCS_GUEST_SS_ACCESS_RIGHTS) & 0x60) /* CPL = SS.DPL (SDM 24.4.1) */
-        return hypercall_not_ring0(v);
-    uint32_t fn = (uint32_t)v->gpr[GPR_RAX];
-    if (__builtin_expect(log_enabled(LOG_DEBUG), 0))
-        hypercall_log(v);
-    if (fn == HC_VERSION) {
-        v->gpr[GPR_RAX] = 0;
-        v->gpr[GPR_RBX] = VMXLAB_HC_VERSION;
-        v->gpr[GPR_RCX] = 0x6c786d76; /* "vmxl" */
-    } else if (fn == HC_EXIT_COUNT) {
-        uint32_t reason = (uint32_t)v->gpr[GPR_RBX];
-        v->gpr[GPR_RAX] = 0;
-        v->gpr[GPR_RBX] = reason < ARRAY_SIZE(v->exit_counts) ? v->exit_counts[reason] : 0;
-        v->gpr[GPR_RCX] = v->exits_total;
-    } else {
-        return hypercall_other(v, fn);
-    }
-    vcpu_skip_instruction_hot(v);
-    return EXIT_RESUME;
+    if (__builtin_expect(v->rip == vmx.bios_hook_rip, 0))
+        return exit_vmcall_bios(v);
+    return hypercall(v);
 }
 
 /* ---- VMX instructions: this guest sees no VMX (CPUID.1:ECX.VMX = 0), so #UD (SDM 30.3) ---- */

@@ -15,6 +15,7 @@
 _Static_assert(__builtin_offsetof(struct vcpu, gpr) == 0, "entry.asm V_GPR");
 _Static_assert(__builtin_offsetof(struct vcpu, launched) == 128, "entry.asm V_LAUNCHED");
 _Static_assert(__builtin_offsetof(struct vcpu, wait_for_sipi) == 129, "entry.asm V_WAIT_SIPI");
+_Static_assert(__builtin_offsetof(struct vcpu, entry_zero) == 130, "entry.asm: bytes 128-135 as one word");
 _Static_assert(__builtin_offsetof(struct vcpu, requests) == 132, "entry.asm V_REQUESTS");
 extern char vmx_entry_window[], vmx_entry_window_end[];
 

@@ -20,11 +20,14 @@ enum vcpu_gpr { GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, G
 
 struct init_cache;
 
-struct exit_record {
-    uint32_t reason;     /* full exit reason field */
-    uint64_t qualification;
-    uint16_t cs;
-    uint64_t rip;
+/* The last EXIT_HISTORY exits, exit n (from 1) in slot (n - 1) % EXIT_HISTORY: one array per
+ * field, so that the exit path stores each with one instruction (index scaled by the field's
+ * size). The qualification only for the exits that have one (vmx/exit.c exit_reads[]). */
+struct exit_history {
+    uint32_t reason[EXIT_HISTORY];          /* full exit reason field */
+    uint16_t cs[EXIT_HISTORY];
+    uint64_t rip[EXIT_HISTORY];
+    uint64_t qualification[EXIT_HISTORY];
 };
 
 struct vcpu {
@@ -33,6 +36,7 @@ struct vcpu {
     uint8_t launched;    /* VMLAUNCH done on the current VMCS (then VMRESUME); entry.asm */
     /* INIT/SIPI state in software (Bochs 2.7 never leaves hardware wait-for-SIPI on one CPU) */
     bool wait_for_sipi;  /* entry.asm looks at it before each entry */
+    uint8_t entry_zero[2]; /* always 0: entry.asm reads launched .. requests as one 8-byte word */
     /* requests to this vCPU, from another vCPU's exit handler or its own, taken on its own
      * CPU before the next VM entry (entry.asm looks, vmx/vcpu_run.c takes them; as KVM's
      * kvm_apic_accept_events and Jailhouse's x86_check_events) */
@@ -51,15 +55,16 @@ struct vcpu {
 
     /* per-exit values read once by the dispatcher (SDM 24.9 exit-information fields); the
      * others (instruction length, CS, ...) only by the handlers that use them */
-    uint32_t exit_reason;      /* basic reason, bits 15:0 */
-    uint32_t exit_reason_full;
+    uint32_t exit_reason;      /* basic reason, bits 15:0 (the full field: history.reason[]) */
+    /* only for the exits that have one (SDM 27.2.1: "for all other VM exits, this field is
+     * cleared"; vmx/exit.c exit_reads[]): for the others it is not read, and holds an older
+     * exit's value */
     uint64_t exit_qualification;
     uint64_t rip;
 
     /* interrupts held for the guest (SDM 25.2 "acknowledge interrupt on exit"): newest last */
     uint8_t held[VCPU_HELD_MAX];
-    uint32_t idt_info;   /* IDT-vectoring information of the last exit: an event to re-inject */
-    /* What the next VM entry may have to deliver. The four live in one word so that the exit
+    /* What the next VM entry may have to deliver. The five live in one word so that the exit
      * path tests them with one comparison (entry_work == 0: nothing to do, vmx_internal.h). */
     union {
         struct {
@@ -70,8 +75,12 @@ struct vcpu {
             bool virq;
             bool nmi_pending;    /* an NMI held for the guest until it can take it (vmx/nmi.c) */
             uint8_t nheld;       /* entries of held[] in use */
+            /* IDT-vectoring information of the last exit (SDM 24.9.3): an event to re-inject;
+             * 0 when not valid (the exit path stores 0 rather than an invalid field's
+             * undefined bits, SDM 27.2.4) */
+            uint32_t idt_info;
         };
-        uint32_t entry_work;
+        uint64_t entry_work;
     };
     unsigned nmis_injected;
 
@@ -91,14 +100,19 @@ struct vcpu {
     /* statistics and history */
     uint64_t exits_total;
     uint64_t exit_counts[80];
-    struct exit_record history[EXIT_HISTORY]; /* exit n in history[(n - 1) % EXIT_HISTORY] */
+    struct exit_history history;
     uint64_t exits_explained[2]; /* bit r: exit reason r was explained in the log (exit_explain.c) */
+    /* exit_path[r]: how the dispatcher takes exit reason r on this vCPU (vmx/exit.c): 0 the
+     * long way (the first exit of r, log=trace, exits.max), else EXIT_PATH_SHORT with the
+     * fields r has to read (exit_reads[]) */
+    uint8_t exit_path[EXIT_REASON_COUNT];
 
     /* the guest's CPUID answers for the leaves that take no subleaf, built once before the
      * first entry (vmx/cpuid.c); bit i of *_valid: leaf i (0x80000000 + i) is in the table */
-    uint32_t cpuid_basic[CPUID_TABLE_BASIC][4];
-    uint32_t cpuid_ext[CPUID_TABLE_EXT][4];
+    uint32_t cpuid_basic[4][CPUID_TABLE_BASIC]; /* [CPUID_EAX..CPUID_EDX][leaf]: one load per register */
+    uint32_t cpuid_ext[4][CPUID_TABLE_EXT];
     uint32_t cpuid_basic_valid, cpuid_ext_valid;
+    uint32_t cpuid_short;  /* the basic leaves exit_cpuid() answers alone: valid, not leaf 1, not at log=debug */
 
     int stop_status;           /* set by a handler that returns EXIT_STOP */
     uint64_t hole_accesses;    /* guest accesses to guest-physical holes (vmx/exit_ept.c) */

@@ -121,22 +121,27 @@ static inline void vmcs_write_exit(uint64_t field, uint64_t value)
 #define EXIT_PATH_FN __attribute__((optimize("omit-frame-pointer")))
 
 /* exit.c: RIP past an instruction vmxlab carried out (vcpu_skip_instruction(), inline) */
-void single_step_trap(void);
-static inline void vcpu_skip_hot(struct vcpu *v, uint32_t len)
+void skip_rules_rare(uint64_t intr);
+static inline void vcpu_skip_hot(struct vcpu *v, uint64_t len)
 {
     v->rip += len;
     vmcs_write_exit(VMCS_GUEST_RIP, v->rip);
-    /* an instruction that completes ends STI/MOV-SS blocking (SDM 24.4.2, Table 24-3) */
+    /* an instruction that completes ends STI/MOV-SS blocking (SDM 24.4.2, Table 24-3), and
+     * with RFLAGS.TF it owes a single-step trap (SDM 18.3.1.4): both rare, one call site for
+     * them, so that the common path needs no stack frame */
     uint64_t intr = vmcs_read_exit(VMCS_GUEST_INTERRUPTIBILITY_STATE);
     if (__builtin_expect(intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS), 0))
-        vmcs_write(VMCS_GUEST_INTERRUPTIBILITY_STATE, intr & ~(uint64_t)(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+        goto rare;
     if (__builtin_expect(vmcs_read_exit(VMCS_GUEST_RFLAGS) & RFLAGS_TF, 0))
-        single_step_trap();
+        goto rare;
+    return;
+rare:
+    skip_rules_rare(intr);
 }
 /* the VM-exit instruction length (SDM 27.2.5): read only by the handlers that skip */
 static inline void vcpu_skip_instruction_hot(struct vcpu *v)
 {
-    vcpu_skip_hot(v, (uint32_t)vmcs_read_exit(VMCS_EXIT_INSTRUCTION_LENGTH));
+    vcpu_skip_hot(v, vmcs_read_exit(VMCS_EXIT_INSTRUCTION_LENGTH)); /* 32 bits, zero-extended by VMREAD */
 }
 
 /* setup.c */
@@ -160,6 +165,8 @@ void vmx_tsc_setup(struct vcpu *v);
 /* exit.c */
 void exit_stats_log(struct vcpu *v);
 void exit_history_log(struct vcpu *v);
+/* exit.c: does this (full) exit reason save an exit qualification (SDM 27.2.1)? */
+bool exit_has_qualification(uint32_t full);
 void vcpu_log_registers(struct vcpu *v);
 void memory_stats_log(void);
 /* vcpu_run.c: take the vCPU's requests before an entry; while it waits for SIPI, HLT in root */
@@ -177,17 +184,19 @@ void nmi_before_entry(struct vcpu *v);
 void intr_before_entry_work(struct vcpu *v);
 
 /* Before every entry; the common case (nothing to deliver: no event set, no interrupted
- * delivery to re-inject, nothing held, no NMI) is one test, inline in the exit path
- * (docs/performance.md). */
+ * delivery to re-inject, nothing held, no NMI) is one test of one word, inline in the exit
+ * path (docs/performance.md). */
 static inline void intr_before_entry(struct vcpu *v)
 {
-    if (__builtin_expect(v->entry_work || (v->idt_info & INTR_INFO_VALID), 0))
+    if (__builtin_expect(v->entry_work != 0, 0))
         intr_before_entry_work(v);
 }
 
 /* biosmem.c: the guest's view of memory (INT 15h E820/E801/88h) */
 void biosmem_install(void);
 bool biosmem_vmcall(struct vcpu *v); /* true when the VMCALL was the INT 15h stub's */
+/* exit_basic.c: which hypercall exit_vmcall() answers itself (none at log=debug); exit_table_finish() */
+void hypercall_setup(void);
 
 /* guest memory access (guest-physical == host-physical below 4 GiB; EPT is an identity map) */
 bool guest_linear_to_phys(struct vcpu *v, uint64_t linear, uint64_t len, uint64_t *pa);

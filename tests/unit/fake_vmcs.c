@@ -396,7 +396,6 @@ void fake_exit(struct vcpu *v, uint32_t reason, uint64_t qualification, uint64_t
     fake_vmcs[VMCS_EXIT_QUALIFICATION] = qualification;
     fake_vmcs[VMCS_GUEST_RIP] = rip;
     fake_vmcs[VMCS_EXIT_INSTRUCTION_LENGTH] = insn_len;
-    v->exit_reason_full = reason;
     v->exit_reason = reason & EXIT_REASON_BASIC_MASK;
     v->exit_qualification = qualification;
     v->rip = rip;

@@ -26,6 +26,30 @@ static void test_dispatch_reads_exit_information(void **s)
     assert_int_equal(fake_vmcs[VMCS_GUEST_RIP], 0x7C42);
 }
 
+/* The IDT-vectoring information is valid only for an exit during event delivery (SDM 27.2.4
+ * "Information for VM Exits During Event Delivery": an intercepted fault, a task switch
+ * through a task gate, an APIC access, an EPT violation or misconfiguration, ...); a CPUID
+ * exit never is one, so whatever that field holds then (here a valid #PF left from an earlier
+ * exit) is no event to re-inject (26.6.1.1), on the first exit of the reason (the long path)
+ * as on the next (the short one). */
+static void test_dispatch_cpuid_has_no_idt_vectoring(void **s)
+{
+    (void)s;
+    fake_vmcs[VMCS_IDT_VECTORING_INFO] = INFO_VALID | INFO_TYPE(3) | 14;
+    fake_vmcs[VMCS_EXIT_REASON] = EXIT_REASON_CPUID;
+    fake_vmcs[VMCS_EXIT_INSTRUCTION_LENGTH] = 2;
+    for (int i = 0; i < 2; i++) {
+        fake_vmcs[VMCS_GUEST_RIP] = 0x7C40;
+        fake_vmcs[VMCS_ENTRY_INTERRUPTION_INFO] = 0;
+        v->gpr[GPR_RAX] = 0;
+        assert_int_equal(vmx_exit_dispatch(v), EXIT_RESUME);
+        assert_int_equal(fake_vmcs[VMCS_GUEST_RIP], 0x7C42);
+        intr_before_entry(v);
+        assert_int_equal(fake_entry_info(), 0);
+    }
+    assert_int_equal(v->exit_counts[EXIT_REASON_CPUID], 2);
+}
+
 /* A reason vmxlab has no handler for (GETSEC, 11: SDM 25.1.2, it exits unconditionally):
  * stop with status 4, and the log names the reason as the SDM does, with its section. */
 static void test_dispatch_unhandled_reason(void **s)
@@ -412,6 +436,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_dispatch_reads_exit_information),
+        T(test_dispatch_cpuid_has_no_idt_vectoring),
         T(test_dispatch_unhandled_reason),
         T(test_dispatch_entry_failure),
         T(test_vmx_instruction_ud),
