@@ -62,6 +62,8 @@ void apic_vcpu_init(struct vcpu *v, const char *why)
     /* in software: Bochs 2.7 never leaves the hardware wait-for-SIPI state on one CPU */
     v->wait_for_sipi = wait;
     enum log_level lvl = apic_log_this_init(v->init_count) ? LOG_INFO : LOG_DEBUG;
+    if (!log_enabled(lvl))
+        return;
     if (wait)
         klog(lvl, vcpu_tag(v), "INIT reset #%u (%s): waits for SIPI", v->init_count, why);
     else

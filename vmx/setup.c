@@ -481,6 +481,7 @@ void vmx_setup(const struct options *opts, const struct mb2_info *mbi, struct pa
     /* the guest image: copied to guest.load; vmxlab kept the module out of its pool */
     memcpy(phys_to_virt(opts->guest_load), guest->data, guest->size);
     vmx_guest_initial_state(v, opts, guest->boot_drive);
+    vcpu_init_prepare(v); /* the INIT state's VMCS writes, built once (vmx/vcpu_reset.c) */
     biosmem_install();
     log_info(vcpu_tag(v), "ready: real mode at %04x:%04x, %s, DL=0x%02x, VPID %u", opts->entry_cs, opts->entry_ip,
              opts->guest_unreal ? "4 GiB data segment limits (big real mode)" : "64 KiB segment limits",

@@ -35,51 +35,88 @@ static void load_cpu_regs(const struct init_regs *r)
 /* The guest's view of CR0: bits it owns from the real CR0, host-owned bits from the shadow. */
 static uint64_t guest_visible_cr0(void)
 {
-    uint64_t mask = vmcs_read(VMCS_CR0_GUEST_HOST_MASK);
-    return (vmcs_read(VMCS_GUEST_CR0) & ~mask) | (vmcs_read(VMCS_CR0_READ_SHADOW) & mask);
+    uint64_t mask = vmcs_read_hot(VMCS_CR0_GUEST_HOST_MASK);
+    return (vmcs_read_hot(VMCS_GUEST_CR0) & ~mask) | (vmcs_read_hot(VMCS_CR0_READ_SHADOW) & mask);
 }
 
-/* The last INIT's writes, kept per vCPU (v->init_cache, a page from the pool): the next INIT
- * with the same inputs (a guest that INITs itself over and over, an OS that restarts an AP)
- * writes them again without building them (docs/performance.md). */
+/* The INIT's writes, kept per vCPU (v->init_cache, a page from the pool), built once at setup
+ * (vcpu_init_prepare) and written unchecked at each INIT (docs/performance.md). They depend on
+ * the inputs below but for the restart point, which is patched in (three stores). */
 struct init_cache {
     struct init_params p;
     size_t n;
+    size_t at_cs_selector, at_cs_base, at_rip; /* the restart point's slots in fields[] */
     struct init_field fields[INIT_FIELDS_MAX];
     struct init_regs regs;
 };
 _Static_assert(sizeof(struct init_cache) <= 4096, "one page");
 
-void vcpu_init_reset(struct vcpu *v, const struct vcpu_start *start)
+/* The inputs of Table 9-1's values, as far as they matter: CR0's CD and NW, the entry
+ * controls without "IA-32e mode guest" (both are all INIT keeps of them). */
+static void init_inputs(struct init_params *p)
 {
     const struct vmx_caps *caps = vmx_caps();
-    bool ug = vmcs_read(VMCS_CTRL_PROC_BASED2) & SECONDARY_UNRESTRICTED_GUEST;
-    struct init_params p;
-    memset(&p, 0, sizeof(p)); /* compared as bytes below: no stray padding */
-    p.cs_selector = start->cs_selector;
-    p.cs_base = start->cs_base;
-    p.rip = start->rip;
-    p.old_cr0 = guest_visible_cr0();
-    p.signature = cpuid(1, 0).eax;
-    p.cr0_fixed0 = vmx_guest_cr0_fixed0(caps, ug);
-    p.cr0_fixed1 = caps->cr0_fixed1;
-    p.cr4_fixed0 = caps->cr4_fixed0;
-    p.cr4_fixed1 = caps->cr4_fixed1;
-    p.entry_controls = (uint32_t)vmcs_read(VMCS_CTRL_ENTRY);
-    p.activity_state = GUEST_ACTIVITY_ACTIVE;
+    bool ug = vmcs_read_hot(VMCS_CTRL_PROC_BASED2) & SECONDARY_UNRESTRICTED_GUEST;
+    p->old_cr0 = guest_visible_cr0() & (CR0_CD | CR0_NW);
+    p->signature = cpuid(1, 0).eax;
+    p->cr0_fixed0 = vmx_guest_cr0_fixed0(caps, ug);
+    p->cr0_fixed1 = caps->cr0_fixed1;
+    p->cr4_fixed0 = caps->cr4_fixed0;
+    p->cr4_fixed1 = caps->cr4_fixed1;
+    p->entry_controls = (uint32_t)vmcs_read_hot(VMCS_CTRL_ENTRY) & ~ENTRY_IA32E_MODE_GUEST;
+    p->activity_state = GUEST_ACTIVITY_ACTIVE;
+}
 
-    struct init_cache local, *c = v->init_cache ? v->init_cache : &local;
-    if (c == &local || !c->n || memcmp(&c->p, &p, sizeof(p))) {
-        c->p = p;
-        c->n = init_state_build(&p, c->fields, INIT_FIELDS_MAX);
-        if (c->n > INIT_FIELDS_MAX)
-            panic("vcpu_init_reset: %zu INIT fields, room for %d", c->n, INIT_FIELDS_MAX);
-        init_state_regs(&p, &c->regs);
+static bool same_inputs(const struct init_params *a, const struct init_params *b)
+{
+    return a->old_cr0 == b->old_cr0 && a->signature == b->signature && a->cr0_fixed0 == b->cr0_fixed0 &&
+           a->cr0_fixed1 == b->cr0_fixed1 && a->cr4_fixed0 == b->cr4_fixed0 && a->cr4_fixed1 == b->cr4_fixed1 &&
+           a->entry_controls == b->entry_controls && a->activity_state == b->activity_state;
+}
+
+static void build(struct init_cache *c, const struct init_params *p)
+{
+    c->p = *p;
+    c->n = init_state_build(p, c->fields, INIT_FIELDS_MAX);
+    if (c->n > INIT_FIELDS_MAX)
+        panic("vcpu_init_reset: %zu INIT fields, room for %d", c->n, INIT_FIELDS_MAX);
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->fields[i].field == VMCS_GUEST_CS_SELECTOR)
+            c->at_cs_selector = i;
+        else if (c->fields[i].field == VMCS_GUEST_CS_BASE)
+            c->at_cs_base = i;
+        else if (c->fields[i].field == VMCS_GUEST_RIP)
+            c->at_rip = i;
     }
+    init_state_regs(p, &c->regs);
+}
+
+void vcpu_init_prepare(struct vcpu *v)
+{
+    struct init_params p = {0};
+    init_inputs(&p);
+    build(v->init_cache, &p);
+}
+
+void vcpu_init_reset(struct vcpu *v, const struct vcpu_start *start)
+{
+    struct init_params p = {0};
+    init_inputs(&p);
+    struct init_cache local, *c = v->init_cache; /* no cache (host tests): build on the stack */
+    if (!c) {
+        c = &local;
+        c->n = 0;
+    }
+    if (!c->n || !same_inputs(&c->p, &p))
+        build(c, &p); /* the guest changed CD/NW since the last INIT: rare */
+    c->fields[c->at_cs_selector].value = start->cs_selector;
+    c->fields[c->at_cs_base].value = start->cs_base;
+    c->fields[c->at_rip].value = start->rip;
     size_t n = c->n;
     for (size_t i = 0; i < n; i++)
         vmcs_write_hot(c->fields[i].field, c->fields[i].value);
-    memcpy(v->gpr, c->regs.gpr, sizeof(v->gpr));
+    for (unsigned i = 0; i < GPR_COUNT; i++)
+        v->gpr[i] = c->regs.gpr[i];
     load_cpu_regs(&c->regs);
 
     /* No event survives INIT: neither one vmx set up for this entry nor the re-injection of

@@ -64,6 +64,9 @@ __attribute__((noreturn)) void vmx_entry_failed(struct vcpu *v, int how, int whi
  * stops vmxlab naming the field and the VM-instruction error (docs/performance.md). */
 uint64_t vmcs_read(uint64_t field);
 void vmcs_write(uint64_t field, uint64_t value);
+/* vmx/vcpu_reset.c: build v's INIT state once, at setup (vcpu_init_reset writes it) */
+void vcpu_init_prepare(struct vcpu *v);
+
 #ifdef VMXLAB_HOST_TEST
 /* host tests: the fake VMCS (tests/unit/fake_vmcs.c) */
 uint64_t vmcs_read_hot(uint64_t field);
