@@ -47,7 +47,7 @@ static const struct reg_def regs[] = {
 /* The register at each 16-byte slot of the page's first KiB (every register of Table 10-1
  * lies there): index + 1 into regs[], 0 for none; and the page's first KiB after a reset (the
  * registers' reset values in their slots, 0 elsewhere). Built from regs[] once, by the first
- * vlapic_init (the BSP's, before any AP runs), or on first use in host tests, so a lookup on
+ * vlapic_setup (the BSP's, before any AP runs), or on first use in host tests, so a lookup on
  * the exit path is one load and a reset one copy. */
 #define NSLOTS 64
 static uint8_t slot_reg[NSLOTS];
@@ -219,7 +219,7 @@ void vlapic_reset(struct vlapic *a)
     update_ppr(a);
 }
 
-void vlapic_init(struct vlapic *a, void *page, unsigned id, uint64_t (*clock)(void))
+void vlapic_setup(struct vlapic *a, void *page, unsigned id, uint64_t (*clock)(void))
 {
     a->page = page;
     a->id = id;

@@ -511,8 +511,6 @@ struct vcpu_start vcpu_entry_point(void)
     return (struct vcpu_start){vmx.opts.entry_cs, (uint32_t)vmx.opts.entry_cs << 4, vmx.opts.entry_ip};
 }
 
-/* SDM Vol.3A 9.1.4: the first instruction after reset is at physical FFFFFFF0h */
-struct vcpu_start vcpu_reset_vector(void) { return (struct vcpu_start){0xF000, 0xFFFF0000, 0xFFF0}; }
 
 /* Stale guest translations after a reset (SDM 28.3.3.3: INVVPID; INVEPT for the EPT-derived ones) */
 void vmx_flush_vpid(struct vcpu *v)

@@ -1,21 +1,99 @@
-/* vcpu_init_reset(): a software INIT of one vCPU. The state is the data of vmx/init_state.c
- * (SDM Vol.3A 9.1, Table 9-1, plus the VMX side); this file only gathers the inputs, writes the
- * VMCS fields and the registers VM entry does not load, and flushes the TLBs.
+/* The vmx half of the INIT path, top to bottom (docs/apic-init.md has the whole path):
  *
- * What INIT keeps is kept: memory, the x87/SSE state, MSRs, and the external-interrupt vectors
- * vmx holds for the guest (v->held): they arrived from real devices and are still owed to the
- * guest, whose fresh IVT will take them once it sets IF again. The virtual local APIC is reset
- * by apic/ (it owns it), except its ID. */
+ *   vcpu_request       a vCPU leaves another (or itself) an INIT, a SIPI, an interrupt or an NMI
+ *   vcpu_take_requests the target, on its own CPU before its next VM entry, takes them: INIT
+ *                      and SIPI go up to apic (the request handler apic installed, apic/ipi.c
+ *                      apic_take_requests), which calls down into
+ *   vcpu_init_reset    the Table 9-1 state (vmx/init_state.c, data) into the VMCS; then, while
+ *                      the vCPU waits for SIPI, vcpu_take_requests waits with HLT.
+ *
+ * Requests. A vCPU's VMCS is current on its own CPU only (SDM Vol.3C 24.1 "Overview"), so no
+ * vCPU writes another's guest state: an INIT, a SIPI, an interrupt or an NMI for another vCPU
+ * becomes a bit in the target's `requests`, and the target takes the bits before its next VM
+ * entry (KVM's kvm_apic_accept_events and Jailhouse's x86_check_events do the same). A target
+ * on another CPU is kicked with an NMI IPI (kernel/smp.c): in VMX non-root operation an NMI is
+ * a VM exit (reason 0, SDM 24.6.1 "Pin-Based VM-Execution Controls", 25.2 "Other Causes of VM
+ * Exits"), in root operation it ends the idle HLT. The sender counts the kick in the target's
+ * `kicks_owed`, so the target tells vmxlab's NMI from one that is the guest's (vmx/nmi.c).
+ *
+ * Waiting. A vCPU in the wait-for-SIPI state (an AP before the guest starts it, or after an
+ * INIT) has no guest state to run: its CPU waits with HLT in root operation, with IF=0, and only
+ * a kick wakes it. Bochs 2.7 never leaves the hardware wait-for-SIPI activity state on its own
+ * (docs/apic-init.md), and a spinning CPU would halve the guest's speed in the emulator.
+ *
+ * The INIT reset. The state is the data of vmx/init_state.c (SDM Vol.3A 9.1 "Initialization
+ * Overview", Table 9-1, plus the VMX side); this file gathers the inputs, writes the VMCS fields
+ * and the registers VM entry does not load, and flushes the TLBs. What INIT keeps is kept:
+ * memory, the x87/SSE state, MSRs, and the external-interrupt vectors vmx holds for the guest
+ * (v->held): they arrived from real devices and are still owed to the guest, whose fresh IVT
+ * will take them once it sets IF again. The virtual local APIC is reset by apic/ (it owns it),
+ * except its ID. */
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/cpu_local.h"
 #include "kernel/lib.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
+#include "kernel/smp.h"
+#include "vmx/inject.h"
 #include "vmx/init_state.h"
 #include "vmx/vcpu_ops.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_caps.h"
 #include "vmx/vmx_defs.h"
 #include "vmx/vmx_internal.h"
+
+/* ---- requests --------------------------------------------------------------------------- */
+static void (*request_handler)(struct vcpu *v, uint32_t req);
+
+void vcpu_request_handler_set(void (*fn)(struct vcpu *v, uint32_t req)) { request_handler = fn; }
+
+void vcpu_request(struct vcpu *from, struct vcpu *to, uint32_t req)
+{
+    __atomic_fetch_or(&to->requests, req, __ATOMIC_SEQ_CST);
+    if (to == from)
+        return;   /* taken before from's own next entry */
+    __atomic_fetch_add(&to->kicks_owed, 1, __ATOMIC_SEQ_CST);
+    smp_kick(to->id);
+}
+
+/* Before each VM entry: take the requests; while the vCPU waits for SIPI, wait for the next
+ * with HLT. */
+void vcpu_take_requests(struct vcpu *v)
+{
+    for (;;) {
+        uint32_t req = __atomic_exchange_n(&v->requests, 0, __ATOMIC_ACQ_REL);
+        if (req & VCPU_REQ_STOP)
+            vcpu_halt_for_good(v);
+        if (req & VCPU_REQ_NMI)
+            inject_nmi(v);
+        if ((req & (VCPU_REQ_INIT | VCPU_REQ_SIPI | VCPU_REQ_IRQ)) && request_handler)
+            request_handler(v, req);
+        if (!v->wait_for_sipi)
+            return;
+        /* idle: a request that lands between the test and the HLT sends an NMI, which
+         * cpu_idle_halt does not sleep through */
+        v->idle = true;
+        v->idle_waits++;
+        if (!__atomic_load_n(&v->requests, __ATOMIC_ACQUIRE))
+            cpu_idle_halt();
+        v->idle = false;
+    }
+}
+
+/* entry.asm, when its last look before an entry finds requests or wait-for-SIPI */
+void vmx_entry_requests(struct vcpu *v);
+void vmx_entry_requests(struct vcpu *v)
+{
+    vcpu_take_requests(v);
+    intr_before_entry(v);
+}
+
+/* ---- the INIT reset ------------------------------------------------------------------------ */
+/* SDM Vol.3A 9.1.4 "First Instruction Executed": after reset, F000:FFF0 with CS base FFFF0000 */
+struct vcpu_start vcpu_reset_vector(void)
+{
+    return (struct vcpu_start){INIT_RESET_CS_SELECTOR, INIT_RESET_CS_BASE, INIT_RESET_RIP};
+}
 
 #define INIT_FIELDS_MAX 64
 
