@@ -163,5 +163,8 @@ enum exit_action apic_exit_write(struct vcpu *v)
              "exit 56 (APIC write, trap-like) at %04llx:%04llx: %s <- 0x%08x, found in the virtual-APIC page at +0x%03x",
              (unsigned long long)vmcs_read(VMCS_GUEST_CS_SELECTOR), (unsigned long long)v->rip,
              vlapic_reg_name(off) ? vlapic_reg_name(off) : "(no register)", vlapic_reg(&a->vl, off), off);
-    return apic_write_effect(v, off, vlapic_write_done(&a->vl, off));
+    enum vlapic_effect e = vlapic_write_done(&a->vl, off);
+    if (e == VLAPIC_SEND_IPI)
+        return apic_send_ipi(v);   /* the INIT path goes straight on: apic/ipi.c */
+    return apic_write_effect(v, off, e);
 }

@@ -1,6 +1,6 @@
 /* IPIs the guest sends, and the INIT and SIPI exits. vmxlab never writes the physical ICR for
  * the guest: an IPI is classified (apic/icr.c, SDM Table 10-3) and carried out on vCPU state.
- * The sender leaves each target a request (vmx/vcpu_run.c); the target carries it out on its
+ * The sender leaves each target a request (vmx/vcpu_reset.c); the target carries it out on its
  * own CPU before its next VM entry (apic_take_requests), so an IPI to the sender itself (the
  * seed's self-INIT) and one to another vCPU take the same path.
  *

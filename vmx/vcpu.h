@@ -34,7 +34,7 @@ struct vcpu {
     /* INIT/SIPI state in software (Bochs 2.7 never leaves hardware wait-for-SIPI on one CPU) */
     bool wait_for_sipi;  /* entry.asm looks at it before each entry */
     /* requests to this vCPU, from another vCPU's exit handler or its own, taken on its own
-     * CPU before the next VM entry (entry.asm looks, vmx/vcpu_run.c takes them; as KVM's
+     * CPU before the next VM entry (entry.asm looks, vmx/vcpu_reset.c takes them; as KVM's
      * kvm_apic_accept_events and Jailhouse's x86_check_events) */
     uint32_t requests;   /* VCPU_REQ_* (vcpu_ops.h), set and taken atomically */
 

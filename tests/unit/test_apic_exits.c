@@ -172,7 +172,7 @@ static void test_defect8_init_clears_pending_self_ipi(void **s)
 
     vpage[APIC_ICR_HIGH / 4] = 0;                       /* destination APIC ID 0: itself */
     assert_int_equal(apic_write(APIC_ICR_LOW, 0x00004500), EXIT_RESUME); /* INIT, assert */
-    /* a request to itself, which its run loop takes before the next entry (vmx/vcpu_run.c) */
+    /* a request to itself, which its run loop takes before the next entry (vmx/vcpu_reset.c) */
     assert_int_equal(v->requests, VCPU_REQ_INIT);
     v->requests = 0;
     apic_take_requests(v, VCPU_REQ_INIT);
