@@ -8,8 +8,8 @@ import json
 import subprocess
 import sys
 
-FIGURES = ("cpuid_exit", "vmcall_exit", "apic_tpr_write", "apic_lvt_write", "self_init", "zero_exits", "boot",
-           "resident")
+FIGURES = ("cpuid_exit", "vmcall_exit", "apic_tpr_write", "apic_lvt_write", "self_init", "ap_init", "zero_exits",
+           "boot", "resident")
 PATHS = ("apicv", "decode")
 
 

@@ -18,8 +18,9 @@ import time
 from . import build as buildmod
 from . import deps, emu, iso, paths
 
-GUESTS = ("bench_exits", "bench_zero", "bench_apic", "bench_init")
+GUESTS = ("bench_exits", "bench_zero", "bench_apic", "bench_init", "bench_ap")
 INIT_GUEST = "bench_init"
+AP_GUEST = "bench_ap"   # runs with 2 CPUs (Bochs `cpu: count=2`), on bare Bochs too
 # (cpu model, APIC path, vmxlab options): the two APIC paths of the apic module
 PATHS = (("corei7_skylake_x", "apicv", "apic=apicv"), ("corei3_cnl", "decode", "apic=decode"))
 BENCH_RE = re.compile(r"^BENCH (\w+) (\w+)=(\S+)(.*)$", re.M)
@@ -37,6 +38,7 @@ TARGETS = {
     ("apic_tpr_write", "decode"): ("difference", 400, 1454),
     ("apic_lvt_write", "apicv"): ("difference", 200, 702), ("apic_lvt_write", "decode"): ("difference", 450, 1305),
     ("self_init", "apicv"): ("vmxlab", 2000, 7238), ("self_init", "decode"): ("vmxlab", 2500, 8507),
+    ("ap_init", "apicv"): ("difference", None, None), ("ap_init", "decode"): ("difference", None, None),
     ("zero_exits", "apicv"): ("vmxlab", 0, 0), ("zero_exits", "decode"): ("vmxlab", 0, 0),
     ("boot", "apicv"): ("vmxlab", 5000000, 5000000), ("boot", "decode"): ("vmxlab", 5000000, 5000000),
     ("resident", "apicv"): ("vmxlab", MIB, MIB), ("resident", "decode"): ("vmxlab", MIB, MIB),
@@ -70,13 +72,13 @@ def _floppy(guest, out):
     return out
 
 
-def bare_run(guest, cpu, workdir, timeout=120):
+def bare_run(guest, cpu, workdir, timeout=120, cpus=1):
     """Boot the guest from a floppy on bare Bochs (no vmxlab); returns the serial text."""
     os.makedirs(workdir, exist_ok=True)
     img = _floppy(guest, os.path.join(workdir, "floppy.img"))
     serial, log = os.path.join(workdir, "serial.log"), os.path.join(workdir, "bochs.log")
     open(serial, "w").close()
-    rc = emu.bochsrc("none", serial, log, cpu)
+    rc = emu.bochsrc("none", serial, log, cpu, cpus)
     rc = re.sub(r"^ata0-master:.*\n", "", rc, flags=re.M).replace("boot: cdrom", "boot: floppy")
     rc += "floppya: 1_44=\"%s\", status=inserted\n" % img
     with open(os.path.join(workdir, "bochsrc"), "w") as f:
@@ -92,11 +94,11 @@ def bare_run(guest, cpu, workdir, timeout=120):
         return f.read().decode("utf-8", "replace").replace("\r", "")
 
 
-def vmxlab_run(guest, cpu, cmdline, workdir, timeout=240):
+def vmxlab_run(guest, cpu, cmdline, workdir, timeout=240, cpus=1):
     """Boot vmxlab with the guest from a GRUB ISO; returns (status, serial text)."""
     os.makedirs(workdir, exist_ok=True)
     image = iso.make_iso(os.path.join(workdir, "bench.iso"), paths.kernel_elf(), guest, cmdline, interactive=False)
-    status, text, _ = emu.run(image, "bochs", cpu, 1, timeout=timeout, workdir=workdir)
+    status, text, _ = emu.run(image, "bochs", cpu, cpus, timeout=timeout, workdir=workdir)
     return status, text
 
 
@@ -154,6 +156,7 @@ def figures(results, quick):
                                       ("apic_tpr_write", "APIC TPR write round trip", "(report)"),
                                       ("apic_lvt_write", "APIC LVT write round trip", "(report)"),
                                       ("self_init", "self-INIT to first instruction", "<= 2000"),
+                                      ("ap_init", "INIT-SIPI-SIPI, AP to first instruction", "(report)"),
                                       ("zero_exits", "exits: compute + BIOS calls", "0")):
                 row(fid, name, label, None, None, target, "", lambda v, d: None, "n/a (--quick runs one CPU model)")
             continue
@@ -171,7 +174,9 @@ def figures(results, quick):
                 ("apic_tpr_write", "APIC TPR write round trip", "bench_apic", "apic_tpr", "(report)", lambda v, d: None),
                 ("apic_lvt_write", "APIC LVT write round trip", "bench_apic", "apic_lvt", "(report)", lambda v, d: None),
                 ("self_init", "self-INIT to first instruction", "bench_init", "init", "<= 2000",
-                 lambda v, d: v <= 2000)):
+                 lambda v, d: v <= 2000),
+                ("ap_init", "INIT-SIPI-SIPI, AP to first instruction", AP_GUEST, "ap", "(report)",
+                 lambda v, d: None)):
             bare = _num(b[guest].get("bench", {}), fig)
             vm, note = None, ""
             if not r[guest]:
@@ -190,6 +195,9 @@ def figures(results, quick):
                 note += ("; " if note else "") + "bare: " + _why(b[guest].get("bench", {}), fig, "ticks", "no figure")
             if guest == INIT_GUEST and vm is not None:
                 note += ("; " if note else "") + "at log=warn (at log=info the ICR and INIT-reset lines add ~120k)"
+            if guest == AP_GUEST and vm is not None:
+                note += ("; " if note else "") + ("2 vCPUs, log=warn; machine time (TSC) incl. the BSP's "
+                                                  "200-round spin between INIT and SIPI")
             row(fid, name, label, vm, bare, target, "ticks", ok, note)
         z = r["bench_zero"].get("bench", {})
         row("zero_exits", "exits: compute + BIOS calls", label, _num(z, "zero", "exits"), None, "0", "exits",
@@ -234,7 +242,7 @@ def run_all(quick, jobs, timeout, workroot):
         for g in GUESTS:
             # the INIT path logs its story at info (two lines, ~60k instructions of UART waits each
             # in Bochs): measure the path itself at log=warn, and say so in the table
-            plan.append((cpu, g, "vmxlab", cmdline + (" log=warn" if g == INIT_GUEST else "")))
+            plan.append((cpu, g, "vmxlab", cmdline + (" log=warn" if g in (INIT_GUEST, AP_GUEST) else "")))
             plan.append((cpu, g, "bare", ""))
 
     def one(item):
@@ -242,12 +250,12 @@ def run_all(quick, jobs, timeout, workroot):
         wd = os.path.join(workroot, "%s-%s-%s" % (cpu, g, kind))
         t0 = time.time()
         if kind == "vmxlab":
-            status, text = vmxlab_run(paths.guest_bin(g), cpu, cmdline, wd, timeout)
+            status, text = vmxlab_run(paths.guest_bin(g), cpu, cmdline, wd, timeout, cpus=2 if g == AP_GUEST else 1)
             res = {"status": status, "bench": parse(text), "facts": vmxlab_facts(text)}
             if g == "bench_init" and status != 0:
                 res["bench"].setdefault("init", {}).setdefault("ticks", "n/a (vmxlab stopped with status %s)" % status)
         else:
-            text = bare_run(paths.guest_bin(g), cpu, wd, timeout)
+            text = bare_run(paths.guest_bin(g), cpu, wd, timeout, cpus=2 if g == AP_GUEST else 1)
             res = {"bench": parse(text)}
         res["done"] = bool(re.search(r"^BENCH done\s*$", text, re.M))
         with open(os.path.join(wd, "serial.txt"), "w") as f:
