@@ -138,10 +138,11 @@ enum exit_action apic_exit_access(struct vcpu *v)
         vmcs_write(VMCS_GUEST_RFLAGS, nflags);
     vmcs_write(VMCS_GUEST_RSP, v->gpr[GPR_RSP]);
 
-    if (log_enabled(LOG_DEBUG) || loud(v, off)) {
+    enum log_level lvl = loud(v, off) ? LOG_INFO : LOG_DEBUG;
+    if (log_enabled(lvl)) { /* formatted only when printed: nothing at log=warn */
         char text[64];
         insn_format(&in, text, sizeof(text));
-        klog(loud(v, off) ? LOG_INFO : LOG_DEBUG, "apic",
+        klog(lvl, "apic",
              "exit 44 (APIC access, fault-like) at %04llx:%04llx: %s -> %s %s 0x%08x, emulated",
              (unsigned long long)vmcs_read(VMCS_GUEST_CS_SELECTOR), (unsigned long long)v->rip, text,
              vlapic_reg_name(off) ? vlapic_reg_name(off) : "(no register)", writes ? "<-" : "->",
@@ -156,10 +157,14 @@ enum exit_action apic_exit_write(struct vcpu *v)
 {
     struct apic_vcpu *a = apic_of(v);
     uint32_t off = ACCESS_OFFSET(v->exit_qualification);
-    if (log_enabled(LOG_DEBUG) || loud(v, off))
-        klog(loud(v, off) ? LOG_INFO : LOG_DEBUG, "apic",
+    enum log_level lvl = loud(v, off) ? LOG_INFO : LOG_DEBUG;
+    if (log_enabled(lvl)) /* formatted only when printed: nothing at log=warn */
+        klog(lvl, "apic",
              "exit 56 (APIC write, trap-like) at %04llx:%04llx: %s <- 0x%08x, found in the virtual-APIC page at +0x%03x",
              (unsigned long long)vmcs_read(VMCS_GUEST_CS_SELECTOR), (unsigned long long)v->rip,
              vlapic_reg_name(off) ? vlapic_reg_name(off) : "(no register)", vlapic_reg(&a->vl, off), off);
-    return apic_write_effect(v, off, vlapic_write_done(&a->vl, off));
+    enum vlapic_effect e = vlapic_write_done(&a->vl, off);
+    if (e == VLAPIC_SEND_IPI)
+        return apic_send_ipi(v);   /* the INIT path goes straight on: apic/ipi.c */
+    return apic_write_effect(v, off, e);
 }

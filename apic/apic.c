@@ -236,7 +236,7 @@ void apic_vcpu_setup(struct vcpu *v)
         return;
     /* the vlapic's registers: in apicv the CPU reads them there directly (virtual-APIC page) */
     a->vapic_pa = vmx_alloc_page();
-    vlapic_init(&a->vl, phys_to_virt(a->vapic_pa), v->id, tsc_clock);
+    vlapic_setup(&a->vl, phys_to_virt(a->vapic_pa), v->id, tsc_clock);
     vmcs_write(VMCS_APIC_ACCESS_ADDRESS, apic.access_pa);
     if (apic.path == APIC_PATH_APICV) {
         control(v, VMX_CTL_PROC, CPU_BASED_USE_TPR_SHADOW);
@@ -245,12 +245,12 @@ void apic_vcpu_setup(struct vcpu *v)
         control(v, VMX_CTL_PROC2, SECONDARY_VIRTUALIZE_APIC_ACCESSES | SECONDARY_APIC_REGISTER_VIRTUALIZATION);
     } else {
         control(v, VMX_CTL_PROC2, SECONDARY_VIRTUALIZE_APIC_ACCESSES);
-        apic_cr8_init(v);
+        apic_cr8_setup(v);
     }
-    apic_irq_vcpu_init(v);
+    apic_irq_vcpu_setup(v);
 }
 
-void apic_init(const struct options *o)
+void apic_setup(const struct options *o)
 {
     struct vcpu *v = vmx_vcpu(0);   /* the BSP */
     apic.path = choose_path(o);
@@ -277,7 +277,7 @@ void apic_init(const struct options *o)
     if (apic.path == APIC_PATH_APICV)
         exit_handler_set(EXIT_REASON_APIC_WRITE, apic_exit_write);
     exit_handler_set(EXIT_REASON_APIC_ACCESS, apic_exit_access);
-    apic_irq_init();
+    apic_irq_setup();
     apic_vcpu_setup(v);
 
     uint32_t maxphy = cpuid(0x80000000, 0).eax >= 0x80000008 ? cpuid(0x80000008, 0).eax & 0xFF : 36;

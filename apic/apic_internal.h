@@ -65,7 +65,7 @@ const char *apic_path_name(enum apic_path p);
 /* ipi.c: act on a write to ICR low (the value is in the vlapic) */
 enum exit_action apic_send_ipi(struct vcpu *v);
 /* ipi.c: the INIT reset of a vCPU (Table 9-1 state, virtual APIC reset but for its ID) */
-void apic_vcpu_init(struct vcpu *v, const char *why);
+void apic_init_reset(struct vcpu *v, const char *why);
 /* ipi.c: the requests vmx hands back on the target's CPU (vcpu_request_handler_set) */
 void apic_take_requests(struct vcpu *v, uint32_t req);
 /* ipi.c: exit handlers for INIT (3) and SIPI (4) */
@@ -73,8 +73,8 @@ enum exit_action apic_exit_init_signal(struct vcpu *v);
 enum exit_action apic_exit_sipi(struct vcpu *v);
 
 /* irq.c: the guest's interrupts (see the file's comment) */
-void apic_irq_init(void);                      /* once, machine-wide */
-void apic_irq_vcpu_init(struct vcpu *v);       /* each vCPU, on its CPU */
+void apic_irq_setup(void);                      /* once, machine-wide */
+void apic_irq_vcpu_setup(struct vcpu *v);       /* each vCPU, on its CPU */
 void apic_irq_mode_update(struct vcpu *v);     /* after an SVR write or a reset */
 void apic_irq_post(struct vcpu *v, uint8_t vector, bool level); /* make a vector pending */
 void apic_irq_reevaluate(struct vcpu *v);      /* after an EOI or TPR write */
@@ -84,7 +84,7 @@ void apic_timer_sync(struct vcpu *v, uint32_t offset); /* after a timer register
 void apic_logical_sync(struct vcpu *v);        /* after an LDR/DFR write */
 
 /* cr8.c: MOV CR8 against the virtual TPR on the decode path */
-void apic_cr8_init(struct vcpu *v);
+void apic_cr8_setup(struct vcpu *v);
 
 /* access.c: exit handlers for APIC access (44) and APIC write (56) */
 enum exit_action apic_exit_access(struct vcpu *v);

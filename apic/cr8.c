@@ -48,7 +48,7 @@ static enum exit_action cr8_access(struct vcpu *v)
     return EXIT_RESUME;
 }
 
-void apic_cr8_init(struct vcpu *v)
+void apic_cr8_setup(struct vcpu *v)
 {
     uint32_t missing = 0;
     if (!vmx_ctl_change(v, VMX_CTL_PROC, CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING, 0, &missing)) {

@@ -1,6 +1,6 @@
 /* IPIs the guest sends, and the INIT and SIPI exits. vmxlab never writes the physical ICR for
  * the guest: an IPI is classified (apic/icr.c, SDM Table 10-3) and carried out on vCPU state.
- * The sender leaves each target a request (vmx/vcpu_run.c); the target carries it out on its
+ * The sender leaves each target a request (vmx/vcpu_reset.c); the target carries it out on its
  * own CPU before its next VM entry (apic_take_requests), so an IPI to the sender itself (the
  * seed's self-INIT) and one to another vCPU take the same path.
  *
@@ -26,12 +26,17 @@
 #include "vmx/vmx.h"
 #include "vmx/vmx_defs.h"
 
-/* Where an INIT restarts v (vmxlab's contract, docs/apic-init.md). */
-static struct vcpu_start restart_point(const struct vcpu *v)
+/* Where an INIT leaves v, the one place that decides it (vmxlab's contract, docs/apic-init.md):
+ * an AP waits for SIPI, as a CPU does after INIT (SDM Vol.3A 8.4.1 "BSP and AP Processors"),
+ * except after an INIT it sent itself with init=entry; the others restart at the guest's entry
+ * (init=entry: guest.entry, or where the AP's last SIPI started it) or at the reset vector
+ * (init=reset-vector; SDM 9.1.4 "First Instruction Executed"). Returns true for "waits". */
+static bool restart_point(const struct vcpu *v, struct vcpu_start *s)
 {
-    if (apic.init_restart == OPT_INIT_RESET_VECTOR)
-        return vcpu_reset_vector();
-    return apic_of(v)->start;
+    const struct apic_vcpu *a = apic_of(v);
+    bool wait = v->id != 0 && !(a->init_self && apic.init_restart == OPT_INIT_ENTRY);
+    *s = wait || apic.init_restart == OPT_INIT_RESET_VECTOR ? vcpu_reset_vector() : a->start;
+    return wait;
 }
 
 static void start_at_sipi(struct vcpu *v, uint8_t vector)
@@ -47,11 +52,11 @@ static void start_at_sipi(struct vcpu *v, uint8_t vector)
     log_info(vcpu_tag(v), "SIPI vector 0x%02x: starts at %02x00:0000", vector, vector);
 }
 
-void apic_vcpu_init(struct vcpu *v, const char *why)
+void apic_init_reset(struct vcpu *v, const char *why)
 {
     struct apic_vcpu *a = apic_of(v);
-    bool wait = v->id != 0 && !(a->init_self && apic.init_restart == OPT_INIT_ENTRY);
-    struct vcpu_start s = wait ? vcpu_reset_vector() : restart_point(v);
+    struct vcpu_start s;
+    bool wait = restart_point(v, &s);
     vcpu_init_reset(v, &s);
     if (apic.path != APIC_PATH_PASSTHROUGH) {
         /* SDM 10.4.7.3: INIT clears IRR and ISR; the virtual APIC comes back software-disabled */
@@ -62,6 +67,8 @@ void apic_vcpu_init(struct vcpu *v, const char *why)
     /* in software: Bochs 2.7 never leaves the hardware wait-for-SIPI state on one CPU */
     v->wait_for_sipi = wait;
     enum log_level lvl = apic_log_this_init(v->init_count) ? LOG_INFO : LOG_DEBUG;
+    if (!log_enabled(lvl))
+        return;
     if (wait)
         klog(lvl, vcpu_tag(v), "INIT reset #%u (%s): waits for SIPI", v->init_count, why);
     else
@@ -77,7 +84,7 @@ void apic_take_requests(struct vcpu *v, uint32_t req)
         char why[32] = "INIT IPI";
         if (!a->init_self)
             snprintf(why, sizeof(why), "INIT IPI from vcpu%u", a->init_from);
-        apic_vcpu_init(v, why);
+        apic_init_reset(v, why);
     }
     if (req & VCPU_REQ_SIPI) {
         if (v->wait_for_sipi)
@@ -184,8 +191,10 @@ static void diagnose_loop(struct vcpu *v)
 enum exit_action apic_exit_init_signal(struct vcpu *v)
 {
     struct apic_vcpu *a = apic_of(v);
+    a->init_self = true; /* restart as after a self-INIT (the seed's case) */
     /* "No progress": this exit follows the previous INIT exit directly, at the restart point. */
-    struct vcpu_start s = restart_point(v);
+    struct vcpu_start s;
+    restart_point(v, &s);
     bool again = a->init_streak && v->exits_total == a->init_streak_exit + 1 && v->rip == s.rip &&
                  vmcs_read(VMCS_GUEST_CS_SELECTOR) == s.cs_selector;
     a->init_streak = again ? a->init_streak + 1 : 1;
@@ -201,8 +210,7 @@ enum exit_action apic_exit_init_signal(struct vcpu *v)
         v->stop_status = STATUS_GUEST_FAILED;
         return EXIT_STOP;
     }
-    apic_of(v)->init_self = true; /* restart as after a self-INIT (the seed's case) */
-    apic_vcpu_init(v, "INIT signal");
+    apic_init_reset(v, "INIT signal");
     return EXIT_RESUME;
 }
 

@@ -240,7 +240,7 @@ static void stats_log(int status)
 }
 
 /* Once, with vCPU 0 (machine-wide: the controller vmx asks, the handlers, the statistics). */
-void apic_irq_init(void)
+void apic_irq_setup(void)
 {
     papic_init();
     intr_controller_set(&controller);
@@ -250,7 +250,7 @@ void apic_irq_init(void)
 }
 
 /* Each vCPU, on its own CPU: its physical APIC is the one this CPU reaches at the MMIO base. */
-void apic_irq_vcpu_init(struct vcpu *v)
+void apic_irq_vcpu_setup(struct vcpu *v)
 {
     struct apic_vcpu *a = apic_of(v);
     vlapic_set_current_count(&a->vl, timer_current_count);

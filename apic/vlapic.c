@@ -45,17 +45,22 @@ static const struct reg_def regs[] = {
 #define NREGS (sizeof(regs) / sizeof(regs[0]))
 
 /* The register at each 16-byte slot of the page's first KiB (every register of Table 10-1
- * lies there): index + 1 into regs[], 0 for none. Built from regs[] on first use, so a
- * lookup on the exit path is one load, not a search. */
+ * lies there): index + 1 into regs[], 0 for none; and the page's first KiB after a reset (the
+ * registers' reset values in their slots, 0 elsewhere). Built from regs[] once, by the first
+ * vlapic_setup (the BSP's, before any AP runs), or on first use in host tests, so a lookup on
+ * the exit path is one load and a reset one copy. */
 #define NSLOTS 64
 static uint8_t slot_reg[NSLOTS];
+static uint32_t reset_image[NSLOTS * 4];
 static bool slots_built;
 
 static void build_slots(void)
 {
     for (unsigned i = 0; i < NREGS; i++)
-        for (unsigned k = 0; k < regs[i].count; k++)
+        for (unsigned k = 0; k < regs[i].count; k++) {
             slot_reg[(regs[i].offset >> 4) + k] = (uint8_t)(i + 1);
+            reset_image[(regs[i].offset + 0x10u * k) / 4] = regs[i].reset;
+        }
     slots_built = true;
 }
 
@@ -204,10 +209,9 @@ static uint32_t timer_current(const struct vlapic *a)
 void vlapic_reset(struct vlapic *a)
 {
     /* the registers span offsets 000H-3F0H (SDM Table 10-1); the rest of the page stays 0 */
-    __builtin_memset(a->page, 0, 0x400);
-    for (unsigned i = 0; i < NREGS; i++)
-        for (unsigned k = 0; k < regs[i].count; k++)
-            a->page[(regs[i].offset + 0x10u * k) / 4] = regs[i].reset;
+    if (__builtin_expect(!slots_built, 0))
+        build_slots();
+    __builtin_memcpy(a->page, reset_image, sizeof(reset_image));
     *reg(a, APIC_ID) = (uint32_t)a->id << 24;   /* the one register INIT keeps */
     a->esr_pending = 0;
     a->timer_start = 0;
@@ -215,7 +219,7 @@ void vlapic_reset(struct vlapic *a)
     update_ppr(a);
 }
 
-void vlapic_init(struct vlapic *a, void *page, unsigned id, uint64_t (*clock)(void))
+void vlapic_setup(struct vlapic *a, void *page, unsigned id, uint64_t (*clock)(void))
 {
     a->page = page;
     a->id = id;

@@ -57,7 +57,7 @@ struct vlapic {
 };
 
 /* Bind a vlapic to its page (zeroed here), set its ID and the power-up/INIT register values. */
-void vlapic_init(struct vlapic *a, void *page, unsigned id, uint64_t (*clock)(void));
+void vlapic_setup(struct vlapic *a, void *page, unsigned id, uint64_t (*clock)(void));
 
 /* INIT (SDM 10.4.7.3): every register to its reset value, except the APIC ID. Also the
  * power-up values. The APIC's base address and x2APIC mode are not here: they are the

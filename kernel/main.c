@@ -179,7 +179,7 @@ void kmain(uint32_t magic, uint32_t info_phys, uint64_t load_base, uint64_t hand
     }
     struct vmx_guest_image image = {phys_to_virt(guest->start), gsize, drive};
     vmx_setup(&opts, &mbi, &pool, &image);
-    apic_init(&opts);
+    apic_setup(&opts);
     /* every other CPU gets its vCPU (passthrough: none, the guest cannot start them) */
     if (opts.apic == OPT_APIC_PASSTHROUGH && cpus_up > 1)
         log_info("smp", "apic=passthrough: the %u APs stay parked in VMX root without a vCPU (INIT is blocked "

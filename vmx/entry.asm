@@ -111,7 +111,7 @@ vmx_entry_window_end:
     mov edx, 0                          ; only reached when VMLAUNCH failed
     jmp entry_failed
 take_requests:
-    call vmx_entry_requests             ; vcpu_run.c: take them (an idle vCPU waits there)
+    call vmx_entry_requests             ; vcpu_reset.c: take them (an idle vCPU waits there)
     jmp vmx_entry_window
 host_rsp_failed:
     mov edx, 2                          ; the VMWRITE of HOST_RSP failed

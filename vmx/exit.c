@@ -17,8 +17,8 @@ static enum exit_action exit_unhandled(struct vcpu *v);
 
 /* Every exit reason vmxlab handles, and the file that handles it. vmx's own handlers
  * (prototypes in vmx/exit_handlers.h) are in the table below from the start. The apic module
- * replaces or adds these at init with exit_handler_set() (apic/apic.c apic_init, apic_irq_init,
- * apic_cr8_init), so that vmx never includes apic:
+ * replaces or adds these at init with exit_handler_set() (apic/apic.c apic_setup, apic_irq_setup,
+ * apic_cr8_setup), so that vmx never includes apic:
  *
  *   reason                      handler at run time               file             vmx's default
  *    3 INIT signal              apic_exit_init_signal             apic/ipi.c       exit_init_signal: stops

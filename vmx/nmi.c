@@ -84,7 +84,7 @@ enum exit_action exit_exception_nmi(struct vcpu *v)
         /* the NMI's delivery would have blocked further NMIs until an IRET (SDM 6.7.1); run
          * the host's NMI handler, whose IRET ends any blocking the exit left (as Jailhouse) */
         __asm__ volatile("int $2");
-        /* vmxlab's own: another vCPU left a request and kicked this one (vcpu_run.c). Two
+        /* vmxlab's own: another vCPU left a request and kicked this one (vcpu_reset.c). Two
          * kicks before one exit are one NMI (the CPU latches one): all owed kicks end here. */
         if (__atomic_exchange_n(&v->kicks_owed, 0, __ATOMIC_ACQ_REL)) {
             v->kicks++;

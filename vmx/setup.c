@@ -482,6 +482,7 @@ void vmx_setup(const struct options *opts, const struct mb2_info *mbi, struct pa
     /* the guest image: copied to guest.load; vmxlab kept the module out of its pool */
     memcpy(phys_to_virt(opts->guest_load), guest->data, guest->size);
     vmx_guest_initial_state(v, opts, guest->boot_drive);
+    vcpu_init_prepare(v); /* the INIT state's VMCS writes, built once (vmx/vcpu_reset.c) */
     biosmem_install();
     log_info(vcpu_tag(v), "ready: real mode at %04x:%04x, %s, DL=0x%02x, VPID %u", opts->entry_cs, opts->entry_ip,
              opts->guest_unreal ? "4 GiB data segment limits (big real mode)" : "64 KiB segment limits",
@@ -511,8 +512,6 @@ struct vcpu_start vcpu_entry_point(void)
     return (struct vcpu_start){vmx.opts.entry_cs, (uint32_t)vmx.opts.entry_cs << 4, vmx.opts.entry_ip};
 }
 
-/* SDM Vol.3A 9.1.4: the first instruction after reset is at physical FFFFFFF0h */
-struct vcpu_start vcpu_reset_vector(void) { return (struct vcpu_start){0xF000, 0xFFFF0000, 0xFFF0}; }
 
 /* Stale guest translations after a reset (SDM 28.3.3.3: INVVPID; INVEPT for the EPT-derived ones) */
 void vmx_flush_vpid(struct vcpu *v)

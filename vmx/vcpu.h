@@ -38,7 +38,7 @@ struct vcpu {
     bool wait_for_sipi;  /* entry.asm looks at it before each entry */
     uint8_t entry_zero[2]; /* always 0: entry.asm reads launched .. requests as one 8-byte word */
     /* requests to this vCPU, from another vCPU's exit handler or its own, taken on its own
-     * CPU before the next VM entry (entry.asm looks, vmx/vcpu_run.c takes them; as KVM's
+     * CPU before the next VM entry (entry.asm looks, vmx/vcpu_reset.c takes them; as KVM's
      * kvm_apic_accept_events and Jailhouse's x86_check_events) */
     uint32_t requests;   /* VCPU_REQ_* (vcpu_ops.h), set and taken atomically */
 

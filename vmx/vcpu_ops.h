@@ -28,7 +28,7 @@ void vmx_flush_tlb(struct vcpu *v);
 struct vcpu_start vcpu_entry_point(void);
 struct vcpu_start vcpu_reset_vector(void);
 
-/* ---- requests between vCPUs (vmx/vcpu_run.c) ---------------------------------------------
+/* ---- requests between vCPUs (vmx/vcpu_reset.c) -------------------------------------------
  * A vCPU never touches another's VMCS or registers: it leaves a request, which the target
  * takes in its own run loop before its next VM entry, and kicks it when it runs on another
  * CPU (an NMI IPI, kernel/smp.c: in non-root operation a VM exit, "NMI exiting"; in root

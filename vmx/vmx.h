@@ -1,7 +1,7 @@
 /* The vmx module's entry points for the boot flow and for the modules above it (apic).
  *
  * Boot order (kernel/main.c): vmx_probe() -> vmx_setup() (VMXON, EPT, VMCS, guest image)
- * -> apic_init() (adds its controls, pages and exit handlers) -> on each AP, through
+ * -> apic_setup() (adds its controls, pages and exit handlers) -> on each AP, through
  * smp_run(): vmx_vcpu_create() -> apic_vcpu_setup() -> vmx_run() -> vmx_run(vCPU 0) on the boot
  * CPU. vmx_run() never returns. */
 #ifndef VMX_VMX_H

@@ -66,6 +66,11 @@ __attribute__((noreturn)) void vmx_entry_failed(struct vcpu *v, int how, int whi
  * stops vmxlab naming the field and the VM-instruction error (docs/performance.md). */
 uint64_t vmcs_read(uint64_t field);
 void vmcs_write(uint64_t field, uint64_t value);
+/* vmx/vcpu_reset.c: build v's INIT state once, at setup (vcpu_init_reset writes it) */
+void vcpu_init_prepare(struct vcpu *v);
+/* vmx/vcpu_run.c: v halts for good, vmxlab is stopping (a VCPU_REQ_STOP) */
+__attribute__((noreturn)) void vcpu_halt_for_good(struct vcpu *v);
+
 #ifdef VMXLAB_HOST_TEST
 /* host tests: the fake VMCS (tests/unit/fake_vmcs.c) */
 uint64_t vmcs_read_hot(uint64_t field);
@@ -169,7 +174,7 @@ void exit_history_log(struct vcpu *v);
 bool exit_has_qualification(uint32_t full);
 void vcpu_log_registers(struct vcpu *v);
 void memory_stats_log(void);
-/* vcpu_run.c: take the vCPU's requests before an entry; while it waits for SIPI, HLT in root */
+/* vcpu_reset.c: take the vCPU's requests before an entry; while it waits for SIPI, HLT in root */
 void vcpu_take_requests(struct vcpu *v);
 
 /* exit_io.c: I/O bitmaps for the reset and power-off ports; on_reset=restart's image copy */

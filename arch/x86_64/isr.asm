@@ -29,7 +29,7 @@ ISR_NOERR v
 %endrep
 
 ; NMI (vector 2) is not an error in vmxlab's host: it is the kick one CPU sends another to make
-; it look at its requests (kernel/smp.c, vmx/vcpu_run.c). The handler only returns, except
+; it look at its requests (kernel/smp.c, vmx/vcpu_reset.c). The handler only returns, except
 ; where returning would sleep through the kick or miss it (cpu_local.h):
 ;   - if it interrupted cpu_idle_halt's HLT, it returns past the HLT;
 ;   - if it interrupted the restartable window [nmi_restart_start, nmi_restart_end) (the last

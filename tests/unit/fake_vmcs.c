@@ -120,8 +120,9 @@ UNLINKED_HANDLER(exit_io_instruction)
 UNLINKED_HANDLER(exit_ept_violation)
 UNLINKED_HANDLER(exit_ept_misconfig)
 UNLINKED_HANDLER(exit_preemption_timer)
-/* requests between vCPUs (vmx/vcpu_run.c): a test that sends one links apic/ipi.c and checks
- * the bits it left; taking them is the run loop's */
+/* requests between vCPUs: vmx/vcpu_reset.c has the real ones (a test that links it sends
+ * them for real); these stand in where it is not linked. Taking them in a loop is the run
+ * loop's. */
 WEAK void vcpu_take_requests(struct vcpu *v) { (void)v; fail_msg("vcpu_take_requests: the run loop, not linked"); }
 WEAK void vcpu_request(struct vcpu *from, struct vcpu *to, uint32_t req)
 {
@@ -129,6 +130,11 @@ WEAK void vcpu_request(struct vcpu *from, struct vcpu *to, uint32_t req)
     to->requests |= req;   /* no kick: a host test has no other CPU */
 }
 WEAK void vcpu_request_handler_set(void (*fn)(struct vcpu *v, uint32_t req)) { (void)fn; }
+WEAK void smp_kick(unsigned index) { (void)index; }   /* a host test has no other CPU */
+WEAK void cpu_idle_halt(void) { fail_msg("cpu_idle_halt: a vCPU waiting for SIPI, not for host tests"); }
+WEAK void vcpu_halt_for_good(struct vcpu *v) { (void)v; fail_msg("vcpu_halt_for_good: the run loop"); abort(); }
+WEAK void inject_nmi(struct vcpu *v) { (void)v; fail_msg("inject_nmi: vmx/nmi.c is not linked"); }
+WEAK void intr_before_entry_work(struct vcpu *v) { (void)v; fail_msg("intr_before_entry_work: not linked"); }
 /* the run loop (entry.asm) and the backtrace's symbols (kernel/panic.c): not on the host */
 WEAK void vmx_loop(struct vcpu *v) { (void)v; fail_msg("vmx_loop: the world switch, not for host tests"); abort(); }
 WEAK const char *symbol_name(uint64_t addr, uint64_t *offset) { (void)addr, (void)offset; return 0; }

@@ -54,9 +54,9 @@ static void setup_path(enum apic_path path)
     a = apic_of(v);
     apic.path = path;
     apic.nvcpus = 1;
-    vlapic_init(&a->vl, vpage, 0, 0);
-    apic_irq_init();
-    apic_irq_vcpu_init(v);
+    vlapic_setup(&a->vl, vpage, 0, 0);
+    apic_irq_setup();
+    apic_irq_vcpu_setup(v);
     a->start = vcpu_entry_point();
     vlapic_write(&a->vl, APIC_SVR, 4, 0x1FF); /* the guest software-enables its APIC */
     apic_irq_mode_update(v);
@@ -172,7 +172,7 @@ static void test_defect8_init_clears_pending_self_ipi(void **s)
 
     vpage[APIC_ICR_HIGH / 4] = 0;                       /* destination APIC ID 0: itself */
     assert_int_equal(apic_write(APIC_ICR_LOW, 0x00004500), EXIT_RESUME); /* INIT, assert */
-    /* a request to itself, which its run loop takes before the next entry (vmx/vcpu_run.c) */
+    /* a request to itself, which its run loop takes before the next entry (vmx/vcpu_reset.c) */
     assert_int_equal(v->requests, VCPU_REQ_INIT);
     v->requests = 0;
     apic_take_requests(v, VCPU_REQ_INIT);
@@ -200,7 +200,7 @@ static void test_init_sipi_to_another_vcpu(void **s)
     struct vcpu *ap = &vmx.vcpus[1];
     struct apic_vcpu *aa = apic_of(ap);
     apic.nvcpus = 2;
-    vlapic_init(&aa->vl, vpage1, 1, 0);
+    vlapic_setup(&aa->vl, vpage1, 1, 0);
     aa->start = vcpu_entry_point();
     vpage[APIC_ICR_HIGH / 4] = 1u << 24;                  /* destination APIC ID 1 */
     assert_int_equal(apic_write(APIC_ICR_LOW, 0x00004500), EXIT_RESUME);   /* INIT */
@@ -388,7 +388,7 @@ static void test_defect10_cr8_is_the_virtual_tpr(void **s)
 {
     (void)s;
     exit_handler_set(EXIT_REASON_CR_ACCESS, vmx_cr_sentinel);
-    apic_cr8_init(v);
+    apic_cr8_setup(v);
     assert_true(fake_vmcs[VMCS_CTRL_PROC_BASED] & CPU_BASED_CR8_LOAD_EXITING);
     assert_true(fake_vmcs[VMCS_CTRL_PROC_BASED] & CPU_BASED_CR8_STORE_EXITING);
     exit_handler_t h = exit_handler_get(EXIT_REASON_CR_ACCESS);

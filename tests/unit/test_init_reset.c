@@ -189,12 +189,50 @@ static void test_init_keeps_cd_nw_clear(void **s)
     assert_int_equal((fake_vmcs[VMCS_GUEST_CR0] & ~m0) | (fake_vmcs[VMCS_CR0_READ_SHADOW] & m0), CR0_ET);
 }
 
+/* With the per-vCPU cache (v->init_cache, built at setup by vcpu_init_prepare): a later INIT
+ * at another restart point writes that point, not the one of the build, and the whole table
+ * again (the VMCS is garbage in between); a guest that cleared CD and NW since gets them
+ * clear (the cache is rebuilt for the new inputs). */
+static void test_init_with_prepared_state(void **s)
+{
+    (void)s;
+    static _Alignas(4096) unsigned char page[4096];
+    long_mode_guest();
+    v->init_cache = (struct init_cache *)page;
+    vcpu_init_prepare(v);
+    struct vcpu_start start = {0x07C0, 0x7C00, 0x0010};
+    vcpu_init_reset(v, &start);
+    written(VMCS_GUEST_CS_SELECTOR, 0x07C0);
+    written(VMCS_GUEST_CS_BASE, 0x7C00);
+    written(VMCS_GUEST_RIP, 0x0010);
+    check_table_9_1();
+
+    long_mode_guest();
+    v->init_cache = (struct init_cache *)page;
+    struct vcpu_start reset = {0xF000, 0xFFFF0000u, 0xFFF0};
+    vcpu_init_reset(v, &reset);
+    written(VMCS_GUEST_CS_SELECTOR, 0xF000);
+    written(VMCS_GUEST_CS_BASE, 0xFFFF0000u);
+    written(VMCS_GUEST_RIP, 0xFFF0);
+    check_table_9_1();
+
+    long_mode_guest();
+    v->init_cache = (struct init_cache *)page;
+    fake_vmcs[VMCS_GUEST_CR0] = CR0_PG | CR0_PE | CR0_NE | CR0_ET;
+    fake_vmcs[VMCS_CR0_READ_SHADOW] = (CR0_PG | CR0_PE | CR0_ET) & vmx.cr0_mask;
+    vcpu_init_reset(v, &reset);
+    uint64_t m0 = fake_vmcs[VMCS_CR0_GUEST_HOST_MASK];
+    assert_int_equal((fake_vmcs[VMCS_GUEST_CR0] & ~m0) | (fake_vmcs[VMCS_CR0_READ_SHADOW] & m0), CR0_ET);
+    v->init_cache = 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_init_reset_vector),
         cmocka_unit_test(test_init_entry_point),
         cmocka_unit_test(test_init_keeps_cd_nw_clear),
+        cmocka_unit_test(test_init_with_prepared_state),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }

@@ -39,9 +39,9 @@ static void setup(enum apic_path path)
     memset(&apic, 0, sizeof(apic));
     memset(&vcpu, 0, sizeof(vcpu));
     apic.path = path;
-    vlapic_init(&apic.vcpu[0].vl, vpage, 0, 0);
-    apic_irq_init();
-    apic_irq_vcpu_init(&vcpu);
+    vlapic_setup(&apic.vcpu[0].vl, vpage, 0, 0);
+    apic_irq_setup();
+    apic_irq_vcpu_setup(&vcpu);
     vlapic_write(&apic.vcpu[0].vl, APIC_SVR, 4, 0x1FF);   /* the guest enables its APIC */
     apic_irq_mode_update(&vcpu);
 }
@@ -73,9 +73,9 @@ static void test_defect6_apic_disabled_no_exits(void **s)
     memset(&apic, 0, sizeof(apic));
     memset(&vcpu, 0, sizeof(vcpu));
     apic.path = APIC_PATH_DECODE;
-    vlapic_init(&apic.vcpu[0].vl, vpage, 0, 0);   /* SVR 0xFF: software-disabled */
-    apic_irq_init();
-    apic_irq_vcpu_init(&vcpu);
+    vlapic_setup(&apic.vcpu[0].vl, vpage, 0, 0);   /* SVR 0xFF: software-disabled */
+    apic_irq_setup();
+    apic_irq_vcpu_setup(&vcpu);
     apic_irq_mode_update(&vcpu);
     assert_false(vcpu.ctl[VMX_CTL_PIN] & PIN_EXTERNAL_INTERRUPT_EXITING);
     assert_false(fake_vmcs[VMCS_CTRL_PIN_BASED] & PIN_EXTERNAL_INTERRUPT_EXITING);
@@ -212,7 +212,7 @@ static void test_two_vcpus_apart(void **s)
     memset(&v1, 0, sizeof(v1));
     v1.id = 1;
     apic.nvcpus = 2;
-    vlapic_init(&apic.vcpu[1].vl, vpage1, 1, 0);
+    vlapic_setup(&apic.vcpu[1].vl, vpage1, 1, 0);
     vlapic_write(&apic.vcpu[1].vl, APIC_SVR, 4, 0x1FF);
     apic_irq_mode_update(&v1);
     assert_true(apic.vcpu[1].virtualized);

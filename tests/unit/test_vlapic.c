@@ -24,7 +24,7 @@ static struct vlapic make(unsigned id)
     struct vlapic a;
     memset(page, 0xCC, sizeof(page));
     now = 1000;
-    vlapic_init(&a, page, id, fake_clock);
+    vlapic_setup(&a, page, id, fake_clock);
     return a;
 }
 

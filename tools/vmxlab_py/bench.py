@@ -17,10 +17,10 @@ import time
 from . import build as buildmod
 from . import deps, emu, iso, paths
 
-GUESTS = ("bench_exits", "bench_zero", "bench_apic", "bench_init", "bench_sipi")
+GUESTS = ("bench_exits", "bench_zero", "bench_apic", "bench_init", "bench_ap")
 INIT_GUEST = "bench_init"
-CPUS = {"bench_sipi": 2}  # guests that need more than one CPU (Bochs `cpu: count=N`, bare and under vmxlab)
-LOG_WARN = ("bench_init", "bench_sipi")  # INIT paths: measured at log=warn (their info lines cost ~60k each)
+CPUS = {"bench_ap": 2}  # guests that need more than one CPU (Bochs `cpu: count=N`, bare and under vmxlab)
+LOG_WARN = ("bench_init", "bench_ap")  # INIT paths: measured at log=warn (their info lines cost ~60k each)
 # (cpu model, APIC path, vmxlab options): the two APIC paths of the apic module
 PATHS = (("corei7_skylake_x", "apicv", "apic=apicv"), ("corei3_cnl", "decode", "apic=decode"))
 BENCH_RE = re.compile(r"^BENCH (\w+) (\w+)=(\S+)(.*)$", re.M)
@@ -38,7 +38,7 @@ TARGETS = {
     ("apic_tpr_write", "decode"): ("difference", 400, 1454),
     ("apic_lvt_write", "apicv"): ("difference", 200, 702), ("apic_lvt_write", "decode"): ("difference", 450, 1305),
     ("self_init", "apicv"): ("vmxlab", 2000, 7238), ("self_init", "decode"): ("vmxlab", 2500, 8507),
-    ("ap_start", "apicv"): ("difference", None, None), ("ap_start", "decode"): ("difference", None, None),
+    ("ap_init", "apicv"): ("difference", None, None), ("ap_init", "decode"): ("difference", None, None),
     ("zero_exits", "apicv"): ("vmxlab", 0, 0), ("zero_exits", "decode"): ("vmxlab", 0, 0),
     ("boot", "apicv"): ("vmxlab", 5000000, 5000000), ("boot", "decode"): ("vmxlab", 5000000, 5000000),
     ("resident", "apicv"): ("vmxlab", MIB, MIB), ("resident", "decode"): ("vmxlab", MIB, MIB),
@@ -143,7 +143,7 @@ def figures(results, quick):
                                       ("apic_tpr_write", "APIC TPR write round trip", "(report)"),
                                       ("apic_lvt_write", "APIC LVT write round trip", "(report)"),
                                       ("self_init", "self-INIT to first instruction", "<= 2000"),
-                                      ("ap_start", "2 CPUs: INIT, SIPI to the AP's first instruction", "(report)"),
+                                      ("ap_init", "INIT-SIPI-SIPI, AP to first instruction", "(report)"),
                                       ("zero_exits", "exits: compute + BIOS calls", "0")):
                 row(fid, name, label, None, None, target, "", lambda v, d: None, "n/a (--quick runs one CPU model)")
             continue
@@ -162,7 +162,7 @@ def figures(results, quick):
                 ("apic_lvt_write", "APIC LVT write round trip", "bench_apic", "apic_lvt", "(report)", lambda v, d: None),
                 ("self_init", "self-INIT to first instruction", "bench_init", "init", "<= 2000",
                  lambda v, d: v <= 2000),
-                ("ap_start", "2 CPUs: INIT, SIPI to the AP's first instruction", "bench_sipi", "sipi", "(report)",
+                ("ap_init", "INIT-SIPI-SIPI, AP to first instruction", "bench_ap", "ap", "(report)",
                  lambda v, d: None)):
             bare = _num(b[guest].get("bench", {}), fig)
             vm, note = None, ""
@@ -182,6 +182,9 @@ def figures(results, quick):
                 note += ("; " if note else "") + "bare: " + _why(b[guest].get("bench", {}), fig, "ticks", "no figure")
             if guest in LOG_WARN and vm is not None:
                 note += ("; " if note else "") + "at log=warn (at log=info the ICR and INIT-reset lines add ~120k)"
+            if CPUS.get(guest, 1) > 1 and vm is not None:
+                note += ("; " if note else "") + ("2 vCPUs; machine time (TSC) incl. the BSP's "
+                                                  "200-round spin between INIT and SIPI")
             row(fid, name, label, vm, bare, target, "ticks", ok, note)
         z = r["bench_zero"].get("bench", {})
         row("zero_exits", "exits: compute + BIOS calls", label, _num(z, "zero", "exits"), None, "0", "exits",
@@ -201,7 +204,7 @@ def figures(results, quick):
             None, "<= 1048576", "bytes", lambda v, d: v <= MIB,
             ("image %d + %d pool pages (%d EPT tables)" % (mem["image"], mem["pool_pages"], mem["ept_tables"])) if mem
             else "n/a (no 'stats: memory' line)")
-        mem = results.get((cpu, "bench_sipi", "vmxlab-info"), {}).get("facts", {}).get("memory")
+        mem = results.get((cpu, "bench_ap", "vmxlab-info"), {}).get("facts", {}).get("memory")
         row("resident_smp", "vmxlab resident memory (128 MiB, 2 CPUs)", label, mem.get("resident") if mem else None,
             None, "<= 1048576", "bytes", lambda v, d: v <= MIB,
             ("image %d + %d pool pages" % (mem["image"], mem["pool_pages"])) if mem
