@@ -152,6 +152,19 @@ struct insn {
 int insn_decode(const uint8_t *bytes, size_t avail, enum insn_mode mode,
                 struct insn *out);
 
+/* insn_decode() first tries a short path for the MOV forms real code uses
+ * on the APIC (89 /r, 8B /r, C7 /0 with a [disp] or [reg+disp] operand and
+ * only 66/67/segment prefixes: ~40 instructions instead of ~330) and hands
+ * everything else to this, the general decoder.  Both give the same result
+ * for every input; the host tests and the fuzz target call this one to
+ * check that. */
+int insn_decode_full(const uint8_t *bytes, size_t avail, enum insn_mode mode,
+                     struct insn *out);
+/* The short path alone: true and *out as insn_decode_full would fill it,
+ * or false (nothing written) for anything it does not handle. */
+bool insn_decode_fast(const uint8_t *bytes, size_t avail, enum insn_mode mode,
+                      struct insn *out);
+
 /* Static English text for an insn_decode() return value. */
 const char *insn_strerror(int err);
 
