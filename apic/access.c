@@ -68,20 +68,77 @@ static bool loud(struct vcpu *v, uint32_t offset)
     return offset == APIC_ICR_LOW && apic_ipi_loud(v, vlapic_reg(&apic_of(v)->vl, APIC_ICR_LOW));
 }
 
+/* The cold ends of apic_exit_access, out of line so that the common path carries none of
+ * their buffers or calls. */
+static __attribute__((noinline, cold)) enum exit_action refuse_type(struct vcpu *v, unsigned type, uint32_t off)
+{
+    char what[160];
+    snprintf(what, sizeof(what), "%s at APIC offset 0x%03x: vmxlab emulates only instruction reads and writes",
+             access_type_name(type), off);
+    return refuse(v, what);
+}
+
+static __attribute__((noinline, cold)) enum exit_action refuse_insn(struct vcpu *v, const uint8_t *bytes, int rc)
+{
+    char what[160];
+    snprintf(what, sizeof(what), "cannot emulate the instruction %02x %02x %02x %02x %02x %02x: %s", bytes[0],
+             bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], insn_strerror(rc));
+    return refuse(v, what);
+}
+
+static __attribute__((noinline, cold)) enum exit_action refuse_operand(struct vcpu *v, const struct insn *in,
+                                                                        uint32_t off, uint64_t linear, uint64_t pa,
+                                                                        bool translated)
+{
+    char what[160];
+    if (in->size > 4)
+        snprintf(what, sizeof(what), "a %u-byte access at APIC offset 0x%03x: APIC registers are 32 bits wide",
+                 in->size, off);
+    else if (!translated)
+        snprintf(what, sizeof(what), "the decoded operand is at 0x%llx, the CPU reported APIC offset 0x%03x",
+                 (unsigned long long)linear, off);
+    else
+        snprintf(what, sizeof(what), "the decoded operand at 0x%llx translates to 0x%llx, not the APIC page",
+                 (unsigned long long)linear, (unsigned long long)pa);
+    return refuse(v, what);
+}
+
+/* The exit's log line: at log=debug, or at info for the ICR writes apic/ipi.c calls loud. */
+static __attribute__((noinline, cold)) void log_access(struct vcpu *v, const struct insn *in, uint32_t off,
+                                                       bool writes, uint64_t value, uint32_t old)
+{
+    char text[64];
+    insn_format(in, text, sizeof(text));
+    klog(loud(v, off) ? LOG_INFO : LOG_DEBUG, "apic",
+         "exit 44 (APIC access, fault-like) at %04llx:%04llx: %s -> %s %s 0x%08x, emulated",
+         (unsigned long long)vmcs_read(VMCS_GUEST_CS_SELECTOR), (unsigned long long)v->rip, text,
+         vlapic_reg_name(off) ? vlapic_reg_name(off) : "(no register)", writes ? "<-" : "->",
+         writes ? (uint32_t)value : old);
+}
+
+/* A MOV (the decoder's fast path, and most of what guests do to the APIC) has no flags, no
+ * string step and touches RSP only when it names it; the other instructions take the general
+ * sequence of insn_decode.h. */
+static bool plain_mov(const struct insn *in)
+{
+    return in->op == INSN_OP_MOV_STORE || in->op == INSN_OP_MOV_LOAD;
+}
+
+static bool names_rsp(const struct insn *in)
+{
+    return in->base_reg == INSN_RSP || in->index_reg == INSN_RSP || in->reg == INSN_RSP;
+}
+
 enum exit_action apic_exit_access(struct vcpu *v)
 {
     struct apic_vcpu *a = apic_of(v);
     uint32_t off = ACCESS_OFFSET(v->exit_qualification);
     unsigned type = ACCESS_TYPE(v->exit_qualification);
-    char what[160];
-    if (type != ACCESS_READ && type != ACCESS_WRITE) {
-        snprintf(what, sizeof(what), "%s at APIC offset 0x%03x: vmxlab emulates only instruction reads and writes",
-                 access_type_name(type), off);
-        return refuse(v, what);
-    }
+    if (type != ACCESS_READ && type != ACCESS_WRITE)
+        return refuse_type(v, type, off);
     /* fetch CS:RIP through the guest's paging, as its CPU did */
     enum insn_mode mode = guest_code_mode();
-    uint8_t bytes[INSN_MAX_LENGTH] = {0};
+    uint8_t bytes[INSN_MAX_LENGTH];
     struct guest_fault f;
     int got = guest_fetch_instruction(v, mode, bytes, &f);
     if (got < 0)
@@ -90,63 +147,52 @@ enum exit_action apic_exit_access(struct vcpu *v)
     int rc = insn_decode(bytes, (size_t)got, mode, &in);
     if (rc == INSN_ERR_TRUNCATED && got < INSN_MAX_LENGTH)
         return raise_or_refuse(v, &f, "fetching the instruction's second page");
-    if (rc != INSN_OK) {
-        snprintf(what, sizeof(what), "cannot emulate the instruction %02x %02x %02x %02x %02x %02x: %s", bytes[0],
-                 bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], insn_strerror(rc));
-        return refuse(v, what);
-    }
-
-    if (in.size > 4) {
-        snprintf(what, sizeof(what), "a %u-byte access at APIC offset 0x%03x: APIC registers are 32 bits wide",
-                 in.size, off);
-        return refuse(v, what);
-    }
+    if (rc != INSN_OK)
+        return refuse_insn(v, bytes, rc);
+    if (in.size > 4)
+        return refuse_operand(v, &in, off, 0, 0, false);
 
     /* the decoder and the CPU must agree on the operand: the offset the CPU reported, and (with
      * paging) a linear address that translates to the APIC-access page, with the rights the
      * access needs; otherwise vmxlab would emulate the wrong register */
-    vcpu_read_rsp(v);
+    bool plain = plain_mov(&in);
+    if (!plain || names_rsp(&in))
+        vcpu_read_rsp(v);
+    uint64_t rsp = v->gpr[GPR_RSP];
     uint64_t linear = insn_operand_offset(&in, v->gpr, v->rip);
     if (insn_segment_counts(&in))
         linear += guest_segment_base(in.seg);
     if (mode != INSN_MODE_64)
         linear &= 0xFFFFFFFFull;
-    if ((linear & 0xFFF) != off) {
-        snprintf(what, sizeof(what), "the decoded operand is at 0x%llx, the CPU reported APIC offset 0x%03x",
-                 (unsigned long long)linear, off);
-        return refuse(v, what);
-    }
+    if ((linear & 0xFFF) != off)
+        return refuse_operand(v, &in, off, linear, 0, false);
     uint64_t pa;
     if (!guest_translate(linear, in.mem_write ? GW_WRITE : 0, &pa, &f))
         return raise_or_refuse(v, &f, "translating the operand's address");
-    if ((pa & ~0xFFFull) != APIC_GUEST_BASE) {
-        snprintf(what, sizeof(what), "the decoded operand at 0x%llx translates to 0x%llx, not the APIC page",
-                 (unsigned long long)linear, (unsigned long long)pa);
-        return refuse(v, what);
-    }
+    if ((pa & ~0xFFFull) != APIC_GUEST_BASE)
+        return refuse_operand(v, &in, off, linear, pa, true);
 
     /* the one access, in the order insn_decode.h prescribes */
     uint32_t old = in.mem_read ? vlapic_read(&a->vl, off, in.size) : 0;
     uint64_t value = 0;
     bool writes = insn_store_value(&in, v->gpr, old, &value);
-    uint64_t rflags = vmcs_read(VMCS_GUEST_RFLAGS);
-    uint64_t nflags = insn_update_rflags(&in, v->gpr, old, rflags);
     enum vlapic_effect e = writes ? vlapic_write(&a->vl, off, in.size, (uint32_t)value) : VLAPIC_WROTE;
-    insn_apply_load(&in, v->gpr, old);
-    bool next = insn_string_advance(&in, v->gpr, nflags);
-    if (nflags != rflags)
-        vmcs_write(VMCS_GUEST_RFLAGS, nflags);
-    vmcs_write(VMCS_GUEST_RSP, v->gpr[GPR_RSP]);
-
-    if (log_enabled(LOG_DEBUG) || loud(v, off)) {
-        char text[64];
-        insn_format(&in, text, sizeof(text));
-        klog(loud(v, off) ? LOG_INFO : LOG_DEBUG, "apic",
-             "exit 44 (APIC access, fault-like) at %04llx:%04llx: %s -> %s %s 0x%08x, emulated",
-             (unsigned long long)vmcs_read(VMCS_GUEST_CS_SELECTOR), (unsigned long long)v->rip, text,
-             vlapic_reg_name(off) ? vlapic_reg_name(off) : "(no register)", writes ? "<-" : "->",
-             writes ? (uint32_t)value : old);
+    bool next = true;
+    if (plain) {
+        insn_apply_load(&in, v->gpr, old);
+    } else {
+        uint64_t rflags = vmcs_read(VMCS_GUEST_RFLAGS);
+        uint64_t nflags = insn_update_rflags(&in, v->gpr, old, rflags);
+        insn_apply_load(&in, v->gpr, old);
+        next = insn_string_advance(&in, v->gpr, nflags);
+        if (nflags != rflags)
+            vmcs_write(VMCS_GUEST_RFLAGS, nflags);
     }
+    if (v->gpr[GPR_RSP] != rsp || !plain)
+        vmcs_write(VMCS_GUEST_RSP, v->gpr[GPR_RSP]);
+
+    if (__builtin_expect(log_enabled(LOG_DEBUG), 0) || loud(v, off))
+        log_access(v, &in, off, writes, value, old);
     if (next)
         vcpu_skip_bytes(v, in.length); /* the length of what was emulated, from the decoder */
     return writes ? apic_write_effect(v, off, e) : EXIT_RESUME;
