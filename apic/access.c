@@ -63,7 +63,7 @@ static enum exit_action raise_or_refuse(struct vcpu *v, const struct guest_fault
     return EXIT_RESUME;
 }
 
-static bool loud(struct vcpu *v, uint32_t offset)
+static inline bool loud(struct vcpu *v, uint32_t offset)
 {
     return offset == APIC_ICR_LOW && apic_ipi_loud(v, vlapic_reg(&apic_of(v)->vl, APIC_ICR_LOW));
 }
@@ -198,14 +198,19 @@ enum exit_action apic_exit_access(struct vcpu *v)
     return writes ? apic_write_effect(v, off, e) : EXIT_RESUME;
 }
 
+static __attribute__((noinline, cold)) void log_write(struct vcpu *v, uint32_t off)
+{
+    klog(loud(v, off) ? LOG_INFO : LOG_DEBUG, "apic",
+         "exit 56 (APIC write, trap-like) at %04llx:%04llx: %s <- 0x%08x, found in the virtual-APIC page at +0x%03x",
+         (unsigned long long)vmcs_read(VMCS_GUEST_CS_SELECTOR), (unsigned long long)v->rip,
+         vlapic_reg_name(off) ? vlapic_reg_name(off) : "(no register)", vlapic_reg(&apic_of(v)->vl, off), off);
+}
+
 enum exit_action apic_exit_write(struct vcpu *v)
 {
     struct apic_vcpu *a = apic_of(v);
     uint32_t off = ACCESS_OFFSET(v->exit_qualification);
-    if (log_enabled(LOG_DEBUG) || loud(v, off))
-        klog(loud(v, off) ? LOG_INFO : LOG_DEBUG, "apic",
-             "exit 56 (APIC write, trap-like) at %04llx:%04llx: %s <- 0x%08x, found in the virtual-APIC page at +0x%03x",
-             (unsigned long long)vmcs_read(VMCS_GUEST_CS_SELECTOR), (unsigned long long)v->rip,
-             vlapic_reg_name(off) ? vlapic_reg_name(off) : "(no register)", vlapic_reg(&a->vl, off), off);
+    if (__builtin_expect(log_enabled(LOG_DEBUG), 0) || loud(v, off))
+        log_write(v, off);
     return apic_write_effect(v, off, vlapic_write_done(&a->vl, off));
 }

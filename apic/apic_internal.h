@@ -37,6 +37,10 @@ struct apic_vcpu {
     /* interrupts (apic/irq.c) */
     bool virtualized;          /* the guest's APIC is enabled: external interrupts exit */
     uint64_t eoi_owed[4];      /* level-triggered vectors in service in the physical APIC */
+    /* the physical timer's LVT and divide configuration as apic_timer_sync last wrote them
+     * (ptimer_known false: unknown, write both) */
+    bool ptimer_known;
+    uint32_t ptimer_lvt, ptimer_dcr;
     struct {
         uint64_t lapic, level, extint, spurious, eoi_forwarded, timer_starts, ipis_sent;
     } stats;

@@ -344,10 +344,6 @@ enum vlapic_effect vlapic_write_done(struct vlapic *a, uint32_t offset)
     return apply(a, d, offset, *reg(a, offset));
 }
 
-uint32_t vlapic_reg(const struct vlapic *a, uint32_t offset)
-{
-    return *reg(a, offset);
-}
 
 void vlapic_icr_done(struct vlapic *a)
 {

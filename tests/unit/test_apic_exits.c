@@ -105,6 +105,33 @@ static void test_defect9_lvt_timer_to_physical(void **s)
     assert_int_equal(fake_vmcs_written[VMCS_GUEST_RIP], 0); /* trap-like: RIP already past */
 }
 
+/* The physical timer is written only when its LVT or divide value changes: the guest's
+ * rewrite of the same LVT value reaches no physical register (a stale value planted in the
+ * fake shows it was not written), a new value does, and after the vCPU's INIT
+ * (apic_irq_reset) vmxlab no longer knows the physical values and writes them again. */
+static void test_timer_rewrite_skips_physical(void **s)
+{
+    (void)s;
+    assert_int_equal(apic_write(APIC_LVT_TIMER, 0x000200EC), EXIT_RESUME);
+    assert_int_equal(fake_papic[APIC_LVT_TIMER / 4], 0x000200EC);
+    fake_papic[APIC_LVT_TIMER / 4] = 0xDEAD;
+    fake_papic[APIC_TIMER_DIVIDE / 4] = 0xBEEF;
+    assert_int_equal(apic_write(APIC_LVT_TIMER, 0x000200EC), EXIT_RESUME);
+    assert_int_equal(fake_papic[APIC_LVT_TIMER / 4], 0xDEAD);
+    assert_int_equal(fake_papic[APIC_TIMER_DIVIDE / 4], 0xBEEF);
+    assert_int_equal(apic_write(APIC_LVT_TIMER, 0x000000EC), EXIT_RESUME);
+    assert_int_equal(fake_papic[APIC_LVT_TIMER / 4], 0x000000EC);
+    assert_int_equal(fake_papic[APIC_TIMER_DIVIDE / 4], 0xBEEF);
+    assert_int_equal(apic_write(APIC_TIMER_DIVIDE, 0x3), EXIT_RESUME);
+    assert_int_equal(fake_papic[APIC_TIMER_DIVIDE / 4], 0x3);
+    apic_irq_reset(v);
+    assert_int_equal(fake_papic[APIC_LVT_TIMER / 4], APIC_LVT_MASKED);
+    fake_papic[APIC_TIMER_DIVIDE / 4] = 0xBEEF;
+    assert_int_equal(apic_write(APIC_LVT_TIMER, 0x000000EC), EXIT_RESUME);
+    assert_int_equal(fake_papic[APIC_LVT_TIMER / 4], 0x000000EC);
+    assert_int_equal(fake_papic[APIC_TIMER_DIVIDE / 4], 0x3);
+}
+
 /* An LVT write of all ones: software sets only the writable bits (SDM 10.5.1, Figure 10-8:
  * LINT0's vector 7:0, delivery mode 10:8, pin polarity 13, trigger mode 15, mask 16; the
  * delivery status 12 and remote IRR 14 are read-only, the rest reserved). */
@@ -420,6 +447,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_defect9_lvt_timer_to_physical, setup_apicv),
+        cmocka_unit_test_setup(test_timer_rewrite_skips_physical, setup_apicv),
         cmocka_unit_test_setup(test_lvt_lint0_write, setup_apicv),
         cmocka_unit_test_setup(test_defect5_level_eoi_forwarded, setup_apicv),
         cmocka_unit_test_setup(test_edge_eoi_at_once, setup_apicv),
