@@ -138,17 +138,34 @@ enum exit_action apic_exit_access(struct vcpu *v)
         return refuse_type(v, type, off);
     /* fetch CS:RIP through the guest's paging, as its CPU did */
     enum insn_mode mode = guest_code_mode();
-    uint8_t bytes[INSN_MAX_LENGTH];
+    union {
+        uint8_t b[16];
+        uint64_t q[2];
+    } bytes = {.q = {0, 0}};
     struct guest_fault f;
-    int got = guest_fetch_instruction(v, mode, bytes, &f);
+    int got = guest_fetch_instruction(v, mode, bytes.b, &f);
     if (got < 0)
         return raise_or_refuse(v, &f, "fetching the instruction");
+    /* a guest touches its APIC from a few instructions, again and again (the TPR update of
+     * a spinlock, a handler's EOI, a timer re-arm): when the bytes at CS:RIP and the mode are
+     * those of the last instruction decoded here, that decoding is reused. The bytes decide,
+     * not the address, so code the guest rewrote is decoded afresh. */
     struct insn in;
-    int rc = insn_decode(bytes, (size_t)got, mode, &in);
-    if (rc == INSN_ERR_TRUNCATED && got < INSN_MAX_LENGTH)
-        return raise_or_refuse(v, &f, "fetching the instruction's second page");
-    if (rc != INSN_OK)
-        return refuse_insn(v, bytes, rc);
+    if (a->last_insn.valid && a->last_insn.mode == mode && a->last_insn.bytes[0] == bytes.q[0] &&
+        a->last_insn.bytes[1] == bytes.q[1] && got == INSN_MAX_LENGTH) {
+        in = a->last_insn.in;
+    } else {
+        int rc = insn_decode(bytes.b, (size_t)got, mode, &in);
+        if (rc == INSN_ERR_TRUNCATED && got < INSN_MAX_LENGTH)
+            return raise_or_refuse(v, &f, "fetching the instruction's second page");
+        if (rc != INSN_OK)
+            return refuse_insn(v, bytes.b, rc);
+        a->last_insn.valid = got == INSN_MAX_LENGTH;
+        a->last_insn.mode = (uint8_t)mode;
+        a->last_insn.bytes[0] = bytes.q[0];
+        a->last_insn.bytes[1] = bytes.q[1];
+        a->last_insn.in = in;
+    }
     if (in.size > 4)
         return refuse_operand(v, &in, off, 0, 0, false);
 

@@ -7,6 +7,7 @@
 #include "apic/vlapic.h"
 #include "kernel/options.h"
 #include "vmx/exit.h"
+#include "vmx/insn_decode.h"
 #include "vmx/vcpu.h"
 #include "vmx/vcpu_ops.h"
 
@@ -33,6 +34,15 @@ struct apic_vcpu {
     /* INIT exits (reason 3) in a row with no guest instruction between them (passthrough) */
     unsigned init_streak;
     uint64_t init_streak_exit; /* v->exits_total at the last INIT exit */
+
+    /* access.c: the last instruction decoded for an APIC-access exit, by its 16 fetched
+     * bytes (the 15 of CS:RIP and a zero) and the code mode */
+    struct {
+        bool valid;
+        uint8_t mode;
+        uint64_t bytes[2];
+        struct insn in;
+    } last_insn;
 
     /* interrupts (apic/irq.c) */
     bool virtualized;          /* the guest's APIC is enabled: external interrupts exit */

@@ -337,6 +337,37 @@ static void test_access_tpr_write(void **s)
     assert_false(fake_vmcs[VMCS_ENTRY_INTERRUPTION_INFO] & (1u << 31));
 }
 
+/* The one-entry decode cache (access.c): the same bytes at CS:RIP reuse the last decoding,
+ * other bytes there (code the guest rewrote) are decoded afresh: after `mov [0x80], eax`
+ * twice, `mov [0x80], ecx` at the same address must store ECX, and a one byte shorter
+ * `mov [0x80], ah` must store AH and move RIP by its own length. */
+static void test_access_decode_cache_follows_the_bytes(void **s)
+{
+    (void)s;
+    static const uint8_t eax[] = {0x66, 0x89, 0x06, 0x80, 0x00}; /* mov [0x80], eax */
+    static const uint8_t ecx[] = {0x66, 0x89, 0x0E, 0x80, 0x00}; /* mov [0x80], ecx */
+    static const uint8_t ah[] = {0x88, 0x26, 0x80, 0x00};        /* mov [0x80], ah */
+    guest_insn16(eax, sizeof(eax), 0xFEE00000u);
+    v->gpr[GPR_RAX] = 0x10;
+    v->gpr[GPR_RCX] = 0x30;
+    for (unsigned k = 0; k < 2; k++) {
+        v->gpr[GPR_RAX] = 0x10 + k;
+        fake_exit(v, EXIT_REASON_APIC_ACCESS, ACCESS_WRITE_Q(APIC_TPR), 0, 0);
+        assert_int_equal(apic_exit_access(v), EXIT_RESUME);
+        assert_int_equal(vlapic_reg(&a->vl, APIC_TPR), 0x10 + k);
+    }
+    guest_insn16(ecx, sizeof(ecx), 0xFEE00000u);
+    fake_exit(v, EXIT_REASON_APIC_ACCESS, ACCESS_WRITE_Q(APIC_TPR), 0, 0);
+    assert_int_equal(apic_exit_access(v), EXIT_RESUME);
+    assert_int_equal(vlapic_reg(&a->vl, APIC_TPR), 0x30);
+    guest_insn16(ah, sizeof(ah), 0xFEE00000u);
+    v->gpr[GPR_RAX] = 0x2040;
+    fake_exit(v, EXIT_REASON_APIC_ACCESS, ACCESS_WRITE_Q(APIC_TPR), 0, 0);
+    assert_int_equal(apic_exit_access(v), EXIT_RESUME);
+    assert_int_equal(vlapic_reg(&a->vl, APIC_TPR), 0x20);
+    assert_int_equal(fake_vmcs[VMCS_GUEST_RIP], 4);
+}
+
 /* An EOI write as exit 44: the in-service vector is retired (SDM 10.8.5) and a lower one
  * that waited is injected at the next entry. */
 static void test_access_eoi_write(void **s)
@@ -456,6 +487,7 @@ int main(void)
         cmocka_unit_test_setup(test_init_sipi_to_another_vcpu, setup_apicv),
         cmocka_unit_test_setup(test_sti_hlt_virtual_interrupt_ready, setup_decode),
         cmocka_unit_test_setup(test_access_tpr_write, setup_decode),
+        cmocka_unit_test_setup(test_access_decode_cache_follows_the_bytes, setup_decode),
         cmocka_unit_test_setup(test_access_eoi_write, setup_decode),
         cmocka_unit_test_setup(test_access_operand_mismatch, setup_decode),
         cmocka_unit_test_setup(test_defect12_access_through_guest_paging, setup_decode),
