@@ -150,12 +150,11 @@ APIC_HOT_FN enum exit_action apic_exit_access(struct vcpu *v)
      * a spinlock, a handler's EOI, a timer re-arm): when the bytes at CS:RIP and the mode are
      * those of the last instruction decoded here, that decoding is reused. The bytes decide,
      * not the address, so code the guest rewrote is decoded afresh. */
-    struct insn in;
-    if (a->last_insn.valid && a->last_insn.mode == mode && a->last_insn.bytes[0] == bytes.q[0] &&
-        a->last_insn.bytes[1] == bytes.q[1] && got == INSN_MAX_LENGTH) {
-        in = a->last_insn.in;
-    } else {
-        int rc = insn_decode(bytes.b, (size_t)got, mode, &in);
+    struct insn *cached = &a->last_insn.in;
+    if (!(a->last_insn.valid && a->last_insn.mode == mode && a->last_insn.bytes[0] == bytes.q[0] &&
+          a->last_insn.bytes[1] == bytes.q[1] && got == INSN_MAX_LENGTH)) {
+        a->last_insn.valid = false;
+        int rc = insn_decode(bytes.b, (size_t)got, mode, cached);
         if (rc == INSN_ERR_TRUNCATED && got < INSN_MAX_LENGTH)
             return raise_or_refuse(v, &f, "fetching the instruction's second page");
         if (rc != INSN_OK)
@@ -164,44 +163,53 @@ APIC_HOT_FN enum exit_action apic_exit_access(struct vcpu *v)
         a->last_insn.mode = (uint8_t)mode;
         a->last_insn.bytes[0] = bytes.q[0];
         a->last_insn.bytes[1] = bytes.q[1];
-        a->last_insn.in = in;
     }
-    if (in.size > 4)
-        return refuse_operand(v, &in, off, 0, 0, false);
+    const struct insn *in = cached;
+    if (in->size > 4)
+        return refuse_operand(v, in, off, 0, 0, false);
 
     /* the decoder and the CPU must agree on the operand: the offset the CPU reported, and (with
      * paging) a linear address that translates to the APIC-access page, with the rights the
      * access needs; otherwise vmxlab would emulate the wrong register */
-    bool plain = plain_mov(&in);
-    if (!plain || names_rsp(&in))
+    bool plain = plain_mov(in);
+    if (!plain || names_rsp(in))
         vcpu_read_rsp(v);
     uint64_t rsp = v->gpr[GPR_RSP];
-    uint64_t linear = insn_operand_offset(&in, v->gpr, v->rip);
-    if (insn_segment_counts(&in))
-        linear += guest_segment_base(in.seg);
+    uint64_t linear = insn_operand_offset(in, v->gpr, v->rip);
+    if (insn_segment_counts(in))
+        linear += guest_segment_base(in->seg);
     if (mode != INSN_MODE_64)
         linear &= 0xFFFFFFFFull;
     if ((linear & 0xFFF) != off)
-        return refuse_operand(v, &in, off, linear, 0, false);
+        return refuse_operand(v, in, off, linear, 0, false);
     uint64_t pa;
-    if (!guest_translate(linear, in.mem_write ? GW_WRITE : 0, &pa, &f))
+    if (!guest_translate(linear, in->mem_write ? GW_WRITE : 0, &pa, &f))
         return raise_or_refuse(v, &f, "translating the operand's address");
     if ((pa & ~0xFFFull) != APIC_GUEST_BASE)
-        return refuse_operand(v, &in, off, linear, pa, true);
+        return refuse_operand(v, in, off, linear, pa, true);
 
     /* the one access, in the order insn_decode.h prescribes */
-    uint32_t old = in.mem_read ? vlapic_read(&a->vl, off, in.size) : 0;
+    uint32_t old = in->mem_read ? vlapic_read(&a->vl, off, in->size) : 0;
     uint64_t value = 0;
-    bool writes = insn_store_value(&in, v->gpr, old, &value);
-    enum vlapic_effect e = writes ? vlapic_write(&a->vl, off, in.size, (uint32_t)value) : VLAPIC_WROTE;
+    bool writes;
+    if (in->op == INSN_OP_MOV_STORE && (in->has_imm || in->reg_size >= 2)) {
+        /* MOV's store inline: the immediate (already of the access size) or a 16- or 32-bit
+         * register (in->size bytes of it), what insn_store_value gives */
+        value = in->has_imm ? in->imm : v->gpr[in->reg] & (in->size == 4 ? 0xFFFFFFFFull : 0xFFFFull);
+        writes = true;
+    } else {
+        writes = insn_store_value(in, v->gpr, old, &value);
+    }
+    enum vlapic_effect e = writes ? vlapic_write(&a->vl, off, in->size, (uint32_t)value) : VLAPIC_WROTE;
     bool next = true;
     if (plain) {
-        insn_apply_load(&in, v->gpr, old);
+        if (in->mem_read)
+            insn_apply_load(in, v->gpr, old);
     } else {
         uint64_t rflags = vmcs_read(VMCS_GUEST_RFLAGS);
-        uint64_t nflags = insn_update_rflags(&in, v->gpr, old, rflags);
-        insn_apply_load(&in, v->gpr, old);
-        next = insn_string_advance(&in, v->gpr, nflags);
+        uint64_t nflags = insn_update_rflags(in, v->gpr, old, rflags);
+        insn_apply_load(in, v->gpr, old);
+        next = insn_string_advance(in, v->gpr, nflags);
         if (nflags != rflags)
             vmcs_write(VMCS_GUEST_RFLAGS, nflags);
     }
@@ -209,9 +217,9 @@ APIC_HOT_FN enum exit_action apic_exit_access(struct vcpu *v)
         vmcs_write(VMCS_GUEST_RSP, v->gpr[GPR_RSP]);
 
     if (__builtin_expect(log_enabled(LOG_DEBUG), 0) || loud(v, off))
-        log_access(v, &in, off, writes, value, old);
+        log_access(v, in, off, writes, value, old);
     if (next)
-        vcpu_skip_bytes(v, in.length); /* the length of what was emulated, from the decoder */
+        vcpu_skip_bytes(v, in->length); /* the length of what was emulated, from the decoder */
     return writes ? apic_write_effect(v, off, e) : EXIT_RESUME;
 }
 
