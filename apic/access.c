@@ -4,7 +4,8 @@
  * instruction; the qualification gives the page offset (bits 11:0) and the access type (15:12,
  * Table 27-6), not the value. vmxlab fetches the instruction at CS:RIP through the guest's
  * page tables when it has paging on (vmx/guest_mem.h; guest-physical memory below 4 GiB is
- * identity-mapped for the host), decodes it with vmx/insn_decode.h (16-, 32- or 64-bit code),
+ * identity-mapped for the host), decodes it with vmx/insn_decode.h (16-, 32- or 64-bit code;
+ * the last decoding is kept per vCPU and reused while the same bytes come back),
  * translates the operand's linear address the same way, does its one memory access against
  * the virtual APIC, and moves RIP on. Where the guest's own CPU would fault (a page not
  * present for the fetch, the operand's page not writable for a store, ...) vmxlab raises that
