@@ -171,7 +171,7 @@ static void cpuid_filter(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32
 }
 
 /* ---- what a vlapic write means for vmxlab ---------------------------------------------- */
-enum exit_action apic_write_effect(struct vcpu *v, uint32_t offset, enum vlapic_effect e)
+static __attribute__((noinline)) enum exit_action write_effect(struct vcpu *v, uint32_t offset, enum vlapic_effect e)
 {
     struct apic_vcpu *a = apic_of(v);
     const char *name;
@@ -220,6 +220,24 @@ enum exit_action apic_write_effect(struct vcpu *v, uint32_t offset, enum vlapic_
         break;
     }
     return EXIT_RESUME;
+}
+
+/* The common case first, without the frame the others need: a plain register write whose
+ * effect is a timer sync or the IRR re-evaluation (LVT timer, divide, TPR). */
+APIC_HOT_FN enum exit_action apic_write_effect(struct vcpu *v, uint32_t offset, enum vlapic_effect e)
+{
+    if (e == VLAPIC_WROTE) {
+        uint32_t reg = offset & 0xFF0u;
+        if (reg == APIC_LVT_TIMER || reg == APIC_TIMER_DIVIDE) {
+            apic_timer_sync(v, reg);
+            return EXIT_RESUME;
+        }
+        if (reg == APIC_TPR) {
+            apic_irq_reevaluate(v);
+            return EXIT_RESUME;
+        }
+    }
+    return write_effect(v, offset, e);
 }
 
 /* ---- init ------------------------------------------------------------------------------ */

@@ -7,6 +7,7 @@
 #include "apic/vlapic.h"
 #include "kernel/options.h"
 #include "vmx/exit.h"
+#include "vmx/insn_decode.h"
 #include "vmx/vcpu.h"
 #include "vmx/vcpu_ops.h"
 
@@ -34,9 +35,22 @@ struct apic_vcpu {
     unsigned init_streak;
     uint64_t init_streak_exit; /* v->exits_total at the last INIT exit */
 
+    /* access.c: the last instruction decoded for an APIC-access exit, by its 16 fetched
+     * bytes (the 15 of CS:RIP and a zero) and the code mode */
+    struct {
+        bool valid;
+        uint8_t mode;
+        uint64_t bytes[2];
+        struct insn in;
+    } last_insn;
+
     /* interrupts (apic/irq.c) */
     bool virtualized;          /* the guest's APIC is enabled: external interrupts exit */
     uint64_t eoi_owed[4];      /* level-triggered vectors in service in the physical APIC */
+    /* the physical timer's LVT and divide configuration as apic_timer_sync last wrote them
+     * (ptimer_known false: unknown, write both) */
+    bool ptimer_known;
+    uint32_t ptimer_lvt, ptimer_dcr;
     struct {
         uint64_t lapic, level, extint, spurious, eoi_forwarded, timer_starts, ipis_sent;
     } stats;
@@ -53,6 +67,11 @@ struct apic_state {
 };
 
 extern struct apic_state apic;
+
+/* The functions of an APIC exit's common path keep no frame pointer, as vmx's exit path
+ * (EXIT_PATH_FN, vmx/vmx_internal.h): 3 instructions each of a ~250-instruction exit. A
+ * backtrace through them skips their frame; the handler it shows is still named. */
+#define APIC_HOT_FN __attribute__((optimize("omit-frame-pointer")))
 
 /* vCPU v's local APIC (vCPU i has APIC ID i) */
 static inline struct apic_vcpu *apic_of(const struct vcpu *v) { return &apic.vcpu[v->id]; }

@@ -90,7 +90,7 @@ void apic_irq_post(struct vcpu *v, uint8_t vector, bool level)
 }
 
 /* After a guest write that can unblock a pending interrupt (EOI, TPR). */
-void apic_irq_reevaluate(struct vcpu *v)
+APIC_HOT_FN void apic_irq_reevaluate(struct vcpu *v)
 {
     v->virq = vlapic_highest_irr(&apic_of(v)->vl) >= 0;
 }
@@ -129,6 +129,7 @@ void apic_irq_reset(struct vcpu *v)
     memset(a->eoi_owed, 0, sizeof(a->eoi_owed));
     papic_write(APIC_LVT_TIMER, APIC_LVT_MASKED);
     papic_write(APIC_TIMER_INITIAL, 0);
+    a->ptimer_known = false;
     if (apic.path == APIC_PATH_APICV)   /* at most VTPR[7:4] (SDM 26.2.1.1), and INIT clears the TPR */
         vmcs_write(VMCS_TPR_THRESHOLD, 0);
     v->virq = false;
@@ -198,21 +199,43 @@ void apic_irq_mode_update(struct vcpu *v)
 /* ---- the virtual timer on the physical one ---------------------------------------------- */
 static uint32_t timer_current_count(void) { return papic_read(APIC_TIMER_CURRENT); }
 
-void apic_timer_sync(struct vcpu *v, uint32_t offset)
+/* SDM 10.5.4: a write of the initial count starts the count (and the log says so) */
+static __attribute__((noinline)) void timer_start(struct vcpu *v, uint32_t lvt)
 {
     struct apic_vcpu *a = apic_of(v);
-    uint32_t lvt = vlapic_reg(&a->vl, APIC_LVT_TIMER);
-    papic_write(APIC_TIMER_DIVIDE, vlapic_reg(&a->vl, APIC_TIMER_DIVIDE));
-    papic_write(APIC_LVT_TIMER, lvt);
-    if (offset != APIC_TIMER_INITIAL)
-        return;
     uint32_t count = vlapic_reg(&a->vl, APIC_TIMER_INITIAL);
-    papic_write(APIC_TIMER_INITIAL, count);   /* SDM 10.5.4: a write starts the count */
+    papic_write(APIC_TIMER_INITIAL, count);
     a->stats.timer_starts++;
     klog(a->stats.timer_starts <= 3 ? LOG_INFO : LOG_DEBUG, "intr",
          "vcpu%u: timer %s, vector 0x%02x%s, divide by %u, initial count %u: run by the physical APIC timer", v->id,
          lvt & (1u << 17) ? "periodic" : "one-shot", lvt & 0xFF, lvt & APIC_LVT_MASKED ? " (masked)" : "",
          vlapic_timer_divisor(&a->vl), count);
+}
+
+static __attribute__((noinline)) void timer_write(struct vcpu *v, uint32_t offset, uint32_t lvt, uint32_t dcr)
+{
+    struct apic_vcpu *a = apic_of(v);
+    if (!a->ptimer_known || dcr != a->ptimer_dcr)
+        papic_write(APIC_TIMER_DIVIDE, dcr);
+    if (!a->ptimer_known || lvt != a->ptimer_lvt)
+        papic_write(APIC_LVT_TIMER, lvt);
+    a->ptimer_known = true;
+    a->ptimer_lvt = lvt;
+    a->ptimer_dcr = dcr;
+    if (offset == APIC_TIMER_INITIAL)
+        timer_start(v, lvt);
+}
+
+APIC_HOT_FN void apic_timer_sync(struct vcpu *v, uint32_t offset)
+{
+    struct apic_vcpu *a = apic_of(v);
+    uint32_t lvt = vlapic_reg(&a->vl, APIC_LVT_TIMER), dcr = vlapic_reg(&a->vl, APIC_TIMER_DIVIDE);
+    /* a register written with the value it holds changes nothing (only a write of the initial
+     * count starts a count, SDM 10.5.4): a guest that rewrites its LVT timer with the same
+     * value (Linux, bench_apic) costs no MMIO write to the physical APIC */
+    if (offset != APIC_TIMER_INITIAL && a->ptimer_known && lvt == a->ptimer_lvt && dcr == a->ptimer_dcr)
+        return;
+    timer_write(v, offset, lvt, dcr);
 }
 
 void apic_logical_sync(struct vcpu *v)

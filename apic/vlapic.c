@@ -3,6 +3,9 @@
 #include "apic/vlapic.h"
 #include "apic/icr.h"
 
+/* the write paths of an APIC exit keep no frame pointer (APIC_HOT_FN, apic/apic_internal.h) */
+#define HOT_FN __attribute__((optimize("omit-frame-pointer")))
+
 enum access { RO, RW, WO };
 
 struct reg_def {
@@ -64,7 +67,7 @@ static void build_slots(void)
     slots_built = true;
 }
 
-static const struct reg_def *find(uint32_t offset, unsigned *index)
+static inline __attribute__((always_inline)) const struct reg_def *find(uint32_t offset, unsigned *index)
 {
     if (__builtin_expect(!slots_built, 0))
         build_slots();
@@ -259,10 +262,24 @@ static void mask_all_lvts(struct vlapic *a)
         *reg(a, o) |= APIC_LVT_MASKED;
 }
 
+/* Bits a write cannot change never leave their reset value in this model (delivery status
+ * and remote IRR stay 0): taking them from the reset value, not from *r, also gives the right
+ * result after an APIC-write exit, where the CPU already stored the raw value. */
+static inline enum vlapic_effect lvt_write(struct vlapic *a, const struct reg_def *d, uint32_t *r, uint32_t value)
+{
+    uint32_t v = (d->reset & ~d->writable) | (value & d->writable);
+    if (!vlapic_enabled(a))
+        v |= APIC_LVT_MASKED;   /* SDM 10.4.7.2: the mask cannot be cleared while software-disabled */
+    *r = v;
+    return VLAPIC_WROTE;
+}
+
 /* Store `value` (a full 32-bit register value) with the register's rules. */
-static enum vlapic_effect apply(struct vlapic *a, const struct reg_def *d, uint32_t offset, uint32_t value)
+static HOT_FN enum vlapic_effect apply(struct vlapic *a, const struct reg_def *d, uint32_t offset, uint32_t value)
 {
     uint32_t *r = reg(a, offset);
+    if (d->offset >= APIC_LVT_TIMER && d->offset <= APIC_LVT_ERROR) /* the most written: no switch */
+        return lvt_write(a, d, r, value);
     switch (d->offset) {
     case APIC_EOI: {    /* SDM 10.8.5: retire the highest-priority in-service interrupt */
         int v = vlapic_highest_isr(a);
@@ -301,17 +318,12 @@ static enum vlapic_effect apply(struct vlapic *a, const struct reg_def *d, uint3
         update_ppr(a);
         return VLAPIC_WROTE;
     }
-    /* Bits a write cannot change never leave their reset value in this model (delivery status
-     * and remote IRR stay 0): taking them from the reset value, not from *r, also gives the
-     * right result after an APIC-write exit, where the CPU already stored the raw value. */
-    uint32_t v = (d->reset & ~d->writable) | (value & d->writable);
-    if (d->offset >= APIC_LVT_TIMER && d->offset <= APIC_LVT_ERROR && !vlapic_enabled(a))
-        v |= APIC_LVT_MASKED;   /* the mask cannot be cleared while software-disabled */
-    *r = v;
+    /* the others: the writable bits, the rest from the reset value (as lvt_write) */
+    *r = (d->reset & ~d->writable) | (value & d->writable);
     return VLAPIC_WROTE;
 }
 
-enum vlapic_effect vlapic_write(struct vlapic *a, uint32_t offset, unsigned size, uint32_t value)
+HOT_FN enum vlapic_effect vlapic_write(struct vlapic *a, uint32_t offset, unsigned size, uint32_t value)
 {
     const struct reg_def *d = find(offset, 0);
     if (!d) {
@@ -331,7 +343,7 @@ enum vlapic_effect vlapic_write(struct vlapic *a, uint32_t offset, unsigned size
     return apply(a, d, offset, value);
 }
 
-enum vlapic_effect vlapic_write_done(struct vlapic *a, uint32_t offset)
+HOT_FN enum vlapic_effect vlapic_write_done(struct vlapic *a, uint32_t offset)
 {
     const struct reg_def *d = find(offset, 0);
     if (!d || (offset & 0xF) >= 4)
@@ -348,10 +360,6 @@ enum vlapic_effect vlapic_write_done(struct vlapic *a, uint32_t offset)
     return apply(a, d, offset, *reg(a, offset));
 }
 
-uint32_t vlapic_reg(const struct vlapic *a, uint32_t offset)
-{
-    return *reg(a, offset);
-}
 
 void vlapic_icr_done(struct vlapic *a)
 {

@@ -52,31 +52,37 @@ void guest_paging_state(struct gw_cpu *c)
         c->rflags_ac = vmcs_read(VMCS_GUEST_RFLAGS) & (1u << 18);
 }
 
-enum insn_mode guest_code_mode(void)
+EXIT_PATH_FN enum insn_mode guest_code_mode(void)
 {
-    uint64_t ar = vmcs_read(VMCS_GUEST_CS_ACCESS_RIGHTS);
-    if ((ar & (1u << 13)) && (vmcs_read(VMCS_GUEST_IA32_EFER) & EFER_LMA)) /* CS.L, then IA-32e */
+    uint64_t ar = vmcs_read_hot(VMCS_GUEST_CS_ACCESS_RIGHTS);
+    if ((ar & (1u << 13)) && (vmcs_read_hot(VMCS_GUEST_IA32_EFER) & EFER_LMA)) /* CS.L, then IA-32e */
         return INSN_MODE_64;
     return (ar & (1u << 14)) ? INSN_MODE_32 : INSN_MODE_16; /* CS.D */
 }
 
 /* ES CS SS DS FS GS: the order of enum insn_seg and of the VMCS base fields (Appendix B) */
-uint64_t guest_segment_base(unsigned seg) { return vmcs_read(VMCS_GUEST_ES_BASE + 2 * seg); }
+EXIT_PATH_FN uint64_t guest_segment_base(unsigned seg) { return vmcs_read_hot(VMCS_GUEST_ES_BASE + 2 * seg); }
 
-bool guest_translate(uint64_t linear, unsigned access, uint64_t *pa, struct guest_fault *f)
+static __attribute__((noinline)) bool translate_paged(uint64_t linear, unsigned access, uint64_t *pa,
+                                                     struct guest_fault *f)
 {
-    /* without paging (every real-mode guest) the linear address is the physical one: one
-     * VMREAD, no walk (the APIC-access path runs this twice per exit) */
-    if (!(vmcs_read(VMCS_GUEST_CR0) & CR0_PG)) {
-        *pa = linear & 0xFFFFFFFFull;
-        return true;
-    }
     struct gw_cpu c;
     guest_paging_state(&c);
     f->linear = linear;
     f->status = gw_translate(&c, &guest_phys, linear, access, &f->walk);
     *pa = f->walk.pa;
     return f->status == GW_OK;
+}
+
+EXIT_PATH_FN bool guest_translate(uint64_t linear, unsigned access, uint64_t *pa, struct guest_fault *f)
+{
+    /* without paging (every real-mode guest) the linear address is the physical one: one
+     * VMREAD, no walk (the APIC-access path runs this twice per exit) */
+    if (!(vmcs_read_hot(VMCS_GUEST_CR0) & CR0_PG)) {
+        *pa = linear & 0xFFFFFFFFull;
+        return true;
+    }
+    return translate_paged(linear, access, pa, f);
 }
 
 bool guest_read_linear(uint64_t linear, void *buf, size_t len, unsigned access, struct guest_fault *f)
@@ -102,11 +108,8 @@ bool guest_read_linear(uint64_t linear, void *buf, size_t len, unsigned access, 
     return true;
 }
 
-int guest_fetch_instruction(struct vcpu *v, enum insn_mode mode, uint8_t *bytes, struct guest_fault *f)
+static __attribute__((noinline)) int fetch_paged(uint64_t at, uint8_t *bytes, struct guest_fault *f)
 {
-    uint64_t at = (mode == INSN_MODE_64 ? 0 : guest_segment_base(INSN_SEG_CS)) + v->rip;
-    if (mode != INSN_MODE_64)
-        at &= 0xFFFFFFFFull;
     size_t first = 4096 - (at & 0xFFF);
     if (first >= INSN_MAX_LENGTH)
         return guest_read_linear(at, bytes, INSN_MAX_LENGTH, GW_FETCH, f) ? INSN_MAX_LENGTH : -1;
@@ -117,6 +120,22 @@ int guest_fetch_instruction(struct vcpu *v, enum insn_mode mode, uint8_t *bytes,
         return INSN_MAX_LENGTH;
     *f = f2;
     return (int)first; /* the rest does not translate: only a problem if the decoder needs it */
+}
+
+EXIT_PATH_FN int guest_fetch_instruction(struct vcpu *v, enum insn_mode mode, uint8_t *bytes, struct guest_fault *f)
+{
+    uint64_t at = (mode == INSN_MODE_64 ? 0 : guest_segment_base(INSN_SEG_CS)) + v->rip;
+    if (mode != INSN_MODE_64)
+        at &= 0xFFFFFFFFull;
+    /* paging off (real mode, big real mode, flat protected mode without paging): the linear
+     * address is the guest-physical one (SDM 4.1.1), so when the 15 bytes lie in one page of
+     * guest memory they are copied straight from it, with no walk and no page loop */
+    if ((at & 0xFFF) <= 4096 - INSN_MAX_LENGTH && mode != INSN_MODE_64 &&
+        !(vmcs_read_hot(VMCS_GUEST_CR0) & CR0_PG) && walk_map(NULL, at, INSN_MAX_LENGTH)) {
+        __builtin_memcpy(bytes, phys_to_virt(at), INSN_MAX_LENGTH);
+        return INSN_MAX_LENGTH;
+    }
+    return fetch_paged(at, bytes, f);
 }
 
 bool guest_raise_fault(struct vcpu *v, const struct guest_fault *f, char *text, size_t len)

@@ -315,11 +315,166 @@ static int decode_opcode(struct cursor *c, struct insn *i, uint8_t *def_seg)
 }
 
 /* ---------------------------------------------------------------------
+ * Fast path: the MOV forms real code uses on the APIC
+ * ------------------------------------------------------------------- */
+
+/* 89 /r (MOV r/m, reg), 8B /r (MOV reg, r/m) and C7 /0 (MOV r/m, imm) with
+ * any ModR/M memory operand (with SIB, in 64-bit mode [rip+disp32]) after at
+ * most 4 prefixes among 66, 67 and the segment overrides: what Linux
+ * (writel: 89 04 25 disp32; mov %eax, 0x300(%rdx)), big-real-mode guests
+ * (64 66 67 C7 05 disp32 imm32) and BIOS code write to the APIC.
+ * Everything else (REX, LOCK, REP, other opcodes, a short buffer)
+ * returns false and goes to the general decoder below, which this must
+ * agree with field for field (tests/unit/test_insn_fast.c runs both). The
+ * rules are the general decoder's: SDM Vol.2A 2.1 and Tables 2-1/2-2,
+ * Vol.1 3.6 for the sizes, Vol.1 3.4.2 for the default segment. */
+/* The prefixes the fast path takes: 66, 67 and the six segment overrides. */
+enum { FP_NONE = 0, FP_OPND, FP_ADDR, FP_SEG };  /* FP_SEG + enum insn_seg */
+static const uint8_t fast_prefix[256] = {
+    [0x66] = FP_OPND, [0x67] = FP_ADDR,
+    [0x26] = FP_SEG + INSN_SEG_ES, [0x2e] = FP_SEG + INSN_SEG_CS, [0x36] = FP_SEG + INSN_SEG_SS,
+    [0x3e] = FP_SEG + INSN_SEG_DS, [0x64] = FP_SEG + INSN_SEG_FS, [0x65] = FP_SEG + INSN_SEG_GS,
+};
+
+/* Little-endian 16- and 32-bit fields of the encoding (the compiler makes each one load). */
+static inline uint32_t le16(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8; }
+static inline uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline __attribute__((always_inline)) bool decode_fast(const uint8_t *b, size_t avail, enum insn_mode mode,
+                                                              struct insn *out)
+{
+    bool opnd_prefix = false, addr_prefix = false;
+    int seg_prefix = -1;
+    size_t pos = 0, end = avail < INSN_MAX_LENGTH ? avail : INSN_MAX_LENGTH;
+
+    if (end < 2)
+        return false;
+    for (unsigned k; (k = fast_prefix[b[pos]]) != FP_NONE;) {
+        if (k == FP_OPND)
+            opnd_prefix = true;
+        else if (k == FP_ADDR)
+            addr_prefix = true;
+        else
+            seg_prefix = (int)(k - FP_SEG);
+        if (++pos == 4 || pos + 2 > end)
+            return false;
+    }
+    uint8_t opc = b[pos], m = b[pos + 1];
+    unsigned mod = m >> 6, reg = (m >> 3) & 7, rm = m & 7;
+    if ((opc != 0x89 && opc != 0x8b && opc != 0xc7) || mod == 3 || (opc == 0xc7 && reg != 0))
+        return false;
+    pos += 2;
+
+    /* sizes: SDM Vol.1 3.6, Table 3-4 (64-bit mode without REX.W) */
+    bool m64 = mode == INSN_MODE_64;
+    unsigned opnd = m64 ? (opnd_prefix ? 2 : 4) : ((mode == INSN_MODE_32) != opnd_prefix) ? 4 : 2;
+    unsigned addr = m64 ? (addr_prefix ? 4 : 8) : ((mode == INSN_MODE_32) != addr_prefix) ? 4 : 2;
+
+    /* the memory operand, checked whole before anything is written */
+    int base, index = -1;
+    unsigned disp_bytes, sib = 0;
+    bool has_sib = false, rip_rel = false;
+    if (addr == 2) {                  /* Table 2-1 */
+        if (mod == 0 && rm == 6) {
+            base = -1;
+            disp_bytes = 2;
+        } else {
+            base = modrm16_base[rm];
+            index = modrm16_index[rm];
+            disp_bytes = mod == 1 ? 1 : mod == 2 ? 2 : 0;
+        }
+    } else {                          /* Tables 2-2 and 2-3 */
+        disp_bytes = mod == 1 ? 1 : mod == 2 ? 4 : 0;
+        if (rm == 4) {                /* SIB; without REX.X index 100 is none */
+            if (pos >= end)
+                return false;
+            sib = b[pos++];
+            has_sib = true;
+            index = ((sib >> 3) & 7) == 4 ? -1 : (int)((sib >> 3) & 7);
+            if ((sib & 7) == 5 && mod == 0) {
+                base = -1;            /* [index*scale + disp32], Linux's [disp32] */
+                disp_bytes = 4;
+            } else {
+                base = (int)(sib & 7);
+            }
+        } else if (mod == 0 && rm == 5) {
+            base = -1;
+            rip_rel = m64;
+            disp_bytes = 4;
+        } else {
+            base = (int)rm;
+        }
+    }
+    unsigned imm_bytes = opc == 0xc7 ? opnd : 0; /* iz: 2 or 4 without REX.W */
+    if (pos + disp_bytes + imm_bytes > end)
+        return false;
+
+    /* Vol.1 3.4.2: SS for a BP/SP base (16-bit addressing: BP only) */
+    uint8_t def_seg = base == INSN_RBP || (base == INSN_RSP && addr != 2) ? INSN_SEG_SS : INSN_SEG_DS;
+    *out = (struct insn){
+        .op = opc == 0x8b ? INSN_OP_MOV_LOAD : INSN_OP_MOV_STORE,
+        .size = (uint8_t)opnd,
+        .seg = (uint8_t)(seg_prefix >= 0 ? seg_prefix : def_seg),
+        .opnd_size = (uint8_t)opnd,
+        .addr_size = (uint8_t)addr,
+        .mode64 = m64,
+        .rip_relative = rip_rel,
+        .seg_override = seg_prefix >= 0,
+        .mem_read = opc == 0x8b,
+        .mem_write = opc != 0x8b,
+        .reg = opc == 0xc7 ? -1 : (int8_t)reg,
+        .reg_size = (uint8_t)(opc == 0xc7 ? 0 : opnd),
+        .has_modrm = true,
+        .modrm_mod = (uint8_t)mod,
+        .modrm_reg = (uint8_t)reg,
+        .modrm_rm = (uint8_t)rm,
+        .has_sib = has_sib,
+        .sib_scale = (uint8_t)(sib >> 6),
+        .sib_index = (uint8_t)((sib >> 3) & 7),
+        .sib_base = (uint8_t)(sib & 7),
+        .base_reg = (int8_t)base,
+        .index_reg = (int8_t)index,
+        .scale = (uint8_t)(1u << (sib >> 6)),
+        .disp_size = (uint8_t)disp_bytes,
+        .disp = disp_bytes == 1 ? (uint64_t)(int64_t)(int8_t)b[pos]
+              : disp_bytes == 2 ? (uint64_t)(int64_t)(int16_t)le16(b + pos)
+              : disp_bytes == 4 ? (uint64_t)(int64_t)(int32_t)le32(b + pos) : 0,
+    };
+    pos += disp_bytes;
+    if (opc == 0xc7) {                /* an immediate of the operand size: nothing to extend */
+        out->imm = imm_bytes == 2 ? le16(b + pos) : le32(b + pos);
+        out->has_imm = true;
+        pos += imm_bytes;
+    }
+    out->length = (uint8_t)pos;
+    return true;
+}
+
+bool insn_decode_fast(const uint8_t *bytes, size_t avail, enum insn_mode mode, struct insn *out)
+{
+    return bytes && out && decode_fast(bytes, avail, mode, out);
+}
+
+/* ---------------------------------------------------------------------
  * Public: decode
  * ------------------------------------------------------------------- */
 
 int insn_decode(const uint8_t *bytes, size_t avail, enum insn_mode mode,
                 struct insn *out)
+{
+    if (!bytes || !out || (mode != INSN_MODE_16 && mode != INSN_MODE_32 &&
+                           mode != INSN_MODE_64))
+        return INSN_ERR_INVALID_ARG;
+    if (decode_fast(bytes, avail, mode, out))
+        return INSN_OK;
+    return insn_decode_full(bytes, avail, mode, out);
+}
+
+__attribute__((noinline)) int insn_decode_full(const uint8_t *bytes, size_t avail, enum insn_mode mode,
+                                               struct insn *out)
 {
     struct cursor c = { bytes, avail, 0 };
     struct insn i = { 0 };

@@ -152,6 +152,19 @@ struct insn {
 int insn_decode(const uint8_t *bytes, size_t avail, enum insn_mode mode,
                 struct insn *out);
 
+/* insn_decode() first tries a short path for the MOV forms real code uses
+ * on the APIC (89 /r, 8B /r, C7 /0 with a [disp] or [reg+disp] operand and
+ * only 66/67/segment prefixes: ~40 instructions instead of ~330) and hands
+ * everything else to this, the general decoder.  Both give the same result
+ * for every input; the host tests and the fuzz target call this one to
+ * check that. */
+int insn_decode_full(const uint8_t *bytes, size_t avail, enum insn_mode mode,
+                     struct insn *out);
+/* The short path alone: true and *out as insn_decode_full would fill it,
+ * or false (nothing written) for anything it does not handle. */
+bool insn_decode_fast(const uint8_t *bytes, size_t avail, enum insn_mode mode,
+                      struct insn *out);
+
 /* Static English text for an insn_decode() return value. */
 const char *insn_strerror(int err);
 
@@ -173,15 +186,34 @@ bool insn_apply_load(const struct insn *i, uint64_t *regs, uint64_t value);
  * segment i->seg to get the linear address, if insn_segment_counts).
  * Wraps at 64 KiB for 16-bit addressing, at 4 GiB for 32-bit addressing.
  * regs are the values BEFORE emulation; rip is the instruction's own RIP
- * (RIP-relative operands are relative to the NEXT instruction). */
-uint64_t insn_operand_offset(const struct insn *i, const uint64_t *regs,
-                             uint64_t rip);
+ * (RIP-relative operands are relative to the NEXT instruction).  Inline:
+ * the APIC-access exit computes it on every exit. */
+static inline uint64_t insn_operand_offset(const struct insn *i, const uint64_t *regs,
+                                           uint64_t rip)
+{
+    /* 64-bit arithmetic, then the mask: the 64 KiB wrap of 16-bit
+     * addressing (e.g. [BX+SI+disp]), the 4 GiB one of 32-bit. */
+    uint64_t off = i->disp;
+    if (i->rip_relative)
+        off += rip + i->length;        /* relative to the next instruction */
+    if (i->base_reg >= 0)
+        off += regs[i->base_reg];
+    if (i->index_reg >= 0)
+        off += regs[i->index_reg] * i->scale;
+    return i->addr_size >= 8 ? off : off & ((1ull << (i->addr_size * 8)) - 1u);
+}
 /* The same without RIP-relative addressing (16- and 32-bit code). */
-uint64_t insn_effective_offset(const struct insn *i, const uint64_t *regs);
+static inline uint64_t insn_effective_offset(const struct insn *i, const uint64_t *regs)
+{
+    return insn_operand_offset(i, regs, 0);
+}
 
 /* Whether the base of segment i->seg takes part in the linear address:
  * always outside 64-bit mode; only FS and GS in it (SDM Vol.1 §3.4.2.1). */
-bool insn_segment_counts(const struct insn *i);
+static inline bool insn_segment_counts(const struct insn *i)
+{
+    return !i->mode64 || i->seg == INSN_SEG_FS || i->seg == INSN_SEG_GS;
+}
 
 /* Arithmetic flags after an ADD/OR/AND/SUB/XOR/CMP/TEST: returns rflags with
  * CF, PF, AF, ZF, SF and OF recomputed from old (the memory value) and the

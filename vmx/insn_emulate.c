@@ -66,34 +66,6 @@ bool insn_apply_load(const struct insn *i, uint64_t *regs, uint64_t value)
     return true;
 }
 
-uint64_t insn_operand_offset(const struct insn *i, const uint64_t *regs,
-                             uint64_t rip)
-{
-    uint64_t off;
-    if (!i || !regs)
-        return 0;
-    /* 64-bit arithmetic, then the mask: the 64 KiB wrap of 16-bit
-     * addressing (e.g. [BX+SI+disp]), the 4 GiB one of 32-bit. */
-    off = i->disp;
-    if (i->rip_relative)
-        off += rip + i->length;        /* relative to the next instruction */
-    if (i->base_reg >= 0)
-        off += regs[i->base_reg];
-    if (i->index_reg >= 0)
-        off += regs[i->index_reg] * i->scale;
-    return off & size_mask(i->addr_size);
-}
-
-uint64_t insn_effective_offset(const struct insn *i, const uint64_t *regs)
-{
-    return insn_operand_offset(i, regs, 0);
-}
-
-bool insn_segment_counts(const struct insn *i)
-{
-    return !i->mode64 || i->seg == INSN_SEG_FS || i->seg == INSN_SEG_GS;
-}
-
 /* RFLAGS bits (SDM Vol.1 §3.4.3). */
 #define RFLAGS_CF (1u << 0)
 #define RFLAGS_PF (1u << 2)

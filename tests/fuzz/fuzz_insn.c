@@ -7,6 +7,8 @@
  * perturb the guest registers and RFLAGS.
  *
  * Properties, from vmx/insn_decode.h and SDM Vol.2A 2.1:
+ *   - insn_decode (with its fast path for the MOV forms) and insn_decode_full agree: the same
+ *     return code, and the same fields for a decoded instruction;
  *   - a decoded length is 1..15 and never more than the bytes given; exactly `length` bytes
  *     decode to the same instruction and `length - 1` bytes do not decode;
  *   - every field is in its documented range for the mode (no REX, RIP-relative or 64-bit
@@ -182,6 +184,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&in, 0, sizeof(in));
     int rc = insn_decode(code, avail, mode, &in);
     FUZZ_CHECK(insn_strerror(rc) != NULL, "no text for %d", rc);
+    /* the fast path (MOV forms) and the general decoder agree on every input */
+    struct insn full;
+    memset(&full, 0, sizeof(full));
+    int rc_full = insn_decode_full(code, avail, mode, &full);
+    FUZZ_CHECK(rc_full == rc && (rc != INSN_OK || same_insn(&in, &full)),
+               "insn_decode %d and insn_decode_full %d disagree", rc, rc_full);
     if (rc != INSN_OK) {
         FUZZ_CHECK(rc >= INSN_ERR_BAD_LOCK && rc <= INSN_ERR_INVALID_ARG, "unknown error %d", rc);
         FUZZ_CHECK(insn_format(NULL, NULL, 0) == -1, "formatting NULL");

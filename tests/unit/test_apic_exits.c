@@ -105,6 +105,33 @@ static void test_defect9_lvt_timer_to_physical(void **s)
     assert_int_equal(fake_vmcs_written[VMCS_GUEST_RIP], 0); /* trap-like: RIP already past */
 }
 
+/* The physical timer is written only when its LVT or divide value changes: the guest's
+ * rewrite of the same LVT value reaches no physical register (a stale value planted in the
+ * fake shows it was not written), a new value does, and after the vCPU's INIT
+ * (apic_irq_reset) vmxlab no longer knows the physical values and writes them again. */
+static void test_timer_rewrite_skips_physical(void **s)
+{
+    (void)s;
+    assert_int_equal(apic_write(APIC_LVT_TIMER, 0x000200EC), EXIT_RESUME);
+    assert_int_equal(fake_papic[APIC_LVT_TIMER / 4], 0x000200EC);
+    fake_papic[APIC_LVT_TIMER / 4] = 0xDEAD;
+    fake_papic[APIC_TIMER_DIVIDE / 4] = 0xBEEF;
+    assert_int_equal(apic_write(APIC_LVT_TIMER, 0x000200EC), EXIT_RESUME);
+    assert_int_equal(fake_papic[APIC_LVT_TIMER / 4], 0xDEAD);
+    assert_int_equal(fake_papic[APIC_TIMER_DIVIDE / 4], 0xBEEF);
+    assert_int_equal(apic_write(APIC_LVT_TIMER, 0x000000EC), EXIT_RESUME);
+    assert_int_equal(fake_papic[APIC_LVT_TIMER / 4], 0x000000EC);
+    assert_int_equal(fake_papic[APIC_TIMER_DIVIDE / 4], 0xBEEF);
+    assert_int_equal(apic_write(APIC_TIMER_DIVIDE, 0x3), EXIT_RESUME);
+    assert_int_equal(fake_papic[APIC_TIMER_DIVIDE / 4], 0x3);
+    apic_irq_reset(v);
+    assert_int_equal(fake_papic[APIC_LVT_TIMER / 4], APIC_LVT_MASKED);
+    fake_papic[APIC_TIMER_DIVIDE / 4] = 0xBEEF;
+    assert_int_equal(apic_write(APIC_LVT_TIMER, 0x000000EC), EXIT_RESUME);
+    assert_int_equal(fake_papic[APIC_LVT_TIMER / 4], 0x000000EC);
+    assert_int_equal(fake_papic[APIC_TIMER_DIVIDE / 4], 0x3);
+}
+
 /* An LVT write of all ones: software sets only the writable bits (SDM 10.5.1, Figure 10-8:
  * LINT0's vector 7:0, delivery mode 10:8, pin polarity 13, trigger mode 15, mask 16; the
  * delivery status 12 and remote IRR 14 are read-only, the rest reserved). */
@@ -310,6 +337,37 @@ static void test_access_tpr_write(void **s)
     assert_false(fake_vmcs[VMCS_ENTRY_INTERRUPTION_INFO] & (1u << 31));
 }
 
+/* The one-entry decode cache (access.c): the same bytes at CS:RIP reuse the last decoding,
+ * other bytes there (code the guest rewrote) are decoded afresh: after `mov [0x80], eax`
+ * twice, `mov [0x80], ecx` at the same address must store ECX, and a one byte shorter
+ * `mov [0x80], ah` must store AH and move RIP by its own length. */
+static void test_access_decode_cache_follows_the_bytes(void **s)
+{
+    (void)s;
+    static const uint8_t eax[] = {0x66, 0x89, 0x06, 0x80, 0x00}; /* mov [0x80], eax */
+    static const uint8_t ecx[] = {0x66, 0x89, 0x0E, 0x80, 0x00}; /* mov [0x80], ecx */
+    static const uint8_t ah[] = {0x88, 0x26, 0x80, 0x00};        /* mov [0x80], ah */
+    guest_insn16(eax, sizeof(eax), 0xFEE00000u);
+    v->gpr[GPR_RAX] = 0x10;
+    v->gpr[GPR_RCX] = 0x30;
+    for (unsigned k = 0; k < 2; k++) {
+        v->gpr[GPR_RAX] = 0x10 + k;
+        fake_exit(v, EXIT_REASON_APIC_ACCESS, ACCESS_WRITE_Q(APIC_TPR), 0, 0);
+        assert_int_equal(apic_exit_access(v), EXIT_RESUME);
+        assert_int_equal(vlapic_reg(&a->vl, APIC_TPR), 0x10 + k);
+    }
+    guest_insn16(ecx, sizeof(ecx), 0xFEE00000u);
+    fake_exit(v, EXIT_REASON_APIC_ACCESS, ACCESS_WRITE_Q(APIC_TPR), 0, 0);
+    assert_int_equal(apic_exit_access(v), EXIT_RESUME);
+    assert_int_equal(vlapic_reg(&a->vl, APIC_TPR), 0x30);
+    guest_insn16(ah, sizeof(ah), 0xFEE00000u);
+    v->gpr[GPR_RAX] = 0x2040;
+    fake_exit(v, EXIT_REASON_APIC_ACCESS, ACCESS_WRITE_Q(APIC_TPR), 0, 0);
+    assert_int_equal(apic_exit_access(v), EXIT_RESUME);
+    assert_int_equal(vlapic_reg(&a->vl, APIC_TPR), 0x20);
+    assert_int_equal(fake_vmcs[VMCS_GUEST_RIP], 4);
+}
+
 /* An EOI write as exit 44: the in-service vector is retired (SDM 10.8.5) and a lower one
  * that waited is injected at the next entry. */
 static void test_access_eoi_write(void **s)
@@ -420,6 +478,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_defect9_lvt_timer_to_physical, setup_apicv),
+        cmocka_unit_test_setup(test_timer_rewrite_skips_physical, setup_apicv),
         cmocka_unit_test_setup(test_lvt_lint0_write, setup_apicv),
         cmocka_unit_test_setup(test_defect5_level_eoi_forwarded, setup_apicv),
         cmocka_unit_test_setup(test_edge_eoi_at_once, setup_apicv),
@@ -428,6 +487,7 @@ int main(void)
         cmocka_unit_test_setup(test_init_sipi_to_another_vcpu, setup_apicv),
         cmocka_unit_test_setup(test_sti_hlt_virtual_interrupt_ready, setup_decode),
         cmocka_unit_test_setup(test_access_tpr_write, setup_decode),
+        cmocka_unit_test_setup(test_access_decode_cache_follows_the_bytes, setup_decode),
         cmocka_unit_test_setup(test_access_eoi_write, setup_decode),
         cmocka_unit_test_setup(test_access_operand_mismatch, setup_decode),
         cmocka_unit_test_setup(test_defect12_access_through_guest_paging, setup_decode),
