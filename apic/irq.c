@@ -265,7 +265,7 @@ static void stats_log(int status)
 /* Once, with vCPU 0 (machine-wide: the controller vmx asks, the handlers, the statistics). */
 void apic_irq_setup(void)
 {
-    papic_init();
+    papic_setup();
     intr_controller_set(&controller);
     if (apic.path == APIC_PATH_APICV)
         exit_handler_set(EXIT_REASON_TPR_BELOW_THRESHOLD, exit_tpr_below_threshold);

@@ -6,7 +6,7 @@
 
 static uint64_t papic_base;
 
-void papic_init(void) { papic_base = rdmsr(IA32_APIC_BASE) & APIC_BASE_ADDR_MASK; }
+void papic_setup(void) { papic_base = rdmsr(IA32_APIC_BASE) & APIC_BASE_ADDR_MASK; }
 
 uint32_t papic_read(uint32_t offset)
 {

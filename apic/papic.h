@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 /* Read IA32_APIC_BASE; the MMIO page is identity-mapped for vmxlab (below 4 GiB). */
-void papic_init(void);
+void papic_setup(void);
 uint32_t papic_read(uint32_t offset);
 void papic_write(uint32_t offset, uint32_t value);
 /* bit `vector` of a 256-bit register bank (ISR at 0x100, TMR 0x180, IRR 0x200) */

@@ -257,7 +257,7 @@ void xsetbv(uint32_t index, uint64_t value)
 /* ---- the physical local APIC (apic/papic.h) --------------------------------------------- */
 uint32_t fake_papic[1024];
 unsigned fake_papic_eois;
-void papic_init(void) {}
+void papic_setup(void) {}
 uint32_t papic_read(uint32_t off) { return fake_papic[(off & 0xFFF) / 4]; }
 void papic_write(uint32_t off, uint32_t val)
 {
