@@ -21,23 +21,13 @@
  *     value, the truncated text is a prefix of the full one. */
 #include "tests/fuzz/fuzz_common.h"
 #include "vmx/insn_decode.h"
+#include "tests/unit/insn_same.h"
 
 #define WINDOW 32
 #define FLAGS_ARITH 0x8D5ull /* CF PF AF ZF SF OF (SDM Vol.1 3.4.3.1) */
 
 static uint64_t mask_of(unsigned size) { return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1; }
 static bool is_size(unsigned s) { return s == 1 || s == 2 || s == 4 || s == 8; }
-
-static bool same_insn(const struct insn *a, const struct insn *b)
-{
-#define F(x) (a->x == b->x)
-    return F(length) && F(op) && F(size) && F(seg) && F(opnd_size) && F(addr_size) && F(rex) && F(mode64) &&
-           F(rip_relative) && F(rep) && F(lock) && F(seg_override) && F(mem_read) && F(mem_write) && F(reg) &&
-           F(reg_size) && F(has_imm) && F(imm) && F(has_modrm) && F(modrm_mod) && F(modrm_reg) && F(modrm_rm) &&
-           F(has_sib) && F(sib_scale) && F(sib_index) && F(sib_base) && F(base_reg) && F(index_reg) && F(scale) &&
-           F(disp_size) && F(disp);
-#undef F
-}
 
 static void check_fields(const struct insn *in, enum insn_mode mode, size_t avail)
 {
@@ -188,7 +178,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct insn full;
     memset(&full, 0, sizeof(full));
     int rc_full = insn_decode_full(code, avail, mode, &full);
-    FUZZ_CHECK(rc_full == rc && (rc != INSN_OK || same_insn(&in, &full)),
+    FUZZ_CHECK(rc_full == rc && (rc != INSN_OK || insn_same(&in, &full)),
                "insn_decode %d and insn_decode_full %d disagree", rc, rc_full);
     if (rc != INSN_OK) {
         FUZZ_CHECK(rc >= INSN_ERR_BAD_LOCK && rc <= INSN_ERR_INVALID_ARG, "unknown error %d", rc);
@@ -201,7 +191,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* the length is exact: the bytes after it do not matter, one fewer is not enough */
     uint8_t *exact = fuzz_dup(code, in.length);
     memset(&again, 0, sizeof(again));
-    FUZZ_CHECK(insn_decode(exact, in.length, mode, &again) == INSN_OK && same_insn(&in, &again),
+    FUZZ_CHECK(insn_decode(exact, in.length, mode, &again) == INSN_OK && insn_same(&in, &again),
                "decoding exactly the %u bytes of the instruction gives another result", in.length);
     FUZZ_CHECK(insn_decode(exact, in.length - 1u, mode, &again) != INSN_OK,
                "%u bytes decode although the instruction is %u long", in.length - 1u, in.length);

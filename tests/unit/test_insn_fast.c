@@ -10,17 +10,7 @@
  * exists for (bench_apic's, Linux's writel/readl) must take it.
  */
 #include "insn_test_common.h"
-
-static bool same_insn(const struct insn *a, const struct insn *b)
-{
-#define F(x) (a->x == b->x)
-    return F(length) && F(op) && F(size) && F(seg) && F(opnd_size) && F(addr_size) && F(rex) && F(mode64) &&
-           F(rip_relative) && F(rep) && F(lock) && F(seg_override) && F(mem_read) && F(mem_write) && F(reg) &&
-           F(reg_size) && F(has_imm) && F(imm) && F(has_modrm) && F(modrm_mod) && F(modrm_reg) && F(modrm_rm) &&
-           F(has_sib) && F(sib_scale) && F(sib_index) && F(sib_base) && F(base_reg) && F(index_reg) && F(scale) &&
-           F(disp_size) && F(disp);
-#undef F
-}
+#include "insn_same.h"
 
 static unsigned long compared, fast_taken;
 
@@ -34,7 +24,7 @@ static void check(const uint8_t *bytes, size_t n, enum insn_mode mode)
     int rd = insn_decode(bytes, n, mode, &dec);
     bool took = insn_decode_fast(bytes, n, mode, &fast);
     compared++;
-    if (rf != rd || (rf == INSN_OK && !same_insn(&full, &dec)) || (took && (rf != INSN_OK || !same_insn(&full, &fast)))) {
+    if (rf != rd || (rf == INSN_OK && !insn_same(&full, &dec)) || (took && (rf != INSN_OK || !insn_same(&full, &fast)))) {
         char hex[64] = "";
         for (size_t k = 0; k < n && k < 20; k++)
             snprintf(hex + strlen(hex), sizeof(hex) - strlen(hex), "%02x ", bytes[k]);
@@ -165,7 +155,7 @@ static void test_apic_forms_take_the_fast_path(void **state)
         struct insn fast, full;
         assert_true(insn_decode_fast(forms[k].bytes, forms[k].n, forms[k].mode, &fast));
         assert_int_equal(insn_decode_full(forms[k].bytes, forms[k].n, forms[k].mode, &full), INSN_OK);
-        assert_true(same_insn(&fast, &full));
+        assert_true(insn_same(&fast, &full));
         assert_int_equal(fast.length, forms[k].n);
     }
 }
