@@ -235,7 +235,7 @@ static enum exit_action exit_unhandled(struct vcpu *v)
 {
     log_error("exit", "unhandled exit reason %u (%s, SDM %s), qualification 0x%llx: vmxlab has no handler for it and stops the guest",
               v->exit_reason, exit_reason_text(v->exit_reason), vmx_exit_reason_section(v->exit_reason),
-              (unsigned long long)v->exit_qualification);
+              (unsigned long long)vmcs_read(VMCS_EXIT_QUALIFICATION)); /* this exit's (see exit_dispatch_rare) */
     vcpu_log_registers(v);
     v->stop_status = STATUS_INTERNAL;
     return EXIT_STOP;
@@ -263,19 +263,22 @@ static void explain_entry_failure(struct vcpu *v, const char *how)
  * handler call (docs/performance.md counts it). */
 static __attribute__((noinline, cold)) enum exit_action exit_dispatch_rare(struct vcpu *v, uint32_t full)
 {
+    /* this exit's own qualification: v->exit_qualification is written only for the reasons
+     * that have one (exit_reads[]), the VMCS field is 0 for the others (SDM 27.2.1) */
+    uint64_t qual = vmcs_read(VMCS_EXIT_QUALIFICATION);
     if (v->exit_reason < ARRAY_SIZE(v->exit_counts))
         v->exit_counts[v->exit_reason]++;
     if (log_enabled(LOG_TRACE))
         log_trace("exit", "#%llu reason %u %s (SDM %s) qual 0x%llx at %04x:%04llx len %u",
                   (unsigned long long)v->exits_total, v->exit_reason, exit_reason_text(v->exit_reason),
-                  vmx_exit_reason_section(v->exit_reason), (unsigned long long)v->exit_qualification,
+                  vmx_exit_reason_section(v->exit_reason), (unsigned long long)qual,
                   (unsigned)vmcs_read(VMCS_GUEST_CS_SELECTOR), (unsigned long long)v->rip,
                   (unsigned)vmcs_read(VMCS_EXIT_INSTRUCTION_LENGTH));
 
     if (full & EXIT_REASON_ENTRY_FAILURE) {
         char how[160];
         snprintf(how, sizeof(how), "exit reason %u (%s), qualification %llu", v->exit_reason,
-                 exit_reason_text(v->exit_reason), (unsigned long long)v->exit_qualification);
+                 exit_reason_text(v->exit_reason), (unsigned long long)qual);
         explain_entry_failure(v, how);
         v->stop_status = STATUS_INTERNAL;
         return EXIT_STOP;
