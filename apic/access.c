@@ -165,7 +165,10 @@ APIC_HOT_FN enum exit_action apic_exit_access(struct vcpu *v)
         a->last_insn.bytes[0] = bytes.q[0];
         a->last_insn.bytes[1] = bytes.q[1];
     }
+    /* one pointer for the rest: without the barrier GCC recomputes &apic.vcpu[v->id] (three
+     * instructions) before each use of the decoding, nine times on a TPR write */
     const struct insn *in = cached;
+    __asm__("" : "+r"(in));
     if (in->size > 4)
         return refuse_operand(v, in, off, 0, 0, false);
 

@@ -200,6 +200,8 @@ static __attribute__((noinline)) enum exit_action write_effect(struct vcpu *v, u
         apic_irq_guest_eoi(v, vlapic_last_eoi(&a->vl));
         apic_irq_reevaluate(v);
         break;
+    case VLAPIC_NO_EFFECT:
+        break;
     case VLAPIC_WROTE:
         switch (offset & 0xFF0u) {
         case APIC_SVR:
@@ -237,6 +239,8 @@ APIC_HOT_FN enum exit_action apic_write_effect(struct vcpu *v, uint32_t offset, 
             return EXIT_RESUME;
         }
     }
+    if (e == VLAPIC_NO_EFFECT)   /* a TPR write that lowered no priority class */
+        return EXIT_RESUME;
     return write_effect(v, offset, e);
 }
 

@@ -30,8 +30,8 @@ static enum exit_action cr8_access(struct vcpu *v)
             inject_gp(v);
             return EXIT_RESUME;
         }
-        vlapic_write(&a->vl, APIC_TPR, 4, (uint32_t)value << 4);
-        apic_irq_reevaluate(v);
+        if (vlapic_write(&a->vl, APIC_TPR, 4, (uint32_t)value << 4) != VLAPIC_NO_EFFECT)
+            apic_irq_reevaluate(v);   /* the TPR's class went down: a pending vector may be deliverable */
         log_debug("apic", "vcpu%u: MOV to CR8 0x%llx: virtual TPR 0x%02x", v->id, (unsigned long long)value,
                   vlapic_reg(&a->vl, APIC_TPR));
     } else if (type == 1) { /* MOV from CR8 */

@@ -313,7 +313,7 @@ static HOT_FN enum vlapic_effect apply(struct vlapic *a, const struct reg_def *d
         *r = value;
         a->timer_start = a->clock ? a->clock() : 0;
         return VLAPIC_TIMER_ARMED;
-    case APIC_TPR:
+    case APIC_TPR:      /* after an APIC-write exit: never (vlapic_write has the TPR) */
         *r = value & d->writable;
         update_ppr(a);
         return VLAPIC_WROTE;
@@ -339,6 +339,25 @@ HOT_FN enum vlapic_effect vlapic_write(struct vlapic *a, uint32_t offset, unsign
         uint32_t keep = size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
         keep <<= 8 * byte;
         value = (*reg(a, offset) & ~keep) | ((value << (8 * byte)) & keep);
+    }
+    /* the two most written registers without apply's call */
+    uint32_t *r = reg(a, offset);
+    if (d->offset >= APIC_LVT_TIMER && d->offset <= APIC_LVT_ERROR)
+        return lvt_write(a, d, r, value);
+    if (d->offset == APIC_TPR) {
+        /* A pending vector is deliverable when its class is above the PPR's (SDM 10.8.3.1
+         * "Task and Processor Priorities"): only a lower TPR class can unblock one. The same
+         * value again changes nothing, not even the PPR (a function of the TPR and the ISR,
+         * recomputed at each ISR change). The writes come from the decode path and MOV to
+         * CR8; with the TPR shadow the CPU writes the TPR itself, with no APIC-write exit
+         * (SDM 29.4.3.2 "APIC-Write Emulation": offset 080H is TPR virtualization, 29.1.2). */
+        uint32_t old = *r;
+        value &= d->writable;
+        if (value == old)
+            return VLAPIC_NO_EFFECT;
+        *r = value;
+        update_ppr(a);
+        return (value & 0xF0) < (old & 0xF0) ? VLAPIC_WROTE : VLAPIC_NO_EFFECT;
     }
     return apply(a, d, offset, value);
 }

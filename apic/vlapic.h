@@ -78,6 +78,8 @@ enum vlapic_effect {
     VLAPIC_EOI,          /* the highest in-service vector was retired (vlapic_last_eoi) */
     VLAPIC_TIMER_ARMED,  /* initial count written */
     VLAPIC_DISABLED,     /* SVR bit 8 cleared: every LVT masked */
+    VLAPIC_NO_EFFECT,    /* a TPR write that lowered no priority class: stored (and the PPR),
+                          * but no pending interrupt can have become deliverable */
 };
 
 /* A guest write. Sub-dword writes are merged into the register (the SDM leaves them undefined;

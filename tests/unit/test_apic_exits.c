@@ -337,6 +337,58 @@ static void test_access_tpr_write(void **s)
     assert_false(fake_vmcs[VMCS_ENTRY_INTERRUPTION_INFO] & (1u << 31));
 }
 
+/* The TPR write's work depends on its class (apic/vlapic.c): only a lower class can unblock
+ * a pending vector (SDM 10.8.3.1). Through every kind of TPR write (the same value, the same
+ * class, a higher class, a lower class that still blocks, one that unblocks) vector 0x45
+ * waits exactly while its class 4 is not above the PPR's, and the PPR follows the ISR. */
+static void tpr_exit(uint32_t value)
+{
+    static const uint8_t mov[] = {0x66, 0x89, 0x06, 0x80, 0x00}; /* mov [0x80], eax */
+    guest_insn16(mov, sizeof(mov), 0xFEE00000u);
+    v->gpr[GPR_RAX] = value;
+    fake_exit(v, EXIT_REASON_APIC_ACCESS, ACCESS_WRITE_Q(APIC_TPR), 0, 0);
+    assert_int_equal(apic_exit_access(v), EXIT_RESUME);
+    assert_int_equal(vlapic_reg(&a->vl, APIC_TPR), value);
+}
+
+static bool injected(void)
+{
+    fake_vmcs[VMCS_ENTRY_INTERRUPTION_INFO] = 0;
+    intr_before_entry(v);
+    return fake_vmcs[VMCS_ENTRY_INTERRUPTION_INFO] & (1u << 31);
+}
+
+static void test_access_tpr_classes(void **s)
+{
+    (void)s;
+    tpr_exit(0x50);
+    apic_irq_post(v, 0x45, false);
+    assert_false(injected());
+    static const uint32_t blocking[] = {0x50, 0x5F, 0x60, 0x60, 0x4F, 0x40};
+    for (unsigned k = 0; k < sizeof(blocking) / sizeof(blocking[0]); k++) {
+        tpr_exit(blocking[k]);
+        assert_int_equal(vlapic_reg(&a->vl, APIC_PPR), blocking[k]);
+        assert_false(injected());
+    }
+    tpr_exit(0x3F);                                 /* class 3: 0x45 is deliverable */
+    assert_true(injected());
+    assert_int_equal(fake_vmcs[VMCS_ENTRY_INTERRUPTION_INFO], EXTINT_INFO(0x45));
+    assert_int_equal(vlapic_reg(&a->vl, APIC_PPR), 0x40);   /* the in-service class */
+    tpr_exit(0x3F);
+    assert_int_equal(vlapic_reg(&a->vl, APIC_PPR), 0x40);
+    tpr_exit(0x10);
+    assert_int_equal(vlapic_reg(&a->vl, APIC_PPR), 0x40);
+    apic_irq_post(v, 0x46, false);                  /* class 4 again, under 0x45 in service */
+    assert_false(injected());
+    tpr_exit(0x10);
+    assert_false(injected());
+    assert_int_equal(vlapic_write(&a->vl, APIC_EOI, 4, 0), VLAPIC_EOI);
+    assert_int_equal(apic_write_effect(v, APIC_EOI, VLAPIC_EOI), EXIT_RESUME);
+    assert_int_equal(vlapic_reg(&a->vl, APIC_PPR), 0x10);
+    assert_true(injected());
+    assert_int_equal(fake_vmcs[VMCS_ENTRY_INTERRUPTION_INFO], EXTINT_INFO(0x46));
+}
+
 /* The one-entry decode cache (access.c): the same bytes at CS:RIP reuse the last decoding,
  * other bytes there (code the guest rewrote) are decoded afresh: after `mov [0x80], eax`
  * twice, `mov [0x80], ecx` at the same address must store ECX, and a one byte shorter
@@ -487,6 +539,7 @@ int main(void)
         cmocka_unit_test_setup(test_init_sipi_to_another_vcpu, setup_apicv),
         cmocka_unit_test_setup(test_sti_hlt_virtual_interrupt_ready, setup_decode),
         cmocka_unit_test_setup(test_access_tpr_write, setup_decode),
+        cmocka_unit_test_setup(test_access_tpr_classes, setup_decode),
         cmocka_unit_test_setup(test_access_decode_cache_follows_the_bytes, setup_decode),
         cmocka_unit_test_setup(test_access_eoi_write, setup_decode),
         cmocka_unit_test_setup(test_access_operand_mismatch, setup_decode),

@@ -166,6 +166,13 @@ static void test_priorities(void **s)
     vlapic_ack(&a, 0x80);
     assert_int_equal(rd(&a, APIC_PPR), 0x80);
     assert_int_equal(rd(&a, APIC_APR), 0x00);                /* TPR class 4 < ISRV class 8 */
+    assert_int_equal(vlapic_write(&a, APIC_TPR, 4, 0x45), VLAPIC_NO_EFFECT);   /* the same value */
+    assert_int_equal(vlapic_write(&a, APIC_TPR, 4, 0x95), VLAPIC_NO_EFFECT);   /* a higher class */
+    assert_int_equal(rd(&a, APIC_PPR), 0x95);
+    assert_int_equal(vlapic_write(&a, APIC_TPR, 4, 0x9F), VLAPIC_NO_EFFECT);   /* the same class */
+    assert_int_equal(vlapic_reg(&a, APIC_PPR), 0x9F);
+    assert_int_equal(vlapic_write(&a, APIC_TPR, 4, 0x85), VLAPIC_WROTE);       /* lower: may unblock */
+    assert_int_equal(rd(&a, APIC_PPR), 0x85);
     vlapic_write(&a, APIC_TPR, 4, 0x95);
     assert_int_equal(rd(&a, APIC_PPR), 0x95);
     assert_int_equal(rd(&a, APIC_APR), 0x95);
