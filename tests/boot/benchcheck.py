@@ -8,7 +8,7 @@ import json
 import subprocess
 import sys
 
-FIGURES = ("cpuid_exit", "vmcall_exit", "apic_tpr_write", "apic_lvt_write", "self_init", "ap_init", "zero_exits",
+FIGURES = ("cpuid_exit", "vmcall_exit", "apic_tpr_write", "apic_tpr_class", "apic_lvt_write", "self_init", "ap_init", "zero_exits",
            "boot", "resident", "resident_smp")
 PATHS = ("apicv", "decode")
 
