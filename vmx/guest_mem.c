@@ -130,9 +130,10 @@ EXIT_PATH_FN int guest_fetch_instruction(struct vcpu *v, enum insn_mode mode, ui
     /* paging off (real mode, big real mode, flat protected mode without paging): the linear
      * address is the guest-physical one (SDM 4.1.1), so when the 15 bytes lie in one page of
      * guest memory they are copied straight from it, with no walk and no page loop */
+    const void *src;
     if ((at & 0xFFF) <= 4096 - INSN_MAX_LENGTH && mode != INSN_MODE_64 &&
-        !(vmcs_read_hot(VMCS_GUEST_CR0) & CR0_PG) && walk_map(NULL, at, INSN_MAX_LENGTH)) {
-        __builtin_memcpy(bytes, phys_to_virt(at), INSN_MAX_LENGTH);
+        !(vmcs_read_hot(VMCS_GUEST_CR0) & CR0_PG) && (src = walk_map(NULL, at, INSN_MAX_LENGTH))) {
+        __builtin_memcpy(bytes, src, INSN_MAX_LENGTH);   /* walk_map's address: the A20 wrap too */
         return INSN_MAX_LENGTH;
     }
     return fetch_paged(at, bytes, f);
