@@ -130,7 +130,7 @@ static bool names_rsp(const struct insn *in)
     return in->base_reg == INSN_RSP || in->index_reg == INSN_RSP || in->reg == INSN_RSP;
 }
 
-APIC_HOT_FN enum exit_action apic_exit_access(struct vcpu *v)
+EXIT_PATH_FN enum exit_action apic_exit_access(struct vcpu *v)
 {
     struct apic_vcpu *a = apic_of(v);
     uint32_t off = ACCESS_OFFSET(v->exit_qualification);
@@ -235,7 +235,7 @@ static __attribute__((noinline, cold)) void log_write(struct vcpu *v, uint32_t o
          vlapic_reg_name(off) ? vlapic_reg_name(off) : "(no register)", vlapic_reg(&apic_of(v)->vl, off), off);
 }
 
-APIC_HOT_FN enum exit_action apic_exit_write(struct vcpu *v)
+EXIT_PATH_FN enum exit_action apic_exit_write(struct vcpu *v)
 {
     struct apic_vcpu *a = apic_of(v);
     uint32_t off = ACCESS_OFFSET(v->exit_qualification);

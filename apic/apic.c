@@ -226,7 +226,7 @@ static __attribute__((noinline)) enum exit_action write_effect(struct vcpu *v, u
 
 /* The common case first, without the frame the others need: a plain register write whose
  * effect is a timer sync or the IRR re-evaluation (LVT timer, divide, TPR). */
-APIC_HOT_FN enum exit_action apic_write_effect(struct vcpu *v, uint32_t offset, enum vlapic_effect e)
+EXIT_PATH_FN enum exit_action apic_write_effect(struct vcpu *v, uint32_t offset, enum vlapic_effect e)
 {
     if (e == VLAPIC_WROTE) {
         uint32_t reg = offset & 0xFF0u;

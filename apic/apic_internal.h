@@ -7,6 +7,7 @@
 #include "apic/vlapic.h"
 #include "kernel/options.h"
 #include "vmx/exit.h"
+#include "vmx/exit_path.h"
 #include "vmx/insn_decode.h"
 #include "vmx/vcpu.h"
 #include "vmx/vcpu_ops.h"
@@ -68,10 +69,6 @@ struct apic_state {
 
 extern struct apic_state apic;
 
-/* The functions of an APIC exit's common path keep no frame pointer, as vmx's exit path
- * (EXIT_PATH_FN, vmx/vmx_internal.h): 3 instructions each of a ~250-instruction exit. A
- * backtrace through them skips their frame; the handler it shows is still named. */
-#define APIC_HOT_FN __attribute__((optimize("omit-frame-pointer")))
 
 /* vCPU v's local APIC (vCPU i has APIC ID i) */
 static inline struct apic_vcpu *apic_of(const struct vcpu *v) { return &apic.vcpu[v->id]; }

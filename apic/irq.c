@@ -90,7 +90,7 @@ void apic_irq_post(struct vcpu *v, uint8_t vector, bool level)
 }
 
 /* After a guest write that can unblock a pending interrupt (EOI, TPR). */
-APIC_HOT_FN void apic_irq_reevaluate(struct vcpu *v)
+EXIT_PATH_FN void apic_irq_reevaluate(struct vcpu *v)
 {
     v->virq = vlapic_highest_irr(&apic_of(v)->vl) >= 0;
 }
@@ -226,7 +226,7 @@ static __attribute__((noinline)) void timer_write(struct vcpu *v, uint32_t offse
         timer_start(v, lvt);
 }
 
-APIC_HOT_FN void apic_timer_sync(struct vcpu *v, uint32_t offset)
+EXIT_PATH_FN void apic_timer_sync(struct vcpu *v, uint32_t offset)
 {
     struct apic_vcpu *a = apic_of(v);
     uint32_t lvt = vlapic_reg(&a->vl, APIC_LVT_TIMER), dcr = vlapic_reg(&a->vl, APIC_TIMER_DIVIDE);

@@ -2,9 +2,8 @@
  * bits, reset value), and the few registers whose reads or writes do more than store a value. */
 #include "apic/vlapic.h"
 #include "apic/icr.h"
+#include "vmx/exit_path.h"
 
-/* the write paths of an APIC exit keep no frame pointer (APIC_HOT_FN, apic/apic_internal.h) */
-#define HOT_FN __attribute__((optimize("omit-frame-pointer")))
 
 enum access { RO, RW, WO };
 
@@ -275,7 +274,7 @@ static inline enum vlapic_effect lvt_write(struct vlapic *a, const struct reg_de
 }
 
 /* Store `value` (a full 32-bit register value) with the register's rules. */
-static HOT_FN enum vlapic_effect apply(struct vlapic *a, const struct reg_def *d, uint32_t offset, uint32_t value)
+static EXIT_PATH_FN enum vlapic_effect apply(struct vlapic *a, const struct reg_def *d, uint32_t offset, uint32_t value)
 {
     uint32_t *r = reg(a, offset);
     if (d->offset >= APIC_LVT_TIMER && d->offset <= APIC_LVT_ERROR) /* the most written: no switch */
@@ -323,7 +322,7 @@ static HOT_FN enum vlapic_effect apply(struct vlapic *a, const struct reg_def *d
     return VLAPIC_WROTE;
 }
 
-HOT_FN enum vlapic_effect vlapic_write(struct vlapic *a, uint32_t offset, unsigned size, uint32_t value)
+EXIT_PATH_FN enum vlapic_effect vlapic_write(struct vlapic *a, uint32_t offset, unsigned size, uint32_t value)
 {
     const struct reg_def *d = find(offset, 0);
     if (!d) {
@@ -362,7 +361,7 @@ HOT_FN enum vlapic_effect vlapic_write(struct vlapic *a, uint32_t offset, unsign
     return apply(a, d, offset, value);
 }
 
-HOT_FN enum vlapic_effect vlapic_write_done(struct vlapic *a, uint32_t offset)
+EXIT_PATH_FN enum vlapic_effect vlapic_write_done(struct vlapic *a, uint32_t offset)
 {
     const struct reg_def *d = find(offset, 0);
     if (!d || (offset & 0xF) >= 4)

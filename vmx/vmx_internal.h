@@ -11,6 +11,7 @@
 #include "vmx/e820.h"
 #include "vmx/ept.h"
 #include "vmx/exit.h"
+#include "vmx/exit_path.h"
 #include "vmx/io_decode.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmx_caps.h"
@@ -120,10 +121,6 @@ static inline void vmcs_write_exit(uint64_t field, uint64_t value)
 }
 #endif
 
-/* The functions of one exit's common path (vmx_exit_handle, exit_cpuid, exit_vmcall) keep no
- * frame pointer: the push/mov/pop would be 3 of the ~100 instructions of a CPUID exit. A
- * backtrace through them skips their frame; the handler it shows is still named. */
-#define EXIT_PATH_FN __attribute__((optimize("omit-frame-pointer")))
 
 /* exit.c: RIP past an instruction vmxlab carried out (vcpu_skip_instruction(), inline) */
 void skip_rules_rare(uint64_t intr);

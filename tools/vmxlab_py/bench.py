@@ -18,7 +18,6 @@ from . import build as buildmod
 from . import deps, emu, iso, paths
 
 GUESTS = ("bench_exits", "bench_zero", "bench_apic", "bench_init", "bench_ap")
-INIT_GUEST = "bench_init"
 CPUS = {"bench_ap": 2}  # guests that need more than one CPU (Bochs `cpu: count=N`, bare and under vmxlab)
 LOG_WARN = ("bench_init", "bench_ap")  # INIT paths: measured at log=warn (their info lines cost ~60k each)
 # (cpu model, APIC path, vmxlab options): the two APIC paths of the apic module
